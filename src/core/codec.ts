@@ -1,0 +1,144 @@
+/**
+ * The canonical binary codec under every signed or gossiped byte string.
+ *
+ * Canonical means one byte string per meaning, so that a signature over bytes is a signature over a meaning
+ * and two honest encoders never disagree:
+ * - integers are unsigned LEB128 varints in their shortest form, at most 2^53 - 1;
+ * - strings are UTF-8, length-prefixed, valid, and in Unicode NFC;
+ * - maps are written with keys in strictly ascending byte order, so duplicates cannot be expressed;
+ * - a decoder rejects anything else, and rejects trailing bytes.
+ *
+ * The `Reader` never throws to its caller's caller: a failed read raises `DecodeError`, which the one
+ * `decode()` entry point turns into a `{ ok: false, reason }` result. Peer bytes therefore cannot crash a
+ * node, and every rejection carries a name that is counted.
+ */
+import { utf8, utf8Decode } from './bytes.ts';
+
+export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+export class DecodeError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'DecodeError';
+  }
+}
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+export class Writer {
+  private buf = new Uint8Array(256);
+  private pos = 0;
+
+  private ensure(extra: number): void {
+    if (this.pos + extra <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + extra) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+  }
+
+  u8(value: number): this {
+    this.ensure(1);
+    this.buf[this.pos++] = value & 0xff;
+    return this;
+  }
+
+  varint(value: number): this {
+    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`varint out of range: ${value}`);
+    this.ensure(8);
+    while (value >= 0x80) {
+      this.buf[this.pos++] = (value % 0x80) | 0x80;
+      value = Math.floor(value / 0x80);
+    }
+    this.buf[this.pos++] = value;
+    return this;
+  }
+
+  /** Fixed-length bytes: the length is part of the format, not of the data. */
+  raw(bytes: Uint8Array): this {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+    return this;
+  }
+
+  bytes(bytes: Uint8Array): this {
+    return this.varint(bytes.length).raw(bytes);
+  }
+
+  string(text: string): this {
+    return this.bytes(utf8(text.normalize('NFC')));
+  }
+
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.pos);
+  }
+}
+
+export class Reader {
+  private pos = 0;
+  constructor(private readonly buf: Uint8Array) {}
+
+  get remaining(): number {
+    return this.buf.length - this.pos;
+  }
+
+  u8(): number {
+    if (this.pos >= this.buf.length) throw new DecodeError('truncated');
+    return this.buf[this.pos++]!;
+  }
+
+  varint(max = MAX_SAFE): number {
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; ; i++) {
+      if (i >= 8) throw new DecodeError('varint-too-long');
+      const byte = this.u8();
+      value += (byte & 0x7f) * scale;
+      if ((byte & 0x80) === 0) {
+        // A zero final byte after the first means the same value had a shorter spelling.
+        if (byte === 0 && i > 0) throw new DecodeError('non-canonical-varint');
+        break;
+      }
+      scale *= 0x80;
+    }
+    if (value > max) throw new DecodeError('integer-too-large');
+    return value;
+  }
+
+  raw(length: number): Uint8Array {
+    if (length > this.remaining) throw new DecodeError('truncated');
+    const out = this.buf.subarray(this.pos, this.pos + length);
+    this.pos += length;
+    return out;
+  }
+
+  bytes(maxLength: number): Uint8Array {
+    return this.raw(this.varint(maxLength));
+  }
+
+  string(maxBytes: number): string {
+    const text = utf8Decode(this.bytes(maxBytes));
+    if (text === undefined) throw new DecodeError('invalid-utf8');
+    if (text.normalize('NFC') !== text) throw new DecodeError('non-nfc-string');
+    return text;
+  }
+
+  end(): void {
+    if (this.remaining !== 0) throw new DecodeError('trailing-bytes');
+  }
+}
+
+/** Runs a reader function over untrusted bytes; the only place where a `DecodeError` is caught. */
+export function decode<T>(bytes: Uint8Array, read: (reader: Reader) => T): Decoded<T> {
+  try {
+    const reader = new Reader(bytes);
+    const value = read(reader);
+    reader.end();
+    return { ok: true, value };
+  } catch (error) {
+    if (error instanceof DecodeError) return { ok: false, reason: error.reason };
+    throw error;
+  }
+}

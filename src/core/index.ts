@@ -1,0 +1,49 @@
+/**
+ * The protocol core: pure, deterministic, no I/O. Time and randomness are inputs. See PROTOCOL.md.
+ */
+export { base32Decode, base32Encode } from './base32.ts';
+export { compareBytes, concatBytes, equalBytes, fromHex, toHex, utf8 } from './bytes.ts';
+export { type Decoded, DecodeError } from './codec.ts';
+export { type CoreConfig, ConfigError, defaultConfig, resolveConfig } from './config.ts';
+export {
+  type NodeId,
+  type Tag,
+  PUBLIC_KEY_BYTES,
+  SIGNATURE_BYTES,
+  nodeIdString,
+  parseNodeId,
+  tagOf,
+} from './identity.ts';
+export {
+  type AnnouncementBody,
+  type Envelope,
+  type ServiceParams,
+  type Services,
+  BODY_VERSION,
+  DOMAIN_ANNOUNCEMENT,
+  EncodeError,
+  GRID_ID_BYTES,
+  NONCE_BYTES,
+  decodeBody,
+  decodeEnvelope,
+  encodeBody,
+  encodeEnvelope,
+  limits,
+  signedMessage,
+} from './announcement.ts';
+export { type Message, type Ref, MessageType, decodeMessage } from './messages.ts';
+export {
+  type DropReason,
+  type GossipNodeOptions,
+  type Output,
+  type PeerInfo,
+  type PreparedAnnouncement,
+  type ServiceCallback,
+  type ServiceEvent,
+  type VerifyFn,
+  GossipNode,
+} from './gossip.ts';
+export { type PeerHistory, backoffMs, reconnectOrder } from './history.ts';
+export { permutedOrder } from './permute.ts';
+export { type Random, seededRandom } from './random.ts';
+export { type Role, SERVICE, roleOf, servicesForRole } from './roles.ts';

@@ -1,0 +1,80 @@
+/**
+ * Verification results cached by the SHA-256 of the envelope bytes (origin, body and signature), so the
+ * same bytes are never verified twice however many peers forward them. A forged signature over a known
+ * body has different bytes, hence a different key: it can never hit a cached `true`.
+ *
+ * The core needs a synchronous answer; a driver calls `verifyAll()` (async, any engine) on the envelopes
+ * of a message before handing the message to the core, whose `verify` slot is then `verifier.lookup`.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { type Envelope, decodeEnvelope, signedMessage } from '../core/announcement.ts';
+import type { VerifyFn } from '../core/gossip.ts';
+import { type Verifier, verifySync } from './ed25519.ts';
+
+export class VerificationCache {
+  private readonly results = new Map<string, boolean>();
+  hits = 0;
+  misses = 0;
+
+  constructor(
+    private readonly verifier: Verifier,
+    private readonly maxEntries = 50_000,
+  ) {}
+
+  private static key(hash: Uint8Array): string {
+    return String.fromCharCode(...hash);
+  }
+
+  private remember(key: string, ok: boolean): boolean {
+    if (this.results.size >= this.maxEntries) {
+      // Maps iterate in insertion order: drop the oldest tenth at once, amortising the cost.
+      let n = Math.ceil(this.maxEntries / 10);
+      for (const k of this.results.keys()) {
+        this.results.delete(k);
+        if (--n === 0) break;
+      }
+    }
+    this.results.set(key, ok);
+    return ok;
+  }
+
+  async verify(envelope: Envelope, hash = sha256(envelope.bytes)): Promise<boolean> {
+    const key = VerificationCache.key(hash);
+    const cached = this.results.get(key);
+    if (cached !== undefined) {
+      this.hits++;
+      return cached;
+    }
+    this.misses++;
+    const ok = await this.verifier.verify(envelope.origin, signedMessage(envelope.origin, envelope.body), envelope.signature);
+    return this.remember(key, ok);
+  }
+
+  /** Verifies (or finds cached) every envelope in `envelopeBytes`; undecodable ones are skipped. */
+  async verifyAll(envelopeBytes: readonly Uint8Array[], maxBodyBytes: number): Promise<void> {
+    const envelopes = envelopeBytes.flatMap((b) => {
+      const d = decodeEnvelope(b, maxBodyBytes);
+      return d.ok ? [d.value] : [];
+    });
+    await Promise.all(envelopes.map((e) => this.verify(e)));
+  }
+
+  /**
+   * The core's synchronous slot: the cached result, or a synchronous noble verification when the driver
+   * did not pre-verify (results are identical; only speed differs).
+   */
+  readonly lookup: VerifyFn = (envelope, hash) => {
+    const key = VerificationCache.key(hash);
+    const cached = this.results.get(key);
+    if (cached !== undefined) {
+      this.hits++;
+      return cached;
+    }
+    this.misses++;
+    return this.remember(key, verifySync(envelope.origin, signedMessage(envelope.origin, envelope.body), envelope.signature));
+  };
+
+  get size(): number {
+    return this.results.size;
+  }
+}
