@@ -1,0 +1,421 @@
+// A hardened WebSocket signaling relay speaking the y-webrtc protocol (see y-webrtc/bin/server.js).
+// Browser nodes use it only to find each other and exchange WebRTC offers/answers, so every frame is small
+// and no client has a legitimate reason to hold much of the relay's memory or CPU.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import type { RawData, WebSocket } from 'ws';
+
+export interface RelayOptions {
+  host: string;
+  port: number;
+  maxFrameBytes: number;
+  maxTopicsPerConnection: number;
+  maxTopicLength: number;
+  maxSubscribersPerTopic: number;
+  maxConnections: number;
+  maxBufferedBytes: number;
+  rateLimitPerSecond: number;
+  rateLimitBurst: number;
+  maxErrorsPerConnection: number;
+  pingIntervalMs: number;
+  closeGraceMs: number;
+}
+
+export const relayDefaults: Readonly<RelayOptions> = {
+  // Loopback unless told otherwise: exposing the relay publicly should be a deliberate choice.
+  host: '127.0.0.1',
+  // Default port for `npm run relay`; 0 picks a free port (tests).
+  port: 8787,
+  // Largest accepted frame. Signaling frames are SDP offers/answers and ICE candidates (a few KiB), so
+  // anything near this is abuse; ws enforces it before buffering the whole frame (maxPayload).
+  maxFrameBytes: 64 * 1024,
+  // Topics one connection may be subscribed to at once. A node joins a handful of rooms; this caps the
+  // fan-out one socket can add to the topic table.
+  maxTopicsPerConnection: 64,
+  // Longest topic name in characters. Room names are short; this bounds the memory held per topic key.
+  maxTopicLength: 128,
+  // Subscribers per topic. Each publish is copied to every subscriber, so this bounds the work (and
+  // outgoing bytes) a single publish can cause.
+  maxSubscribersPerTopic: 256,
+  // Open WebSocket connections in total; further upgrades get HTTP 503. Bounds memory and file descriptors.
+  maxConnections: 4096,
+  // Bytes queued for one connection that it has not read yet. A reader that never drains would otherwise
+  // make the relay buffer every publish for it forever; past this it is dropped (close 1008).
+  maxBufferedBytes: 1024 * 1024,
+  // Sustained frames per second per connection (token bucket refill rate). Signaling bursts when a node
+  // joins a room, then goes quiet; a client above this is flooding and is closed (1008).
+  rateLimitPerSecond: 200,
+  // Token bucket size: frames a connection may send back to back before the sustained rate applies.
+  rateLimitBurst: 400,
+  // Rejected frames tolerated per connection; one more closes it (1008). A buggy client gets enough error
+  // frames to be diagnosed, a fuzzer cannot keep the relay busy answering garbage.
+  maxErrorsPerConnection: 20,
+  // Interval between WebSocket pings; a connection that has not answered the previous ping is terminated,
+  // so dead peers stop occupying topics. Matches the reference server's 30 s.
+  pingIntervalMs: 30_000,
+  // Time a connection closed by the relay gets to finish the close handshake before its socket is destroyed.
+  // Slow readers cannot complete it, and their queued bytes must not be held indefinitely.
+  closeGraceMs: 5_000,
+};
+
+export interface RelayHealth {
+  ok: true;
+  connections: number;
+  topics: number;
+  /** Publish frames delivered to subscribers (one per receiver). */
+  framesRelayed: number;
+  /** Frames answered with an error frame, by reason. */
+  framesRejected: Record<string, number>;
+  /** Connections closed or refused by the relay, by reason. */
+  dropped: Record<string, number>;
+}
+
+interface Peer {
+  ws: WebSocket;
+  topics: Set<string>;
+  tokens: number;
+  refilledAt: number;
+  errors: number;
+  alive: boolean;
+  // Set once the relay gives up on a connection, so nothing more is read from or queued for it.
+  closing: boolean;
+  closed: Promise<void>;
+}
+
+type Frame = Record<string, unknown>;
+
+const PONG = JSON.stringify({ type: 'pong' });
+
+// A refused frame: answered with an error frame, the connection stays open.
+class Rejection {
+  constructor(
+    readonly reason: string,
+    readonly detail?: string,
+  ) {}
+}
+
+export class Relay {
+  readonly port: number;
+  readonly url: string;
+  private readonly peers = new Set<Peer>();
+  private readonly topics = new Map<string, Set<Peer>>();
+  private framesRelayed = 0;
+  private readonly framesRejected = new Map<string, number>();
+  private readonly dropped = new Map<string, number>();
+  private readonly pingTimer: NodeJS.Timeout;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly opts: RelayOptions,
+    private readonly server: http.Server,
+    private readonly wss: WebSocketServer,
+  ) {
+    this.port = (server.address() as AddressInfo).port;
+    const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+    this.url = `ws://${host}:${this.port}`;
+    server.on('request', (req, res) => this.onHttp(req, res));
+    server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+    this.pingTimer = setInterval(() => this.pingAll(), opts.pingIntervalMs);
+  }
+
+  static async start(options: Partial<RelayOptions> = {}): Promise<Relay> {
+    const opts = { ...relayDefaults, ...options };
+    // Compression is off: inflating attacker-chosen frames costs CPU and defeats maxPayload accounting.
+    const wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: opts.maxFrameBytes,
+      perMessageDeflate: false,
+    });
+    const server = http.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port, opts.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return new Relay(opts, server, wss);
+  }
+
+  health(): RelayHealth {
+    return {
+      ok: true,
+      connections: this.peers.size,
+      topics: this.topics.size,
+      framesRelayed: this.framesRelayed,
+      framesRejected: Object.fromEntries(this.framesRejected),
+      dropped: Object.fromEntries(this.dropped),
+    };
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    clearInterval(this.pingTimer);
+    const peers = [...this.peers];
+    for (const peer of peers) peer.ws.close(1001, 'relay shutting down');
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(peers.map((p) => p.closed)),
+      new Promise((resolve) => (grace = setTimeout(resolve, this.opts.closeGraceMs))),
+    ]);
+    clearTimeout(grace);
+    for (const peer of this.peers) peer.ws.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await serverClosed;
+  }
+
+  private onHttp(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method === 'GET' && path === '/health') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(this.health()));
+    } else if (req.method === 'GET' && path === '/') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('gridnode signaling relay\n');
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found\n');
+    }
+  }
+
+  private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.closing || this.peers.size >= this.opts.maxConnections) {
+      // Refusing before the handshake is cheaper than accepting and closing, and clients retry with backoff.
+      this.count(this.dropped, this.closing ? 'shutting-down' : 'max-connections');
+      socket.on('error', () => {});
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws));
+  }
+
+  private onConnection(ws: WebSocket): void {
+    let markClosed = (): void => {};
+    const peer: Peer = {
+      ws,
+      topics: new Set(),
+      tokens: this.opts.rateLimitBurst,
+      refilledAt: performance.now(),
+      errors: 0,
+      alive: true,
+      closing: false,
+      closed: new Promise((resolve) => (markClosed = resolve)),
+    };
+    this.peers.add(peer);
+    ws.on('pong', () => (peer.alive = true));
+    // ws reports protocol violations (oversized frame, invalid UTF-8, bad opcode) here and then closes the
+    // socket itself; without a listener the error would be thrown and take the process down.
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (peer.closing) return;
+      peer.closing = true;
+      this.count(
+        this.dropped,
+        err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'frame-too-large' : 'protocol-error',
+      );
+      this.unsubscribeAll(peer);
+    });
+    ws.on('close', () => {
+      this.peers.delete(peer);
+      this.unsubscribeAll(peer);
+      markClosed();
+    });
+    ws.on('message', (data, isBinary) => {
+      try {
+        this.onFrame(peer, data, isBinary);
+      } catch {
+        // Belt and braces: a bug in a handler must cost one connection, not the process.
+        this.drop(peer, 'internal-error');
+      }
+    });
+  }
+
+  private onFrame(peer: Peer, data: RawData, isBinary: boolean): void {
+    if (peer.closing) return;
+    if (!this.takeToken(peer)) return this.drop(peer, 'rate-limit');
+    try {
+      if (isBinary) throw new Rejection('binary-frame', 'signaling frames are JSON text');
+      const bytes = toBuffer(data);
+      // ws already enforces maxPayload; this keeps the bound even if the server is built differently.
+      if (bytes.length > this.opts.maxFrameBytes) {
+        throw new Rejection('frame-too-large', `${bytes.length} bytes`);
+      }
+      this.dispatch(peer, parseFrame(bytes.toString('utf8')));
+    } catch (err) {
+      if (!(err instanceof Rejection)) throw err;
+      this.reject(peer, err);
+    }
+  }
+
+  private dispatch(peer: Peer, frame: Frame): void {
+    switch (frame.type) {
+      case 'subscribe':
+        this.subscribe(peer, this.topicList(frame));
+        break;
+      case 'unsubscribe':
+        for (const topic of this.topicList(frame)) this.unsubscribe(peer, topic);
+        break;
+      case 'publish':
+        this.publish(frame, this.topicName(frame.topic, 'bad-topic'));
+        break;
+      case 'ping':
+        this.send(peer, PONG);
+        break;
+      default:
+        throw new Rejection(
+          'unknown-type',
+          typeof frame.type === 'string' ? frame.type.slice(0, 32) : undefined,
+        );
+    }
+  }
+
+  private topicList(frame: Frame): string[] {
+    const { topics } = frame;
+    if (!Array.isArray(topics)) throw new Rejection('bad-topics', 'topics must be an array of strings');
+    return topics.map((t) => this.topicName(t, 'bad-topics'));
+  }
+
+  private topicName(topic: unknown, reason: string): string {
+    if (typeof topic !== 'string' || topic === '') {
+      throw new Rejection(reason, 'topic must be a non-empty string');
+    }
+    if (topic.length > this.opts.maxTopicLength) {
+      throw new Rejection('topic-too-long', `max ${this.opts.maxTopicLength} characters`);
+    }
+    return topic;
+  }
+
+  private subscribe(peer: Peer, topics: string[]): void {
+    const fresh = new Set(topics.filter((t) => !peer.topics.has(t)));
+    // Over the per-connection limit the whole frame is refused, so the client does not end up with an
+    // arbitrary subset of its rooms. A full topic only skips that topic: one crowded room should not keep a
+    // node out of the others.
+    if (peer.topics.size + fresh.size > this.opts.maxTopicsPerConnection) {
+      throw new Rejection('too-many-topics', `max ${this.opts.maxTopicsPerConnection} per connection`);
+    }
+    const full: string[] = [];
+    for (const topic of fresh) {
+      const subscribers = this.topics.get(topic) ?? new Set<Peer>();
+      if (subscribers.size >= this.opts.maxSubscribersPerTopic) {
+        full.push(topic);
+        continue;
+      }
+      subscribers.add(peer);
+      this.topics.set(topic, subscribers);
+      peer.topics.add(topic);
+    }
+    if (full.length > 0) throw new Rejection('topic-full', full.join(',').slice(0, 256));
+  }
+
+  private unsubscribe(peer: Peer, topic: string): void {
+    const subscribers = this.topics.get(topic);
+    subscribers?.delete(peer);
+    if (subscribers?.size === 0) this.topics.delete(topic);
+    peer.topics.delete(topic);
+  }
+
+  private unsubscribeAll(peer: Peer): void {
+    for (const topic of [...peer.topics]) this.unsubscribe(peer, topic);
+  }
+
+  private publish(frame: Frame, topic: string): void {
+    const receivers = this.topics.get(topic);
+    if (!receivers) return;
+    let text: string;
+    try {
+      text = JSON.stringify({ ...frame, clients: receivers.size });
+    } catch {
+      // JSON.parse accepts nesting far deeper than JSON.stringify can recurse.
+      throw new Rejection('unserializable', 'data nested too deeply');
+    }
+    for (const receiver of [...receivers]) {
+      if (this.send(receiver, text)) this.framesRelayed++;
+    }
+  }
+
+  private send(peer: Peer, text: string): boolean {
+    if (peer.closing || peer.ws.readyState !== peer.ws.OPEN) return false;
+    if (peer.ws.bufferedAmount > this.opts.maxBufferedBytes) {
+      this.drop(peer, 'send-queue-full');
+      return false;
+    }
+    peer.ws.send(text);
+    return true;
+  }
+
+  private reject(peer: Peer, { reason, detail }: Rejection): void {
+    this.count(this.framesRejected, reason);
+    this.send(
+      peer,
+      JSON.stringify(detail === undefined ? { type: 'error', reason } : { type: 'error', reason, detail }),
+    );
+    if (++peer.errors > this.opts.maxErrorsPerConnection) this.drop(peer, 'too-many-errors');
+  }
+
+  private drop(peer: Peer, reason: string): void {
+    if (peer.closing) return;
+    peer.closing = true;
+    this.count(this.dropped, reason);
+    this.unsubscribeAll(peer);
+    peer.ws.close(1008, reason);
+    const kill = setTimeout(() => peer.ws.terminate(), this.opts.closeGraceMs);
+    kill.unref();
+    void peer.closed.then(() => clearTimeout(kill));
+  }
+
+  private takeToken(peer: Peer): boolean {
+    const now = performance.now();
+    const refill = ((now - peer.refilledAt) / 1000) * this.opts.rateLimitPerSecond;
+    peer.tokens = Math.min(this.opts.rateLimitBurst, peer.tokens + refill);
+    peer.refilledAt = now;
+    if (peer.tokens < 1) return false;
+    peer.tokens -= 1;
+    return true;
+  }
+
+  private pingAll(): void {
+    for (const peer of this.peers) {
+      if (!peer.alive) {
+        if (!peer.closing) this.count(this.dropped, 'ping-timeout');
+        peer.closing = true;
+        peer.ws.terminate();
+        continue;
+      }
+      peer.alive = false;
+      peer.ws.ping();
+    }
+  }
+
+  private count(counters: Map<string, number>, reason: string): void {
+    counters.set(reason, (counters.get(reason) ?? 0) + 1);
+  }
+}
+
+export function startRelay(options: Partial<RelayOptions> = {}): Promise<Relay> {
+  return Relay.start(options);
+}
+
+function parseFrame(text: string): Frame {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new Rejection('bad-json');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Rejection('not-object', 'frame must be a JSON object');
+  }
+  return value as Frame;
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.isBuffer(data) ? data : Buffer.from(data);
+}
