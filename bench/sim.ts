@@ -66,7 +66,9 @@ sim.onDeliver = ({ bytes }) => {
   }
 };
 const originNode = sim.nodes[origin]!;
-const trackedTag = originNode.id && Array.from(originNode.signer.publicKey.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join('');
+const trackedTag =
+  originNode.id &&
+  Array.from(originNode.signer.publicKey.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join('');
 sim.publish(origin, 'helper', { note: 'bench' });
 trackedEnvelope = originNode.node.envelopeOf(originNode.id)!;
 tracked = sha256(trackedEnvelope);
@@ -76,8 +78,14 @@ sim.onStored = undefined;
 
 const live = sim.live().length;
 const receivers = live - 1;
-const sortedHops = [...hops.entries()].filter(([n]) => n !== origin).map(([, h]) => h).sort((a, b) => a - b);
-const sortedTimes = [...times.entries()].filter(([n]) => n !== origin).map(([, t]) => t).sort((a, b) => a - b);
+const sortedHops = [...hops.entries()]
+  .filter(([n]) => n !== origin)
+  .map(([, h]) => h)
+  .sort((a, b) => a - b);
+const sortedTimes = [...times.entries()]
+  .filter(([n]) => n !== origin)
+  .map(([, t]) => t)
+  .sort((a, b) => a - b);
 const need = Math.ceil(0.999 * receivers);
 const reached = sortedHops.length >= need;
 const hopsTo999 = reached ? sortedHops[need - 1]! : null;
@@ -109,10 +117,15 @@ const result = {
   envelopeBytes,
   controlBytesPerNodePerAnnouncement: round(controlBytes / live, 1),
   idleBytesPerNodePerMinute: round(measuredIdle + refreshAmortised, 1),
-  idleBreakdown: { measuredAntiEntropy: round(measuredIdle, 1), refreshAmortised: round(refreshAmortised, 1), refreshMinutes },
+  idleBreakdown: {
+    measuredAntiEntropy: round(measuredIdle, 1),
+    refreshAmortised: round(refreshAmortised, 1),
+    refreshMinutes,
+  },
   messagesSent: sim.messagesSent,
   verifications: sim.cache.misses,
-  verificationCache: 'shared by all simulated nodes (keyed by envelope hash; sharing changes speed, not results)',
+  verificationCache:
+    'shared by all simulated nodes (keyed by envelope hash; sharing changes speed, not results)',
   wallMs: Math.round(performance.now() - started),
 };
 

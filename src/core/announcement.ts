@@ -75,11 +75,13 @@ function sortedKeys(record: Readonly<Record<string, unknown>>): string[] {
 }
 
 function checkName(kind: string, name: string, maxBytes: number): void {
-  if (!NAME.test(name) || name.length > maxBytes) throw new EncodeError(`invalid ${kind}: ${JSON.stringify(name)}`);
+  if (!NAME.test(name) || name.length > maxBytes)
+    throw new EncodeError(`invalid ${kind}: ${JSON.stringify(name)}`);
 }
 
 function checkString(kind: string, text: string, maxBytes: number): void {
-  if (utf8(text.normalize('NFC')).length > maxBytes) throw new EncodeError(`${kind} longer than ${maxBytes} bytes`);
+  if (utf8(text.normalize('NFC')).length > maxBytes)
+    throw new EncodeError(`${kind} longer than ${maxBytes} bytes`);
 }
 
 /** Encodes a body canonically. Throws `EncodeError` on a caller's mistake (never reached by peer bytes). */

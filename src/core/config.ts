@@ -84,7 +84,9 @@ export function resolveConfig(overrides: Partial<CoreConfig> = {}): CoreConfig {
     throw new ConfigError('staleAfterMs must exceed refreshMs (+10 % jitter), or live nodes go stale');
   }
   if (config.forgetAfterMs < config.staleAfterMs) {
-    throw new ConfigError('forgetAfterMs must be at least staleAfterMs: forget only what is no longer gossiped');
+    throw new ConfigError(
+      'forgetAfterMs must be at least staleAfterMs: forget only what is no longer gossiped',
+    );
   }
   if (config.maxBodyBytes + 200 > config.maxMessageBytes) {
     throw new ConfigError('maxMessageBytes must hold at least one announcement of maxBodyBytes');

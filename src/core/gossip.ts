@@ -90,7 +90,7 @@ export type Output =
   /** A new announcement is held: persist its bytes with the local receipt time. */
   | {
       readonly type: 'stored';
-      readonly id: NodeId;
+      readonly origin: Uint8Array;
       readonly envelope: Uint8Array;
       readonly hash: Uint8Array;
       readonly receivedAt: number;
@@ -144,14 +144,17 @@ export interface GossipNodeOptions {
   membership?: Uint8Array;
 }
 
+/**
+ * One origin's newest announcement. Kept small on purpose — a simulation holds a million of these — so
+ * the origin key, id and decoded body are derived from `envelope` when asked for, not stored.
+ */
 interface Entry {
   readonly tag: Tag;
-  readonly id: NodeId;
-  readonly origin: Uint8Array;
+  /** The node's own copy of the envelope bytes: origin key at [1, 33). */
   readonly envelope: Uint8Array;
   readonly hash: Uint8Array;
   readonly hash32: number;
-  readonly body: AnnouncementBody;
+  readonly seqnum: number;
   receivedAt: number;
   lastSeenAt: number;
   /** Counted in the fingerprint and offered to peers. */
@@ -175,9 +178,21 @@ interface Want {
 const MAX_SOURCES_PER_WANT = 8;
 const SWEEP_MS = 30_000;
 
-const refOf = (e: Entry): Ref => ({ tag: e.tag, seqnum: e.body.seqnum, hash32: e.hash32 });
+const refOf = (e: Entry): Ref => ({ tag: e.tag, seqnum: e.seqnum, hash32: e.hash32 });
 /** Ref order: higher seqnum is newer; at equal seqnum the lower hash wins (rule 3). */
-const refNewer = (a: Ref, b: Ref): boolean => a.seqnum > b.seqnum || (a.seqnum === b.seqnum && a.hash32 < b.hash32);
+const refNewer = (a: Ref, b: Ref): boolean =>
+  a.seqnum > b.seqnum || (a.seqnum === b.seqnum && a.hash32 < b.hash32);
+const originOf = (e: Entry): Uint8Array => e.envelope.subarray(1, 33);
+function sameOrigin(e: Entry, origin: Uint8Array): boolean {
+  for (let i = 0; i < 32; i++) if (e.envelope[i + 1] !== origin[i]) return false;
+  return true;
+}
+function bodyOf(e: Entry): AnnouncementBody {
+  const env = decodeEnvelope(e.envelope, Number.MAX_SAFE_INTEGER);
+  const body = env.ok && decodeBody(env.value.body);
+  if (!body || !body.ok) throw new Error('unreachable: a stored envelope no longer decodes');
+  return body.value;
+}
 const hash32Of = (h: Uint8Array): number => ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
 
 export class GossipNode {
@@ -301,8 +316,9 @@ export class GossipNode {
     const env = this.parseCopy(envelopeBytes);
     if (!env || !equalBytes(env.origin, this.publicKey)) throw new Error('acceptOwn: not our envelope');
     const body = decodeBody(env.body);
-    if (!body.ok || body.value.seqnum !== this.counter) throw new Error('acceptOwn: not the prepared announcement');
-    const entry = this.store(env, body.value, sha256(env.bytes), now);
+    if (!body.ok || body.value.seqnum !== this.counter)
+      throw new Error('acceptOwn: not the prepared announcement');
+    const entry = this.store(env, body.value.seqnum, sha256(env.bytes), now);
     this.nextRefreshAt = now + this.config.refreshMs * (0.9 + 0.2 * this.random.next());
     this.advertise(entry, undefined, now);
     return this.flush(now);
@@ -348,7 +364,10 @@ export class GossipNode {
 
   /** Peers to dial now, most recently seen first, skipping those in backoff (rule 2). */
   reconnectCandidates(now: number, limit: number): NodeId[] {
-    for (const entry of this.entries.values()) if (entry.tag !== this.tag) this.historyOf(entry.id);
+    for (const entry of this.entries.values()) {
+      if (entry.tag !== this.tag && !this.linkedTags.has(entry.tag))
+        this.historyOf(nodeIdString(originOf(entry)));
+    }
     return reconnectOrder(this.history, now, limit, this.config.reconnectBaseMs, this.config.reconnectMaxMs);
   }
 
@@ -383,7 +402,11 @@ export class GossipNode {
     switch (message.type) {
       case MessageType.Summary:
         if (message.count !== this.gossipedCount || !equalBytes(message.fingerprint, this.fingerprint)) {
-          for (const part of encodeRefs(MessageType.Digest, this.gossipedRefs(), this.config.maxMessageBytes)) {
+          for (const part of encodeRefs(
+            MessageType.Digest,
+            this.gossipedRefs(),
+            this.config.maxMessageBytes,
+          )) {
             this.send(from, part);
           }
         }
@@ -423,11 +446,17 @@ export class GossipNode {
     const ask: Ref[] = [];
     for (const ref of refs) {
       const entry = this.entries.get(ref.tag);
-      const held = entry ? refOf(entry) : ref.tag === this.tag ? this.ownRef() : undefined;
-      if (held && !refNewer(ref, held)) continue;
+      if (entry) {
+        if (!(ref.seqnum > entry.seqnum || (ref.seqnum === entry.seqnum && ref.hash32 < entry.hash32)))
+          continue;
+      } else if (ref.tag === this.tag && ref.seqnum <= this.counter) continue;
       const pending = this.wants.get(ref.tag);
       if (pending && !refNewer(ref, pending.ref)) {
-        if (pending.asked !== from && pending.sources.length < MAX_SOURCES_PER_WANT && !pending.sources.includes(from)) {
+        if (
+          pending.asked !== from &&
+          pending.sources.length < MAX_SOURCES_PER_WANT &&
+          !pending.sources.includes(from)
+        ) {
           pending.sources.push(from);
         }
         continue;
@@ -436,10 +465,14 @@ export class GossipNode {
         this.count('want-limit');
         continue;
       }
+      // Re-inserting keeps `wants` in deadline order (every deadline is now + the same timeout).
+      this.wants.delete(ref.tag);
       this.wants.set(ref.tag, { ref, asked: from, deadline: now + this.config.wantTimeoutMs, sources: [] });
       ask.push(ref);
     }
-    if (ask.length > 0) for (const part of encodeRefs(MessageType.IWant, ask, this.config.maxMessageBytes)) this.send(from, part);
+    if (ask.length > 0)
+      for (const part of encodeRefs(MessageType.IWant, ask, this.config.maxMessageBytes))
+        this.send(from, part);
   }
 
   private onIWant(from: NodeId, refs: readonly Ref[]): void {
@@ -459,7 +492,7 @@ export class GossipNode {
     const tag = tagOf(header.value.origin);
     const hash = sha256(received);
     const existing = this.entries.get(tag);
-    if (existing && !equalBytes(existing.origin, header.value.origin)) return void this.count('tag-collision');
+    if (existing && !sameOrigin(existing, header.value.origin)) return void this.count('tag-collision');
     if (existing && equalBytes(existing.hash, hash)) return void this.count('duplicate');
     // News from here on: keep a copy, so a stored entry does not pin the whole received message.
     const env = this.parseCopy(received)!;
@@ -469,20 +502,20 @@ export class GossipNode {
       return void this.count('malformed-body');
     }
     const seqnum = body.value.seqnum;
-    if (existing && seqnum < existing.body.seqnum) return void this.count('replay');
+    if (existing && seqnum < existing.seqnum) return void this.count('replay');
     if (!equalBytes(body.value.gridId, this.gridId)) return void this.count('foreign-grid');
 
     if (tag === this.tag) return this.onOwnEcho(env, seqnum, hash, verify);
 
-    const equivocation = existing !== undefined && seqnum === existing.body.seqnum;
+    const equivocation = existing !== undefined && seqnum === existing.seqnum;
     if (!existing && this.entries.size >= this.config.maxOrigins) return void this.count('table-full');
     if (!this.verified(env, hash, verify)) return void this.count('bad-signature');
     if (equivocation) {
       this.counters.equivocations++;
-      this.out.push({ type: 'flagged', reason: 'equivocation', id: existing.id });
+      this.out.push({ type: 'flagged', reason: 'equivocation', id: nodeIdString(env.origin) });
       if (compareBytes(hash, existing.hash) > 0) return void this.count('equivocation-loser');
     }
-    const entry = this.store(env, body.value, hash, now);
+    const entry = this.store(env, seqnum, hash, now);
     const want = this.wants.get(tag);
     const skip = new Set<NodeId>([from]);
     if (want && !refNewer(want.ref, refOf(entry))) {
@@ -517,18 +550,16 @@ export class GossipNode {
   // ——— Table ———————————————————————————————————————————————————————————————————————————————————————
 
   /** Installs `env` (which must not alias a received message buffer) as the newest from its origin. */
-  private store(env: Envelope, body: AnnouncementBody, hash: Uint8Array, now: number, persist = true): Entry {
+  private store(env: Envelope, seqnum: number, hash: Uint8Array, now: number, persist = true): Entry {
     const tag = tagOf(env.origin);
     const previous = this.entries.get(tag);
     if (previous?.gossiped) this.unfingerprint(previous);
     const entry: Entry = {
       tag,
-      id: previous?.id ?? nodeIdString(env.origin),
-      origin: env.origin,
       envelope: env.bytes,
       hash,
       hash32: hash32Of(hash),
-      body,
+      seqnum,
       receivedAt: now,
       lastSeenAt: now,
       gossiped: true,
@@ -536,7 +567,8 @@ export class GossipNode {
     this.entries.set(tag, entry);
     this.xorFingerprint(entry);
     this.gossipedCount++;
-    if (persist) this.out.push({ type: 'stored', id: entry.id, envelope: env.bytes, hash, receivedAt: now });
+    if (persist)
+      this.out.push({ type: 'stored', origin: env.origin, envelope: env.bytes, hash, receivedAt: now });
     this.notify(previous, entry);
     return entry;
   }
@@ -560,10 +592,6 @@ export class GossipNode {
     }
   }
 
-  private ownRef(): Ref {
-    return { tag: this.tag, seqnum: this.counter, hash32: 0 };
-  }
-
   private gossipedRefs(): Ref[] {
     const refs: Ref[] = [];
     for (const entry of this.entries.values()) if (entry.gossiped) refs.push(refOf(entry));
@@ -575,7 +603,7 @@ export class GossipNode {
     const ref = refOf(entry);
     if (this.links.size > 0) this.ihaveFlushAt = Math.min(this.ihaveFlushAt, now + this.config.ihaveDelayMs);
     for (const link of this.links.keys()) {
-      if (skip?.has(link) || link === entry.id) continue;
+      if (skip?.has(link) || this.links.get(link)!.tag === entry.tag) continue;
       let queue = this.ihaveQueue.get(link);
       if (!queue) this.ihaveQueue.set(link, (queue = []));
       queue.push(ref);
@@ -588,7 +616,8 @@ export class GossipNode {
   nextDeadline(): number {
     let deadline = Math.min(this.nextRefreshAt, this.nextSweepAt, this.ihaveFlushAt);
     if (this.links.size > 0) deadline = Math.min(deadline, this.nextAntiEntropyAt);
-    for (const want of this.wants.values()) deadline = Math.min(deadline, want.deadline);
+    const firstWant = this.wants.values().next();
+    if (!firstWant.done) deadline = Math.min(deadline, firstWant.value.deadline);
     return deadline;
   }
 
@@ -598,17 +627,19 @@ export class GossipNode {
       this.out.push({ type: 'announce-needed', reason: 'refresh' });
     }
     for (const [tag, want] of this.wants) {
-      if (now < want.deadline) continue;
+      if (now < want.deadline) break;
+      this.wants.delete(tag);
       let next = want.sources.shift();
       while (next !== undefined && !this.links.has(next)) next = want.sources.shift();
       if (next === undefined) {
-        this.wants.delete(tag);
         this.count('want-timeout');
         continue;
       }
       want.asked = next;
       want.deadline = now + this.config.wantTimeoutMs;
-      for (const part of encodeRefs(MessageType.IWant, [want.ref], this.config.maxMessageBytes)) this.send(next, part);
+      this.wants.set(tag, want);
+      for (const part of encodeRefs(MessageType.IWant, [want.ref], this.config.maxMessageBytes))
+        this.send(next, part);
     }
     if (now >= this.nextSweepAt) {
       this.nextSweepAt = now + SWEEP_MS;
@@ -637,7 +668,7 @@ export class GossipNode {
       if (canForget && unseenMs > this.config.forgetAfterMs) {
         if (entry.gossiped) this.unfingerprint(entry);
         this.entries.delete(entry.tag);
-        this.out.push({ type: 'forgotten', id: entry.id });
+        this.out.push({ type: 'forgotten', id: nodeIdString(originOf(entry)) });
         this.notify(entry, undefined);
       }
     }
@@ -653,11 +684,11 @@ export class GossipNode {
     if (!env || !body?.ok || !equalBytes(body.value.gridId, this.gridId)) return false;
     const tag = tagOf(env.origin);
     const existing = this.entries.get(tag);
-    if (existing && (existing.body.seqnum >= body.value.seqnum || !equalBytes(existing.origin, env.origin))) return false;
+    if (existing && (existing.seqnum >= body.value.seqnum || !sameOrigin(existing, env.origin))) return false;
     const hash = sha256(env.bytes);
     if (!this.verified(env, hash, verify)) return false;
     if (tag === this.tag) this.counter = Math.max(this.counter, body.value.seqnum);
-    this.store(env, body.value, hash, receivedAt, false);
+    this.store(env, body.value.seqnum, hash, receivedAt, false);
     return true;
   }
 
@@ -677,8 +708,8 @@ export class GossipNode {
 
   private notify(before: Entry | undefined, after: Entry | undefined): void {
     if (this.subscribers.size === 0) return;
-    const old = before?.body.services ?? {};
-    const now = after?.body.services ?? {};
+    const old = before ? bodyOf(before).services : {};
+    const now = after ? bodyOf(after).services : {};
     for (const [service, callbacks] of this.subscribers) {
       const had = service in old;
       const has = service in now;
@@ -702,7 +733,8 @@ export class GossipNode {
   getPeers(service?: string): PeerInfo[] {
     const peers: PeerInfo[] = [];
     for (const entry of this.entries.values()) {
-      if (service === undefined || service in entry.body.services) peers.push(this.info(entry));
+      const body = bodyOf(entry);
+      if (service === undefined || service in body.services) peers.push(this.info(entry, body));
     }
     return peers;
   }
@@ -720,12 +752,12 @@ export class GossipNode {
     return permutedOrder(storageIndex, seeds).map((i) => peers[i]!);
   }
 
-  private info(entry: Entry): PeerInfo {
-    const b = entry.body;
+  private info(entry: Entry, b = bodyOf(entry)): PeerInfo {
     const self = entry.tag === this.tag;
+    const publicKey = originOf(entry);
     return {
-      id: entry.id,
-      publicKey: entry.origin,
+      id: nodeIdString(publicKey),
+      publicKey,
       nickname: b.nickname,
       services: b.services,
       hints: b.hints,
@@ -742,7 +774,7 @@ export class GossipNode {
   envelopeOf(id: NodeId): Uint8Array | undefined {
     const key = parseNodeId(id);
     const entry = key && this.entries.get(tagOf(key));
-    return entry && equalBytes(entry.origin, key) ? entry.envelope : undefined;
+    return entry && sameOrigin(entry, key) ? entry.envelope : undefined;
   }
 
   linkedPeers(): NodeId[] {
@@ -791,7 +823,8 @@ export class GossipNode {
   private flush(now: number): Output[] {
     if (now >= this.ihaveFlushAt) {
       for (const [link, refs] of this.ihaveQueue) {
-        for (const part of encodeRefs(MessageType.IHave, refs, this.config.maxMessageBytes)) this.send(link, part);
+        for (const part of encodeRefs(MessageType.IHave, refs, this.config.maxMessageBytes))
+          this.send(link, part);
       }
       this.ihaveQueue.clear();
       this.ihaveFlushAt = Number.POSITIVE_INFINITY;

@@ -67,7 +67,8 @@ export function reconnectOrder<K>(
   const ready: [K, PeerHistory][] = [];
   for (const [key, h] of peers) {
     if (h.connectedSince !== undefined) continue;
-    if (h.lastFailureAt !== undefined && now < h.lastFailureAt + backoffMs(h.failuresInRow, baseMs, maxMs)) continue;
+    if (h.lastFailureAt !== undefined && now < h.lastFailureAt + backoffMs(h.failuresInRow, baseMs, maxMs))
+      continue;
     ready.push([key, h]);
   }
   const seen = (h: PeerHistory) => h.lastConnectedAt ?? Number.NEGATIVE_INFINITY;

@@ -37,15 +37,25 @@ export interface Ref {
 
 export type Message =
   | { readonly type: MessageType.Summary; readonly count: number; readonly fingerprint: Uint8Array }
-  | { readonly type: MessageType.Digest | MessageType.IHave | MessageType.IWant; readonly refs: readonly Ref[] }
+  | {
+      readonly type: MessageType.Digest | MessageType.IHave | MessageType.IWant;
+      readonly refs: readonly Ref[];
+    }
   | { readonly type: MessageType.Announce; readonly envelopes: readonly Uint8Array[] };
 
 const TAG_SCRATCH = new Uint8Array(TAG_BYTES);
+/** Value of one lowercase hex digit (tags are produced by `toHex`, so always lowercase). */
+const nibble = (c: number): number => (c <= 57 ? c - 48 : c - 87);
 
 function writeRef(w: Writer, ref: Ref): void {
-  for (let i = 0; i < TAG_BYTES; i++) TAG_SCRATCH[i] = parseInt(ref.tag.slice(i * 2, i * 2 + 2), 16);
+  const t = ref.tag;
+  for (let i = 0; i < TAG_BYTES; i++)
+    TAG_SCRATCH[i] = (nibble(t.charCodeAt(2 * i)) << 4) | nibble(t.charCodeAt(2 * i + 1));
   w.raw(TAG_SCRATCH).varint(ref.seqnum);
-  w.u8(ref.hash32 >>> 24).u8(ref.hash32 >>> 16).u8(ref.hash32 >>> 8).u8(ref.hash32);
+  w.u8(ref.hash32 >>> 24)
+    .u8(ref.hash32 >>> 16)
+    .u8(ref.hash32 >>> 8)
+    .u8(ref.hash32);
 }
 
 function readRefs(r: Reader): Ref[] {
@@ -73,7 +83,11 @@ export function encodeRefs(
 ): Uint8Array[] {
   const perMessage = Math.max(1, Math.floor((maxBytes - 16) / (TAG_BYTES + 8 + 4)));
   const out: Uint8Array[] = [];
-  for (let start = 0; start < refs.length || (start === 0 && type === MessageType.Digest); start += perMessage) {
+  for (
+    let start = 0;
+    start < refs.length || (start === 0 && type === MessageType.Digest);
+    start += perMessage
+  ) {
     const part = refs.slice(start, start + perMessage);
     const w = new Writer().u8(type).varint(part.length);
     for (const ref of part) writeRef(w, ref);

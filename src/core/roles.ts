@@ -23,7 +23,12 @@ export function servicesForRole(role: Role): Services {
     case 'client':
       return {};
     case 'storage':
-      return { [SERVICE.storage]: {}, [SERVICE.uploadStorage]: {}, [SERVICE.downloadStorage]: {}, [SERVICE.gridControl]: {} };
+      return {
+        [SERVICE.storage]: {},
+        [SERVICE.uploadStorage]: {},
+        [SERVICE.downloadStorage]: {},
+        [SERVICE.gridControl]: {},
+      };
     case 'grid-control':
       return { [SERVICE.gridControl]: {} };
   }
@@ -31,6 +36,7 @@ export function servicesForRole(role: Role): Services {
 
 /** The role a set of services amounts to, for display. */
 export function roleOf(services: Services): Role {
-  if (SERVICE.storage in services || SERVICE.uploadStorage in services || SERVICE.downloadStorage in services) return 'storage';
+  if (SERVICE.storage in services || SERVICE.uploadStorage in services || SERVICE.downloadStorage in services)
+    return 'storage';
   return SERVICE.gridControl in services ? 'grid-control' : 'client';
 }

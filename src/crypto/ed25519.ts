@@ -49,7 +49,10 @@ let webCryptoSupport: Promise<boolean> | undefined;
 export function hasWebCryptoEd25519(): Promise<boolean> {
   webCryptoSupport ??= (async () => {
     try {
-      const pair = (await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify'])) as CryptoKeyPair;
+      const pair = (await crypto.subtle.generateKey({ name: 'Ed25519' }, false, [
+        'sign',
+        'verify',
+      ])) as CryptoKeyPair;
       const sig = await crypto.subtle.sign({ name: 'Ed25519' }, pair.privateKey, new Uint8Array(1));
       return sig.byteLength === 64;
     } catch {
@@ -78,10 +81,19 @@ export const webCryptoVerifier: Verifier = {
   async verify(publicKey, message, signature) {
     if (publicKey.length !== 32 || signature.length !== 64) return false;
     try {
-      const key = await crypto.subtle.importKey('raw', publicKey as BufferSource, { name: 'Ed25519' }, false, [
-        'verify',
-      ]);
-      return await crypto.subtle.verify({ name: 'Ed25519' }, key, signature as BufferSource, message as BufferSource);
+      const key = await crypto.subtle.importKey(
+        'raw',
+        publicKey as BufferSource,
+        { name: 'Ed25519' },
+        false,
+        ['verify'],
+      );
+      return await crypto.subtle.verify(
+        { name: 'Ed25519' },
+        key,
+        signature as BufferSource,
+        message as BufferSource,
+      );
     } catch {
       return false;
     }

@@ -46,7 +46,11 @@ export class VerificationCache {
       return cached;
     }
     this.misses++;
-    const ok = await this.verifier.verify(envelope.origin, signedMessage(envelope.origin, envelope.body), envelope.signature);
+    const ok = await this.verifier.verify(
+      envelope.origin,
+      signedMessage(envelope.origin, envelope.body),
+      envelope.signature,
+    );
     return this.remember(key, ok);
   }
 
@@ -71,7 +75,10 @@ export class VerificationCache {
       return cached;
     }
     this.misses++;
-    return this.remember(key, verifySync(envelope.origin, signedMessage(envelope.origin, envelope.body), envelope.signature));
+    return this.remember(
+      key,
+      verifySync(envelope.origin, signedMessage(envelope.origin, envelope.body), envelope.signature),
+    );
   };
 
   get size(): number {

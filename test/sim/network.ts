@@ -240,7 +240,11 @@ export class Simulation {
   announce(index: number): void {
     const sim = this.nodes[index]!;
     const prepared = sim.node.prepareAnnouncement();
-    const envelope = encodeEnvelope(sim.signer.publicKey, prepared.body, sim.signer.signSync(prepared.message));
+    const envelope = encodeEnvelope(
+      sim.signer.publicKey,
+      prepared.body,
+      sim.signer.signSync(prepared.message),
+    );
     this.apply(index, sim.node.acceptOwn(envelope, this.now));
   }
 
@@ -280,7 +284,10 @@ export class Simulation {
         if (!to.alive || !this.isLinked(event.from, event.to)) return;
         this.onDeliver?.(event);
         this.handlingFrom = event.from;
-        this.apply(event.to, to.node.receive(this.nodes[event.from]!.id, event.bytes, this.now, this.cache.lookup));
+        this.apply(
+          event.to,
+          to.node.receive(this.nodes[event.from]!.id, event.bytes, this.now, this.cache.lookup),
+        );
         this.handlingFrom = undefined;
         return;
       }
@@ -310,7 +317,14 @@ export class Simulation {
             break;
           }
           const delay = this.options.latencyMs + this.random.next() * this.options.jitterMs;
-          this.queue.push({ at: this.now + delay, seq: this.seq++, kind: 'deliver', from: index, to, bytes: out.bytes });
+          this.queue.push({
+            at: this.now + delay,
+            seq: this.seq++,
+            kind: 'deliver',
+            from: index,
+            to,
+            bytes: out.bytes,
+          });
           break;
         }
         case 'announce-needed':
@@ -348,7 +362,8 @@ export class Simulation {
     const newest = live.map((o) => [o.id, o.node.envelopeOf(o.id)] as const);
     let complete = 0;
     for (const sim of live) {
-      if (newest.every(([id, env]) => env !== undefined && sameBytes(sim.node.envelopeOf(id), env))) complete++;
+      if (newest.every(([id, env]) => env !== undefined && sameBytes(sim.node.envelopeOf(id), env)))
+        complete++;
     }
     return live.length === 0 ? 1 : complete / live.length;
   }

@@ -76,14 +76,29 @@ describe('canonical body encoding', () => {
   it('matches its known-answer vector', () => {
     // Written out field by field so the vector can be checked by hand against PROTOCOL.md §2.
     const expected =
-      '01' + '11'.repeat(32) + 'ac02' + '22'.repeat(16) + '05616c696365' + '02' +
-      '0c677269642d636f6e74726f6c' + '00' +
-      '0773746f72616765' + '01' + '177065726d75746174696f6e2d736565642d626173653332' + '0461616161' +
-      '01' + '13' + Buffer.from('wss://relay.example').toString('hex') + '03010203';
+      '01' +
+      '11'.repeat(32) +
+      'ac02' +
+      '22'.repeat(16) +
+      '05616c696365' +
+      '02' +
+      '0c677269642d636f6e74726f6c' +
+      '00' +
+      '0773746f72616765' +
+      '01' +
+      '177065726d75746174696f6e2d736565642d626173653332' +
+      '0461616161' +
+      '01' +
+      '13' +
+      Buffer.from('wss://relay.example').toString('hex') +
+      '03010203';
     assert.equal(toHex(encodeBody(sampleBody)), expected);
   });
   it(rule('Canonical encoding means one byte string per meaning.'), () => {
-    const reordered = { ...sampleBody, services: { 'grid-control': {}, storage: { 'permutation-seed-base32': 'aaaa' } } };
+    const reordered = {
+      ...sampleBody,
+      services: { 'grid-control': {}, storage: { 'permutation-seed-base32': 'aaaa' } },
+    };
     assert.deepEqual(encodeBody(reordered), encodeBody(sampleBody));
     const composed = { ...sampleBody, nickname: 'e\u0301' }; // decomposed é is written as NFC
     assert.deepEqual(encodeBody(composed), encodeBody({ ...sampleBody, nickname: '\u00e9' }));
@@ -95,7 +110,9 @@ describe('canonical body encoding', () => {
         fc.record({
           seqnum: fc.nat(),
           nickname: fc.string({ maxLength: 16 }),
-          services: fc.dictionary(name, fc.dictionary(name, fc.string({ maxLength: 20 }), { maxKeys: 3 }), { maxKeys: 4 }),
+          services: fc.dictionary(name, fc.dictionary(name, fc.string({ maxLength: 20 }), { maxKeys: 3 }), {
+            maxKeys: 4,
+          }),
           hints: fc.array(fc.string({ maxLength: 20 }), { maxLength: 3 }),
         }),
         (fields) => {
@@ -155,7 +172,8 @@ describe('decoding untrusted bytes', () => {
         const mutated = bytes.slice();
         mutated[at] = value;
         const d = decodeBody(mutated);
-        if (d.ok) assert.deepEqual(encodeBody(d.value), mutated, 'whatever decodes re-encodes to the same bytes');
+        if (d.ok)
+          assert.deepEqual(encodeBody(d.value), mutated, 'whatever decodes re-encodes to the same bytes');
         else assert.equal(typeof d.reason, 'string');
       }),
       { numRuns: 2000 },
