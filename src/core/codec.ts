@@ -26,8 +26,13 @@ export class DecodeError extends Error {
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 export class Writer {
-  private buf = new Uint8Array(256);
+  private buf: Uint8Array;
   private pos = 0;
+
+  /** `sizeHint`: the expected length, so small messages do not allocate (and copy) a large buffer. */
+  constructor(sizeHint = 256) {
+    this.buf = new Uint8Array(sizeHint);
+  }
 
   private ensure(extra: number): void {
     if (this.pos + extra <= this.buf.length) return;
@@ -52,6 +57,16 @@ export class Writer {
       value = Math.floor(value / 0x80);
     }
     this.buf[this.pos++] = value;
+    return this;
+  }
+
+  u32be(value: number): this {
+    this.ensure(4);
+    const b = this.buf;
+    b[this.pos++] = value >>> 24;
+    b[this.pos++] = value >>> 16;
+    b[this.pos++] = value >>> 8;
+    b[this.pos++] = value;
     return this;
   }
 

@@ -213,6 +213,13 @@ export class GossipNode {
   private readonly links = new Map<NodeId, Link>();
   private readonly linkedTags = new Set<Tag>();
   private readonly wants = new Map<Tag, Want>();
+  /**
+   * Want deadlines in order. Every deadline is `now + wantTimeoutMs`, so appending keeps the queue sorted;
+   * superseded items are skipped lazily (`peekWant`). A Map cannot serve here: V8 iterates past the
+   * deleted slots at its front on every look, which made ticks linear in recent churn.
+   */
+  private wantQueue: { want: Want; deadline: number }[] = [];
+  private wantHead = 0;
   private readonly history = new Map<NodeId, PeerHistory>();
   private readonly subscribers = new Map<string, Set<ServiceCallback>>();
 
@@ -465,9 +472,9 @@ export class GossipNode {
         this.count('want-limit');
         continue;
       }
-      // Re-inserting keeps `wants` in deadline order (every deadline is now + the same timeout).
-      this.wants.delete(ref.tag);
-      this.wants.set(ref.tag, { ref, asked: from, deadline: now + this.config.wantTimeoutMs, sources: [] });
+      const want: Want = { ref, asked: from, deadline: now + this.config.wantTimeoutMs, sources: [] };
+      this.wants.set(ref.tag, want);
+      this.wantQueue.push({ want, deadline: want.deadline });
       ask.push(ref);
     }
     if (ask.length > 0)
@@ -616,9 +623,25 @@ export class GossipNode {
   nextDeadline(): number {
     let deadline = Math.min(this.nextRefreshAt, this.nextSweepAt, this.ihaveFlushAt);
     if (this.links.size > 0) deadline = Math.min(deadline, this.nextAntiEntropyAt);
-    const firstWant = this.wants.values().next();
-    if (!firstWant.done) deadline = Math.min(deadline, firstWant.value.deadline);
+    const firstWant = this.peekWant();
+    if (firstWant) deadline = Math.min(deadline, firstWant.deadline);
     return deadline;
+  }
+
+  private peekWant(): { want: Want; deadline: number } | undefined {
+    const q = this.wantQueue;
+    while (this.wantHead < q.length) {
+      const item = q[this.wantHead]!;
+      if (this.wants.get(item.want.ref.tag) === item.want && item.want.deadline === item.deadline)
+        return item;
+      this.wantHead++;
+      if (this.wantHead >= 1024 && this.wantHead * 2 >= q.length) {
+        this.wantQueue = q.slice(this.wantHead);
+        this.wantHead = 0;
+        return this.peekWant();
+      }
+    }
+    return undefined;
   }
 
   tick(now: number): Output[] {
@@ -626,18 +649,19 @@ export class GossipNode {
       this.nextRefreshAt = Number.POSITIVE_INFINITY;
       this.out.push({ type: 'announce-needed', reason: 'refresh' });
     }
-    for (const [tag, want] of this.wants) {
-      if (now < want.deadline) break;
-      this.wants.delete(tag);
+    for (let item = this.peekWant(); item && item.deadline <= now; item = this.peekWant()) {
+      this.wantHead++;
+      const want = item.want;
       let next = want.sources.shift();
       while (next !== undefined && !this.links.has(next)) next = want.sources.shift();
       if (next === undefined) {
+        this.wants.delete(want.ref.tag);
         this.count('want-timeout');
         continue;
       }
       want.asked = next;
       want.deadline = now + this.config.wantTimeoutMs;
-      this.wants.set(tag, want);
+      this.wantQueue.push({ want, deadline: want.deadline });
       for (const part of encodeRefs(MessageType.IWant, [want.ref], this.config.maxMessageBytes))
         this.send(next, part);
     }
@@ -775,6 +799,12 @@ export class GossipNode {
     const key = parseNodeId(id);
     const entry = key && this.entries.get(tagOf(key));
     return entry && sameOrigin(entry, key) ? entry.envelope : undefined;
+  }
+
+  /** SHA-256 of the envelope held for the origin with this public key, if any. */
+  heldHash(publicKey: Uint8Array): Uint8Array | undefined {
+    const entry = this.entries.get(tagOf(publicKey));
+    return entry && sameOrigin(entry, publicKey) ? entry.hash : undefined;
   }
 
   linkedPeers(): NodeId[] {

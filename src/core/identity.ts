@@ -3,7 +3,6 @@
  * unpadded RFC 4648 base32 of the 32-byte public key (allmydata/crypto/ed25519.py, `v0-` prefix).
  */
 import { base32Decode, base32Encode } from './base32.ts';
-import { toHex } from './bytes.ts';
 
 /** A node id string (`v0-…`). Branded so a nickname or a hex key cannot be passed where an id is meant. */
 export type NodeId = string & { readonly __brand: 'NodeId' };
@@ -33,6 +32,10 @@ export function parseNodeId(id: string): Uint8Array | undefined {
   return key?.length === PUBLIC_KEY_BYTES ? key : undefined;
 }
 
+const HEX = '0123456789abcdef';
+
 export function tagOf(publicKey: Uint8Array): Tag {
-  return toHex(publicKey.subarray(0, TAG_BYTES)) as Tag;
+  let tag = '';
+  for (let i = 0; i < TAG_BYTES; i++) tag += HEX[publicKey[i]! >> 4]! + HEX[publicKey[i]! & 15]!;
+  return tag as Tag;
 }

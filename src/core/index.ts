@@ -31,7 +31,15 @@ export {
   limits,
   signedMessage,
 } from './announcement.ts';
-export { type Message, type Ref, MessageType, decodeMessage } from './messages.ts';
+export {
+  type Message,
+  type Ref,
+  MessageType,
+  decodeMessage,
+  encodeAnnounce,
+  encodeRefs,
+  encodeSummary,
+} from './messages.ts';
 export {
   type DropReason,
   type GossipNodeOptions,

@@ -72,7 +72,7 @@ function readRefs(r: Reader): Ref[] {
 }
 
 export function encodeSummary(count: number, fingerprint: Uint8Array): Uint8Array {
-  return new Writer().u8(MessageType.Summary).varint(count).raw(fingerprint).finish();
+  return new Writer(8 + FINGERPRINT_BYTES).u8(MessageType.Summary).varint(count).raw(fingerprint).finish();
 }
 
 /** Encodes refs into as many messages as `maxBytes` requires (a digest of a large grid may not fit one). */
@@ -89,7 +89,7 @@ export function encodeRefs(
     start += perMessage
   ) {
     const part = refs.slice(start, start + perMessage);
-    const w = new Writer().u8(type).varint(part.length);
+    const w = new Writer(8 + part.length * (TAG_BYTES + 4 + 4)).u8(type).varint(part.length);
     for (const ref of part) writeRef(w, ref);
     out.push(w.finish());
     if (refs.length === 0) break;
@@ -104,7 +104,7 @@ export function encodeAnnounce(envelopes: readonly Uint8Array[], maxBytes: numbe
   let size = 8;
   const flush = () => {
     if (batch.length === 0) return;
-    const w = new Writer().u8(MessageType.Announce).varint(batch.length);
+    const w = new Writer(size + 8).u8(MessageType.Announce).varint(batch.length);
     for (const envelope of batch) w.bytes(envelope);
     out.push(w.finish());
     batch = [];

@@ -359,10 +359,10 @@ export class Simulation {
   /** Fraction of live nodes that hold every live origin's newest announcement (its own current one). */
   coverage(): number {
     const live = this.live();
-    const newest = live.map((o) => [o.id, o.node.envelopeOf(o.id)] as const);
+    const newest = live.map((o) => [o.signer.publicKey, o.node.heldHash(o.signer.publicKey)] as const);
     let complete = 0;
     for (const sim of live) {
-      if (newest.every(([id, env]) => env !== undefined && sameBytes(sim.node.envelopeOf(id), env)))
+      if (newest.every(([key, hash]) => hash !== undefined && sameBytes(sim.node.heldHash(key), hash)))
         complete++;
     }
     return live.length === 0 ? 1 : complete / live.length;

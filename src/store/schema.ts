@@ -1,0 +1,73 @@
+/**
+ * The IndexedDB schema of a grid node, typed for idb. Bump `DB_VERSION` and add a step at the bottom of
+ * `upgrade` for every change; never edit a step that has shipped, because a browser may hold a database at
+ * any earlier version and replays the steps above its own.
+ */
+import type { DBSchema, IDBPDatabase } from 'idb';
+import type { PeerHistory } from '../core/history.ts';
+
+export const DB_VERSION = 2;
+
+/** The only key of the `identity` store: one node key per database. */
+export const IDENTITY_KEY = 'node';
+
+/**
+ * The node key. WebCrypto keys are stored as `CryptoKey` objects (IndexedDB structured-clones them), so a
+ * non-extractable private key persists without ever being readable by script; `publicKey` is kept raw so
+ * the node id is known without a crypto call.
+ */
+export type IdentityRecord =
+  | { kind: 'webcrypto'; keyPair: CryptoKeyPair; publicKey: Uint8Array; createdAt: number }
+  | { kind: 'noble'; secretKey: Uint8Array; publicKey: Uint8Array; createdAt: number };
+
+/** An announcement as received: the envelope bytes exactly, and the local clock at receipt. */
+export interface AnnouncementRecord {
+  envelope: Uint8Array;
+  receivedAt: number;
+}
+
+/** A peer's connection history; `connectedSince` is not stored, since no session survives a restart. */
+export type PeerHistoryRecord = Omit<PeerHistory, 'connectedSince'>;
+
+/** Any value that survives `JSON.stringify` unchanged. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** Membership of one grid. */
+export interface GridRecord {
+  name: string;
+  joinedAt: number;
+  /** Signaling relay URLs. */
+  relays: string[];
+  /** Owned by the membership layer; opaque here. */
+  data?: unknown;
+}
+
+/** [grid id as 64 lowercase hex digits, node id (`v0-…`)] */
+export type GridNodeKey = [gridIdHex: string, nodeId: string];
+
+export interface GridNodeDB extends DBSchema {
+  identity: { key: typeof IDENTITY_KEY; value: IdentityRecord };
+  /** The last seqnum this node signed, per grid id hex. */
+  counters: { key: string; value: number };
+  announcements: { key: GridNodeKey; value: AnnouncementRecord };
+  peers: { key: GridNodeKey; value: PeerHistoryRecord };
+  /** Keyed by grid id hex. */
+  grids: { key: string; value: GridRecord };
+  settings: { key: string; value: JsonValue };
+}
+
+/** The upgrade ladder: each step takes a database from the version before it to its own. */
+export function upgrade(db: IDBPDatabase<GridNodeDB>, oldVersion: number): void {
+  // v1: what gossip needs to restart where it stopped.
+  if (oldVersion < 1) {
+    db.createObjectStore('identity');
+    db.createObjectStore('counters');
+    db.createObjectStore('announcements');
+  }
+  // v2: what the driver needs to reconnect and rejoin.
+  if (oldVersion < 2) {
+    db.createObjectStore('peers');
+    db.createObjectStore('grids');
+    db.createObjectStore('settings');
+  }
+}
