@@ -6,7 +6,7 @@
  * last line one JSON object. The same seed gives the same figures (wall time aside).
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { MessageType, decodeMessage, equalBytes } from '../src/core/index.ts';
+import { MessageType, decodeMessage, equalBytes, tagOf } from '../src/core/index.ts';
 import { Simulation } from '../test/sim/network.ts';
 
 function arg(name: string, fallback: number): number {
@@ -66,9 +66,7 @@ sim.onDeliver = ({ bytes }) => {
   }
 };
 const originNode = sim.nodes[origin]!;
-const trackedTag =
-  originNode.id &&
-  Array.from(originNode.signer.publicKey.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join('');
+const trackedTag = tagOf(originNode.signer.publicKey);
 sim.publish(origin, 'helper', { note: 'bench' });
 trackedEnvelope = originNode.node.envelopeOf(originNode.id)!;
 tracked = sha256(trackedEnvelope);

@@ -95,25 +95,29 @@ export function encodeBody(body: AnnouncementBody): Uint8Array {
   if (body.hints.length > limits.hints) throw new EncodeError('too many hints');
   if (body.membership.length > limits.membershipBytes) throw new EncodeError('membership too large');
 
-  const w = new Writer().u8(body.version).raw(body.gridId).varint(body.seqnum).raw(body.nonce);
-  w.string(body.nickname).varint(names.length);
   for (const name of names) {
     checkName('service name', name, limits.serviceNameBytes);
     const params = body.services[name]!;
-    const keys = sortedKeys(params);
+    const keys = Object.keys(params);
     if (keys.length > limits.paramsPerService) throw new EncodeError(`too many parameters for ${name}`);
-    w.string(name).varint(keys.length);
     for (const key of keys) {
       checkName('parameter key', key, limits.paramKeyBytes);
       checkString('parameter value', params[key]!, limits.paramValueBytes);
-      w.string(key).string(params[key]!);
     }
   }
-  w.varint(body.hints.length);
-  for (const hint of body.hints) {
-    checkString('hint', hint, limits.hintBytes);
-    w.string(hint);
+  for (const hint of body.hints) checkString('hint', hint, limits.hintBytes);
+
+  // Everything is checked: writing cannot fail half-way.
+  const w = new Writer().u8(body.version).raw(body.gridId).varint(body.seqnum).raw(body.nonce);
+  w.string(body.nickname).varint(names.length);
+  for (const name of names) {
+    const params = body.services[name]!;
+    const keys = sortedKeys(params);
+    w.string(name).varint(keys.length);
+    for (const key of keys) w.string(key).string(params[key]!);
   }
+  w.varint(body.hints.length);
+  for (const hint of body.hints) w.string(hint);
   return w.bytes(body.membership).finish();
 }
 

@@ -25,13 +25,23 @@ export class DecodeError extends Error {
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
+/**
+ * One scratch buffer shared by every Writer: encoding is synchronous and never interleaved, and typed
+ * arrays above 64 bytes live off the V8 heap, where allocating and collecting them costs far more than
+ * the copy `finish()` makes. A writer that outgrows the scratch buffer moves to its own.
+ */
+let scratch = new Uint8Array(64 * 1024);
+let scratchInUse = false;
+
 export class Writer {
   private buf: Uint8Array;
   private pos = 0;
+  private readonly ownsScratch: boolean;
 
-  /** `sizeHint`: the expected length, so small messages do not allocate (and copy) a large buffer. */
-  constructor(sizeHint = 256) {
-    this.buf = new Uint8Array(sizeHint);
+  constructor() {
+    this.ownsScratch = !scratchInUse;
+    if (this.ownsScratch) scratchInUse = true;
+    this.buf = this.ownsScratch ? scratch : new Uint8Array(256);
   }
 
   private ensure(extra: number): void {
@@ -40,6 +50,7 @@ export class Writer {
     while (size < this.pos + extra) size *= 2;
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.pos));
+    if (this.ownsScratch && this.buf === scratch) scratch = next;
     this.buf = next;
   }
 
@@ -86,8 +97,11 @@ export class Writer {
     return this.bytes(utf8(text.normalize('NFC')));
   }
 
+  /** The bytes written; the writer must not be used afterwards. */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.pos);
+    const out = this.buf.slice(0, this.pos);
+    if (this.ownsScratch) scratchInUse = false;
+    return out;
   }
 }
 

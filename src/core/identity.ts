@@ -8,9 +8,13 @@ import { base32Decode, base32Encode } from './base32.ts';
 export type NodeId = string & { readonly __brand: 'NodeId' };
 
 /**
- * The 8-byte prefix of a public key as 16 hex characters: how gossip messages name origins. 64 bits make
- * an accidental collision among 10^5 nodes about 3e-10 likely and a deliberate one 2^64 key generations
- * away; a colliding origin is dropped and counted (`tag-collision`), never confused with the other.
+ * The 8-byte prefix of a public key: how gossip messages name origins. 64 bits make an accidental
+ * collision among 10^5 nodes about 3e-10 likely and a deliberate one 2^64 key generations away; a
+ * colliding origin is dropped and counted (`tag-collision`), never confused with the other.
+ *
+ * In memory a tag is a 4-character string of 16-bit code units — a compact, flat Map key that is hashed
+ * in a few instructions (a hex string built by concatenation must first be flattened). It is not meant
+ * to be displayed; `toHex(publicKey)` is.
  */
 export type Tag = string & { readonly __brand: 'Tag' };
 
@@ -32,10 +36,22 @@ export function parseNodeId(id: string): Uint8Array | undefined {
   return key?.length === PUBLIC_KEY_BYTES ? key : undefined;
 }
 
-const HEX = '0123456789abcdef';
+/** The tag of the public key (or of 8 tag bytes read from a message). */
+export function tagOf(bytes: Uint8Array, offset = 0): Tag {
+  const b = (i: number) => bytes[offset + i]!;
+  return String.fromCharCode(
+    (b(0) << 8) | b(1),
+    (b(2) << 8) | b(3),
+    (b(4) << 8) | b(5),
+    (b(6) << 8) | b(7),
+  ) as Tag;
+}
 
-export function tagOf(publicKey: Uint8Array): Tag {
-  let tag = '';
-  for (let i = 0; i < TAG_BYTES; i++) tag += HEX[publicKey[i]! >> 4]! + HEX[publicKey[i]! & 15]!;
-  return tag as Tag;
+/** Writes a tag's 8 bytes into `out` at `offset`. */
+export function writeTag(tag: Tag, out: Uint8Array, offset = 0): void {
+  for (let i = 0; i < 4; i++) {
+    const unit = tag.charCodeAt(i);
+    out[offset + 2 * i] = unit >> 8;
+    out[offset + 2 * i + 1] = unit & 0xff;
+  }
 }

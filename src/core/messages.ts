@@ -12,9 +12,8 @@
  * A ref names one announcement without carrying it: the origin's tag (first 8 key bytes), its seqnum, and
  * the first 4 bytes of the SHA-256 of its envelope, which is enough to tell two equal-seqnum versions apart.
  */
-import { toHex } from './bytes.ts';
 import { DecodeError, type Decoded, type Reader, Writer, decode } from './codec.ts';
-import { TAG_BYTES, type Tag } from './identity.ts';
+import { TAG_BYTES, type Tag, tagOf, writeTag } from './identity.ts';
 
 export const enum MessageType {
   Summary = 1,
@@ -44,18 +43,10 @@ export type Message =
   | { readonly type: MessageType.Announce; readonly envelopes: readonly Uint8Array[] };
 
 const TAG_SCRATCH = new Uint8Array(TAG_BYTES);
-/** Value of one lowercase hex digit (tags are produced by `toHex`, so always lowercase). */
-const nibble = (c: number): number => (c <= 57 ? c - 48 : c - 87);
 
 function writeRef(w: Writer, ref: Ref): void {
-  const t = ref.tag;
-  for (let i = 0; i < TAG_BYTES; i++)
-    TAG_SCRATCH[i] = (nibble(t.charCodeAt(2 * i)) << 4) | nibble(t.charCodeAt(2 * i + 1));
-  w.raw(TAG_SCRATCH).varint(ref.seqnum);
-  w.u8(ref.hash32 >>> 24)
-    .u8(ref.hash32 >>> 16)
-    .u8(ref.hash32 >>> 8)
-    .u8(ref.hash32);
+  writeTag(ref.tag, TAG_SCRATCH);
+  w.raw(TAG_SCRATCH).varint(ref.seqnum).u32be(ref.hash32);
 }
 
 function readRefs(r: Reader): Ref[] {
@@ -63,7 +54,7 @@ function readRefs(r: Reader): Ref[] {
   if (count * MIN_REF_BYTES > r.remaining) throw new DecodeError('count-exceeds-message');
   const refs: Ref[] = [];
   for (let i = 0; i < count; i++) {
-    const tag = toHex(r.raw(TAG_BYTES)) as Tag;
+    const tag = tagOf(r.raw(TAG_BYTES));
     const seqnum = r.varint();
     const h = r.raw(4);
     refs.push({ tag, seqnum, hash32: ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0 });
@@ -72,7 +63,7 @@ function readRefs(r: Reader): Ref[] {
 }
 
 export function encodeSummary(count: number, fingerprint: Uint8Array): Uint8Array {
-  return new Writer(8 + FINGERPRINT_BYTES).u8(MessageType.Summary).varint(count).raw(fingerprint).finish();
+  return new Writer().u8(MessageType.Summary).varint(count).raw(fingerprint).finish();
 }
 
 /** Encodes refs into as many messages as `maxBytes` requires (a digest of a large grid may not fit one). */
@@ -89,7 +80,7 @@ export function encodeRefs(
     start += perMessage
   ) {
     const part = refs.slice(start, start + perMessage);
-    const w = new Writer(8 + part.length * (TAG_BYTES + 4 + 4)).u8(type).varint(part.length);
+    const w = new Writer().u8(type).varint(part.length);
     for (const ref of part) writeRef(w, ref);
     out.push(w.finish());
     if (refs.length === 0) break;
@@ -104,7 +95,7 @@ export function encodeAnnounce(envelopes: readonly Uint8Array[], maxBytes: numbe
   let size = 8;
   const flush = () => {
     if (batch.length === 0) return;
-    const w = new Writer(size + 8).u8(MessageType.Announce).varint(batch.length);
+    const w = new Writer().u8(MessageType.Announce).varint(batch.length);
     for (const envelope of batch) w.bytes(envelope);
     out.push(w.finish());
     batch = [];

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { MessageType, decodeMessage, equalBytes } from '../../src/core/index.ts';
+import { MessageType, decodeMessage, equalBytes, tagOf } from '../../src/core/index.ts';
 import { Simulation } from '../sim/network.ts';
 import { rule } from './rules.ts';
 
@@ -51,7 +51,7 @@ describe('simulated grids', () => {
     () => {
       const sim = bootstrap(50, 8, 3);
       sim.publish(7, 'helper');
-      const tag = Buffer.from(sim.nodes[7]!.signer.publicKey.subarray(0, 8)).toString('hex');
+      const tag = tagOf(sim.nodes[7]!.signer.publicKey);
       const adverts = new Map<string, number>();
       sim.onDeliver = ({ from, to, bytes }) => {
         const m = decodeMessage(bytes, 1 << 20);
