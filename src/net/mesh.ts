@@ -1,0 +1,229 @@
+/**
+ * The mesh: which peers this node is linked to, and how links come to be.
+ *
+ * Finding peers. Through the signaling relays (sealed, see signaling.ts) a node broadcasts `hello` when a
+ * relay opens and every `helloIntervalMs` while it has room for more links, and sends a directed `hello` to
+ * peers it wants back (`dial`, from the core's reconnect order). Between two nodes the one with the smaller
+ * id always makes the WebRTC offer: on a hello from a larger id it dials; on a broadcast hello from a
+ * smaller id it answers with a directed hello, so the smaller one dials. Hellos therefore never echo back
+ * and forth, and two nodes never make crossing offers.
+ *
+ * Proving who is on the other end. The signaling `from` field is only a claim. Once the data channel
+ * opens, each side sends a random 32-byte challenge and answers the other's with an ed25519 signature over
+ * `gridnode/link/v1\n · gridId · challenge`, by the key its node id names. A link counts as up — and the
+ * core hears of it — only when the peer's proof verifies; gossip frames before that are dropped.
+ *
+ * Frames inside a PeerLink message: 0x00 gossip message · 0x10 challenge(32) · 0x11 proof(64).
+ */
+import { concatBytes, utf8 } from '../core/bytes.ts';
+import { type NodeId, parseNodeId } from '../core/identity.ts';
+import type { Signer, Verifier } from '../crypto/ed25519.ts';
+import { PeerLink } from './peer-link.ts';
+import { SignalingClient, type SignalingStatus } from './signaling.ts';
+
+const FRAME_GOSSIP = 0x00;
+const FRAME_CHALLENGE = 0x10;
+const FRAME_PROOF = 0x11;
+const CHALLENGE_BYTES = 32;
+const DOMAIN_LINK = utf8('gridnode/link/v1\n');
+
+export interface MeshOptions {
+  selfId: NodeId;
+  signer: Signer;
+  verifier: Verifier;
+  gridId: Uint8Array;
+  relays: string[];
+  iceServers?: RTCIceServer[];
+  /** Most links at once. A few more than the gossip needs, so churn does not isolate anyone. */
+  maxLinks?: number;
+  helloIntervalMs?: number;
+  maxMessageBytes?: number;
+}
+
+export interface MeshEvents {
+  up(peer: NodeId): void;
+  down(peer: NodeId, reason: string): void;
+  /** A link attempt ended before the peer proved itself. */
+  failed(peer: NodeId, reason: string): void;
+  message(peer: NodeId, bytes: Uint8Array): void;
+  rtt(peer: NodeId, ms: number): void;
+  signaling?(status: SignalingStatus): void;
+}
+
+interface Attempt {
+  link: PeerLink;
+  challenge: Uint8Array;
+  proved: boolean;
+  up: boolean;
+}
+
+export class Mesh {
+  private readonly links = new Map<NodeId, Attempt>();
+  private readonly signaling: SignalingClient;
+  private helloTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly maxLinks: number;
+  readonly dropped: Record<string, number> = {};
+
+  constructor(
+    private readonly options: MeshOptions,
+    private readonly events: MeshEvents,
+  ) {
+    this.maxLinks = options.maxLinks ?? 12;
+    this.signaling = new SignalingClient({
+      relays: options.relays,
+      gridId: options.gridId,
+      selfId: options.selfId,
+      onMessage: (from, payload, info) => this.onSignal(from, payload, info.direct),
+      onStatus: (status) => this.onSignalingStatus(status),
+    });
+  }
+
+  start(): void {
+    this.signaling.start();
+    this.helloTimer = setInterval(() => {
+      if (this.links.size < this.maxLinks) this.hello();
+    }, this.options.helloIntervalMs ?? 15_000);
+  }
+
+  stop(): void {
+    clearInterval(this.helloTimer);
+    this.signaling.stop();
+    for (const [peer, attempt] of [...this.links]) {
+      this.links.delete(peer);
+      attempt.link.close();
+    }
+  }
+
+  /** Linked (proved) peers. */
+  peers(): NodeId[] {
+    return [...this.links].filter(([, a]) => a.up).map(([id]) => id);
+  }
+
+  /** Asks `peers` to link with us (directed hellos); those already linked or pending are skipped. */
+  dial(peers: readonly NodeId[]): void {
+    for (const peer of peers) {
+      if (this.links.has(peer) || peer === this.options.selfId) continue;
+      if (this.options.selfId < peer) this.connect(peer);
+      else this.hello(peer);
+    }
+  }
+
+  send(peer: NodeId, bytes: Uint8Array): boolean {
+    const attempt = this.links.get(peer);
+    if (!attempt?.up) return false;
+    const frame = new Uint8Array(bytes.length + 1);
+    frame[0] = FRAME_GOSSIP;
+    frame.set(bytes, 1);
+    return attempt.link.send(frame);
+  }
+
+  close(peer: NodeId): void {
+    this.links.get(peer)?.link.close();
+  }
+
+  status() {
+    return {
+      signaling: this.signaling.status(),
+      links: this.links.size,
+      up: this.peers().length,
+      dropped: { ...this.dropped },
+    };
+  }
+
+  private count(reason: string): void {
+    this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
+  }
+
+  private hello(to?: NodeId): void {
+    this.signaling.send({ t: 'hello' }, to).catch(() => this.count('hello-not-sent'));
+  }
+
+  private onSignalingStatus(status: SignalingStatus): void {
+    // A relay (re)opened: announce ourselves there, so peers behind it can find us.
+    if (status.relays.some((r) => r.state === 'open')) this.hello();
+    this.events.signaling?.(status);
+  }
+
+  private onSignal(from: string, payload: unknown, direct: boolean): void {
+    if (!parseNodeId(from)) return this.count('bad-sender');
+    const peer = from as NodeId;
+    if (peer === this.options.selfId) return;
+    const message = payload as { t?: unknown; data?: unknown } | null;
+    if (typeof message !== 'object' || message === null) return this.count('bad-signal');
+    if (message.t === 'hello') {
+      if (this.links.has(peer) || this.links.size >= this.maxLinks) return;
+      if (this.options.selfId < peer) this.connect(peer);
+      else if (!direct) this.hello(peer);
+      return;
+    }
+    if (message.t === 'signal') {
+      let attempt = this.links.get(peer);
+      if (!attempt) {
+        // Only the smaller id offers; an offer from a larger id is a confused or hostile peer.
+        if (this.options.selfId < peer) return this.count('unexpected-offer');
+        if (this.links.size >= this.maxLinks) return this.count('full');
+        attempt = this.connect(peer, false);
+      }
+      attempt.link.signal(message.data);
+      return;
+    }
+    this.count('unknown-signal');
+  }
+
+  private connect(peer: NodeId, initiator = true): Attempt {
+    const challenge = crypto.getRandomValues(new Uint8Array(CHALLENGE_BYTES));
+    const link: PeerLink = new PeerLink(
+      {
+        initiator,
+        iceServers: this.options.iceServers ?? [],
+        ...(this.options.maxMessageBytes ? { maxMessageBytes: this.options.maxMessageBytes + 1 } : {}),
+      },
+      {
+        signal: (data) => {
+          this.signaling.send({ t: 'signal', data }, peer).catch(() => this.count('signal-not-sent'));
+        },
+        open: () => link.send(concatBytes(new Uint8Array([FRAME_CHALLENGE]), challenge)),
+        message: (bytes) => void this.onFrame(peer, attempt, bytes),
+        rtt: (ms) => attempt.up && this.events.rtt(peer, ms),
+        close: (reason) => {
+          if (this.links.get(peer) === attempt) this.links.delete(peer);
+          if (attempt.up) this.events.down(peer, reason);
+          else this.events.failed(peer, reason);
+        },
+      },
+    );
+    const attempt: Attempt = { link, challenge, proved: false, up: false };
+    this.links.set(peer, attempt);
+    return attempt;
+  }
+
+  private async onFrame(peer: NodeId, attempt: Attempt, frame: Uint8Array): Promise<void> {
+    const kind = frame[0];
+    const body = frame.subarray(1);
+    if (kind === FRAME_GOSSIP) {
+      if (attempt.up) this.events.message(peer, body);
+      else this.count('gossip-before-proof');
+      return;
+    }
+    if (kind === FRAME_CHALLENGE && body.length === CHALLENGE_BYTES) {
+      const proof = await this.options.signer.sign(concatBytes(DOMAIN_LINK, this.options.gridId, body));
+      attempt.link.send(concatBytes(new Uint8Array([FRAME_PROOF]), proof));
+      return;
+    }
+    if (kind === FRAME_PROOF && body.length === 64 && !attempt.proved) {
+      attempt.proved = true;
+      const key = parseNodeId(peer)!;
+      const message = concatBytes(DOMAIN_LINK, this.options.gridId, attempt.challenge);
+      if (!(await this.options.verifier.verify(key, message, body))) {
+        this.count('bad-proof');
+        attempt.link.close();
+        return;
+      }
+      if (this.links.get(peer) !== attempt || attempt.link.state !== 'open') return;
+      attempt.up = true;
+      this.events.up(peer);
+      return;
+    }
+    this.count('bad-frame');
+  }
+}

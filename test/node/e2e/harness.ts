@@ -1,0 +1,106 @@
+/**
+ * End-to-end harness: the real relay and the built dashboard on loopback, and separate headless Chromium
+ * processes (Debian's, through playwright-core) each running a real node over real WebRTC and IndexedDB.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+import { build, preview, type PreviewServer } from 'vite';
+import { type Relay, startRelay } from '../../../src/relay/relay.ts';
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+];
+
+export interface Site {
+  url: string;
+  relay: Relay;
+  close(): Promise<void>;
+}
+
+/** Builds the dashboard once into a temporary folder and serves it on a free loopback port. */
+export async function startSite(): Promise<Site> {
+  const relay = await startRelay({ host: '127.0.0.1', port: 0 });
+  const outDir = mkdtempSync(join(tmpdir(), 'gridnode-e2e-'));
+  await build({ logLevel: 'error', build: { outDir, emptyOutDir: true, sourcemap: false } });
+  const server: PreviewServer = await preview({
+    logLevel: 'error',
+    build: { outDir },
+    preview: { host: '127.0.0.1', port: 0, strictPort: false },
+  });
+  const address = server.httpServer.address();
+  if (!address || typeof address === 'string') throw new Error('preview server has no port');
+  return {
+    url: `http://127.0.0.1:${address.port}/`,
+    relay,
+    async close() {
+      await Promise.allSettled([server.close(), relay.close()]);
+      rmSync(outDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+  });
+}
+
+export interface NodePage {
+  page: Page;
+  context: BrowserContext;
+  id: string;
+}
+
+/** Opens the dashboard in a fresh profile and waits until its node leads. */
+export async function openNode(
+  browser: Browser,
+  site: Site,
+  query: Record<string, string>,
+  context?: BrowserContext,
+): Promise<NodePage> {
+  context ??= await browser.newContext();
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.error(`[page error] ${error.message}`));
+  const params = new URLSearchParams({ relay: site.relay.url, ...query });
+  await page.goto(`${site.url}?${params}`);
+  await page.waitForFunction(
+    () => window.gridNode?.role === 'leader' || window.gridNode?.role === 'follower',
+  );
+  const id = await page.evaluate(() => window.gridNode!.id);
+  return { page, context, id };
+}
+
+/** Polls a condition in Node until it holds or `ms` passes. */
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T>,
+  ok: (value: T) => boolean,
+  ms = 30_000,
+) {
+  const deadline = Date.now() + ms;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await probe();
+    if (ok(last)) return last;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}; last value: ${JSON.stringify(last)}`);
+}
+
+/** What a page's node holds: origin id → seqnum. */
+export function view(page: Page): Promise<Record<string, number>> {
+  return page.evaluate(() => Object.fromEntries(window.gridNode!.getPeers().map((p) => [p.id, p.seqnum])));
+}
+
+export function ownSeqnum(page: Page): Promise<number> {
+  return page.evaluate(() => window.gridNode!.getPeers().find((p) => p.self)?.seqnum ?? 0);
+}
