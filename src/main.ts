@@ -24,4 +24,6 @@ const node = await GridNode.create({
 window.gridNode = node;
 document.querySelector('grid-app')?.setAttribute('ready', '');
 (document.querySelector('grid-app') as (HTMLElement & { node?: GridNode }) | null)!.node = node;
+// A closing tab says goodbye on its links, so peers (and this profile's next tab) reconnect at once.
+addEventListener('pagehide', () => void node.stop());
 await node.start();

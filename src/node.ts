@@ -190,6 +190,8 @@ export class GridNode extends EventTarget {
   /** Leaves the grid in this tab (links closed, state flushed). The stored identity and peers remain. */
   async stop(): Promise<void> {
     if (this.role === 'stopped') return;
+    // Close links at once (peers see them go now, not after an ICE timeout), then drain the queue.
+    this.mesh?.stop();
     await this.enqueue(async () => {
       clearTimeout(this.timer);
       this.mesh?.stop();

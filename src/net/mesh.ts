@@ -13,9 +13,14 @@
  * `gridnode/link/v1\n · gridId · challenge`, by the key its node id names. A link counts as up — and the
  * core hears of it — only when the peer's proof verifies; gossip frames before that are dropped.
  *
+ * Sessions. Every start of a mesh picks a random session id, carried in its hellos and signals. A peer
+ * that reloads comes back under the same node id while the old link may still look alive here (a closed
+ * tab does not always say goodbye; ICE notices only after its consent timeout); a hello or offer from a
+ * new session of a linked peer therefore replaces the old link at once.
+ *
  * Frames inside a PeerLink message: 0x00 gossip message · 0x10 challenge(32) · 0x11 proof(64).
  */
-import { concatBytes, utf8 } from '../core/bytes.ts';
+import { concatBytes, toHex, utf8 } from '../core/bytes.ts';
 import { type NodeId, parseNodeId } from '../core/identity.ts';
 import type { Signer, Verifier } from '../crypto/ed25519.ts';
 import { PeerLink } from './peer-link.ts';
@@ -52,6 +57,8 @@ export interface MeshEvents {
 
 interface Attempt {
   link: PeerLink;
+  /** The peer's session, once heard in a hello or signal. */
+  session: string | undefined;
   challenge: Uint8Array;
   proved: boolean;
   up: boolean;
@@ -62,6 +69,7 @@ export class Mesh {
   private readonly signaling: SignalingClient;
   private helloTimer: ReturnType<typeof setInterval> | undefined;
   private readonly maxLinks: number;
+  private readonly session = toHex(crypto.getRandomValues(new Uint8Array(8)));
   readonly dropped: Record<string, number> = {};
 
   constructor(
@@ -135,7 +143,7 @@ export class Mesh {
   }
 
   private hello(to?: NodeId): void {
-    this.signaling.send({ t: 'hello' }, to).catch(() => this.count('hello-not-sent'));
+    this.signaling.send({ t: 'hello', s: this.session }, to).catch(() => this.count('hello-not-sent'));
   }
 
   private onSignalingStatus(status: SignalingStatus): void {
@@ -148,29 +156,38 @@ export class Mesh {
     if (!parseNodeId(from)) return this.count('bad-sender');
     const peer = from as NodeId;
     if (peer === this.options.selfId) return;
-    const message = payload as { t?: unknown; data?: unknown } | null;
+    const message = payload as { t?: unknown; s?: unknown; data?: unknown } | null;
     if (typeof message !== 'object' || message === null) return this.count('bad-signal');
+    if (typeof message.s !== 'string' || message.s.length > 64) return this.count('bad-session');
+    const session = message.s;
+    let attempt = this.links.get(peer);
+    if (attempt?.session !== undefined && attempt.session !== session) {
+      // The peer restarted: its old link is dead even if it does not look it yet.
+      this.links.delete(peer);
+      attempt.link.close();
+      attempt = undefined;
+    }
     if (message.t === 'hello') {
-      if (this.links.has(peer) || this.links.size >= this.maxLinks) return;
-      if (this.options.selfId < peer) this.connect(peer);
+      if (attempt || this.links.size >= this.maxLinks) return;
+      if (this.options.selfId < peer) this.connect(peer, true, session);
       else if (!direct) this.hello(peer);
       return;
     }
     if (message.t === 'signal') {
-      let attempt = this.links.get(peer);
       if (!attempt) {
         // Only the smaller id offers; an offer from a larger id is a confused or hostile peer.
         if (this.options.selfId < peer) return this.count('unexpected-offer');
         if (this.links.size >= this.maxLinks) return this.count('full');
-        attempt = this.connect(peer, false);
+        attempt = this.connect(peer, false, session);
       }
+      attempt.session ??= session;
       attempt.link.signal(message.data);
       return;
     }
     this.count('unknown-signal');
   }
 
-  private connect(peer: NodeId, initiator = true): Attempt {
+  private connect(peer: NodeId, initiator = true, session?: string): Attempt {
     const challenge = crypto.getRandomValues(new Uint8Array(CHALLENGE_BYTES));
     const link: PeerLink = new PeerLink(
       {
@@ -180,7 +197,9 @@ export class Mesh {
       },
       {
         signal: (data) => {
-          this.signaling.send({ t: 'signal', data }, peer).catch(() => this.count('signal-not-sent'));
+          this.signaling
+            .send({ t: 'signal', s: this.session, data }, peer)
+            .catch(() => this.count('signal-not-sent'));
         },
         open: () => link.send(concatBytes(new Uint8Array([FRAME_CHALLENGE]), challenge)),
         message: (bytes) => void this.onFrame(peer, attempt, bytes),
@@ -192,7 +211,7 @@ export class Mesh {
         },
       },
     );
-    const attempt: Attempt = { link, challenge, proved: false, up: false };
+    const attempt: Attempt = { link, session, challenge, proved: false, up: false };
     this.links.set(peer, attempt);
     return attempt;
   }

@@ -1,5 +1,7 @@
 // SignalingClient end to end over real relays on loopback: our relay, y-webrtc's reference server, and a
 // scripted fake relay for what a well-behaved relay never does (garbage frames, no pongs, hung handshakes).
+// Every assert.ok has a message: without one, Node 20 re-reads the call site to build it, and on some tsx-compiled
+// lines that hangs the process instead of failing the test.
 import assert from 'node:assert/strict';
 import { createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import net from 'node:net';
@@ -35,7 +37,10 @@ interface Received {
 interface TestNode {
   id: string;
   client: SignalingClient;
+  /** Messages received, except settle()'s probes. */
   inbox: Received[];
+  /** Numbers of the probes received. */
+  probes: number[];
   statuses: SignalingStatus[];
   dropped(reason: string): number;
 }
@@ -66,6 +71,7 @@ function node(
   extra: Partial<SignalingOptions> = {},
 ): TestNode {
   const inbox: Received[] = [];
+  const probes: number[] = [];
   const statuses: SignalingStatus[] = [];
   const client = new SignalingClient({
     relays,
@@ -73,13 +79,17 @@ function node(
     selfId: id,
     WebSocket: WS,
     backoff: FAST,
-    onMessage: (from, payload, info) => inbox.push({ from, payload, info }),
+    onMessage: (from, payload, info) => {
+      const probe = probeNumber(payload);
+      if (probe === undefined) inbox.push({ from, payload, info });
+      else probes.push(probe);
+    },
     onStatus: (s) => statuses.push(s),
     ...extra,
   });
   cleanups.push(() => client.stop());
   client.start();
-  return { id, client, inbox, statuses, dropped: (reason) => client.status().dropped[reason] ?? 0 };
+  return { id, client, inbox, probes, statuses, dropped: (reason) => client.status().dropped[reason] ?? 0 };
 }
 
 function openCount(n: TestNode): number {
@@ -90,26 +100,25 @@ async function waitOpen(nodes: TestNode[], count = 1): Promise<void> {
   await eventually(() => nodes.every((n) => openCount(n) === count) || undefined, `${count} open relay(s)`);
 }
 
+const probeNumber = (payload: unknown): number | undefined =>
+  typeof payload === 'object' && payload !== null && 'probe' in payload ? Number(payload.probe) : undefined;
+
 /**
- * Resends probes from `sender` until `done()` holds. A client reports a relay open before the relay has
- * processed its subscribe frame, so the first message after opening may race it; a retried probe cannot.
+ * Sends numbered probes from `sender` until every receiver has heard the latest one (and `also()` holds). A
+ * client reports a relay open before the relay has processed its subscribe frame, so the first message after
+ * opening may race it; a resent probe cannot. Probes are kept out of the inboxes tests look at.
  */
-async function converge(sender: TestNode, done: () => boolean, what: string): Promise<void> {
-  let last = 0;
+async function settle(sender: TestNode, receivers: TestNode[], also = (): boolean => true): Promise<void> {
+  let probe = 0;
+  let sentAt = 0;
   await eventually(async () => {
-    if (done()) return true;
-    if (Date.now() - last > 50) {
-      last = Date.now();
-      await sender.client.send({ probe: true });
+    if (probe > 0 && receivers.every((r) => r.probes.includes(probe)) && also()) return true;
+    if (Date.now() - sentAt > 50) {
+      sentAt = Date.now();
+      await sender.client.send({ probe: ++probe });
     }
     return undefined;
-  }, what);
-}
-
-/** Waits until every node in `receivers` has heard `sender` on every relay path, then clears inboxes. */
-async function settle(sender: TestNode, receivers: TestNode[]): Promise<void> {
-  await converge(sender, () => receivers.every((r) => r.inbox.length > 0), 'probes to get through');
-  for (const n of [sender, ...receivers]) n.inbox.length = 0;
+  }, `probes from ${sender.id} to get through`);
 }
 
 const payloads = (n: TestNode): unknown[] => n.inbox.map((m) => m.payload);
@@ -213,10 +222,15 @@ describe('signaling: messaging through our relay', { timeout: 30_000 }, () => {
     assert.match(alice.inbox[0]?.info.id ?? '', /^[0-9a-f]{32}$/);
     // Relays echo to the sender; the client must never hand a node its own messages.
     await eventually(() => carol.dropped('own-echo') > 0 || undefined, "carol's echo");
-    assert.ok(alice.inbox.every((m) => m.from !== 'alice'));
-    assert.ok(carol.inbox.every((m) => m.from !== 'carol'));
-    assert.equal(alice.client.status().received, alice.inbox.length);
-    assert.ok(alice.client.status().sent >= 2);
+    for (const n of [alice, bob, carol]) {
+      assert.deepEqual(
+        n.inbox.filter((m) => m.from === n.id),
+        [],
+        `${n.id} heard itself`,
+      );
+    }
+    assert.equal(alice.client.status().received, alice.inbox.length + alice.probes.length);
+    assert.ok(alice.client.status().sent >= 2, 'sent counts messages');
   });
 
   it('shows the relay only the hashed topic and opaque data', async () => {
@@ -269,7 +283,7 @@ describe('signaling: messaging through our relay', { timeout: 30_000 }, () => {
     assert.equal(publish!.topic, gridTopic(grid));
     assert.match(publish!.data as string, /^[A-Za-z0-9_-]+$/);
     assert.deepEqual(ping, { type: 'ping' });
-    assert.ok(!fake.transcripts[0]!.join('').includes(hex(grid)));
+    assert.ok(!fake.transcripts[0]!.join('').includes(hex(grid)), 'the grid id was sent');
   });
 
   it('keeps nodes of another grid apart on the same relay', async () => {
@@ -284,29 +298,37 @@ describe('signaling: messaging through our relay', { timeout: 30_000 }, () => {
     // Its own echo proves the relay has fanned a message out, so nobody else can still be about to get it.
     await mallory.client.send({ from: 'the other grid' });
     await eventually(() => mallory.dropped('own-echo') === 1 || undefined, "mallory's echo");
+    const echoes = alice.dropped('own-echo');
     await alice.client.send({ to: 'the grid' });
     await eventually(() => bob.inbox.length === 1 || undefined, "alice's message");
-    await eventually(() => alice.dropped('own-echo') > 0 || undefined, "alice's echo");
+    await eventually(() => alice.dropped('own-echo') > echoes || undefined, "alice's echo");
     assert.deepEqual(payloads(bob), [{ to: 'the grid' }]);
     assert.deepEqual(alice.inbox, []);
     assert.deepEqual(mallory.inbox, []);
     assert.deepEqual(mallory.client.status().dropped, { 'own-echo': 1 });
   });
 
-  it('delivers messages in the order they were sent', async () => {
+  it('delivers messages in the order they were sent, however long each encryption takes', async () => {
     const r = await relay();
     const grid = newGrid();
     const alice = node('alice', [r.url], grid);
     const bob = node('bob', [r.url], grid);
     await waitOpen([alice, bob]);
     await settle(alice, [bob]);
+    // Random latency on every WebCrypto call, so completion order no longer follows call order by luck.
+    const subtle = globalThis.crypto.subtle as unknown as Record<string, unknown>;
+    for (const name of ['encrypt', 'decrypt']) {
+      const original = subtle[name] as (...args: unknown[]) => Promise<unknown>;
+      subtle[name] = async (...args: unknown[]) => {
+        await sleep(Math.random() * 5);
+        return original.apply(globalThis.crypto.subtle, args);
+      };
+      cleanups.push(() => delete subtle[name]);
+    }
     const sends = Array.from({ length: 40 }, (_, i) => alice.client.send(i));
     assert.deepEqual(await Promise.all(sends), Array(40).fill(1));
     await eventually(() => bob.inbox.length === 40 || undefined, '40 messages');
-    assert.deepEqual(
-      payloads(bob),
-      Array.from({ length: 40 }, (_, i) => i),
-    );
+    assert.deepEqual(payloads(bob), [...Array(40).keys()]);
   });
 
   it('sends the largest allowed message through the relay, and refuses bigger or non-JSON ones', async () => {
@@ -316,13 +338,8 @@ describe('signaling: messaging through our relay', { timeout: 30_000 }, () => {
     const bob = node('bob', [r.url], grid);
     await waitOpen([alice, bob]);
     await settle(alice, [bob]);
-    const overhead = JSON.stringify({
-      v: 1,
-      id: 'f'.repeat(32),
-      from: 'alice',
-      to: 'bob',
-      payload: '',
-    }).length;
+    const empty = { v: 1, id: 'f'.repeat(32), from: 'alice', to: 'bob', payload: '' };
+    const overhead = JSON.stringify(empty).length;
     const biggest = 'x'.repeat(MAX_PLAINTEXT_BYTES - overhead);
     assert.equal(await alice.client.send(biggest, 'bob'), 1);
     await eventually(() => bob.inbox.length === 1 || undefined, 'the biggest message');
@@ -402,21 +419,21 @@ describe('signaling: several relays, failures and reconnects', { timeout: 30_000
       ],
     );
     // Once bob hears alice on both relays, every message reaches him twice; he must deliver it once.
-    await converge(alice, () => bob.dropped('duplicate') > 0, 'a copy over each relay');
-    bob.inbox.length = 0;
+    await settle(alice, [bob], () => bob.dropped('duplicate') > 0);
+    await sleep(100); // for the other copy of the last probe, if it was not the one counted
     const dupes = bob.dropped('duplicate');
     for (let i = 0; i < 10; i++) assert.equal(await alice.client.send({ n: i }), 2);
     await eventually(() => bob.dropped('duplicate') === dupes + 10 || undefined, 'both copies of all 10');
-    assert.deepEqual(
-      payloads(bob),
-      Array.from({ length: 10 }, (_, n) => ({ n })),
-    );
+    assert.deepEqual(payloads(bob), [
+      { via: 'the live relay' },
+      ...Array.from({ length: 10 }, (_, n) => ({ n })),
+    ]);
 
     // Either relay alone is enough.
     await up.close();
     await eventually(() => (openCount(alice) === 1 && openCount(bob) === 1) || undefined, 'one relay left');
     await alice.client.send({ via: 'the second relay' });
-    await eventually(() => bob.inbox.length === 11 || undefined, 'a message through the second relay');
+    await eventually(() => bob.inbox.length === 12 || undefined, 'a message through the second relay');
     assert.deepEqual(bob.inbox.at(-1)?.payload, { via: 'the second relay' });
     await second.close();
   });
@@ -444,7 +461,7 @@ describe('signaling: several relays, failures and reconnects', { timeout: 30_000
     assert.deepEqual(payloads(alice), [{ back: true }]);
     const states = alice.statuses.map((s) => s.relays[0]!.state);
     assert.deepEqual(states.slice(0, 2), ['connecting', 'open']);
-    assert.ok(states.includes('closed'));
+    assert.ok(states.includes('closed'), 'reported closed while the relay was down');
     assert.equal(states.at(-1), 'open');
   });
 
@@ -457,7 +474,10 @@ describe('signaling: several relays, failures and reconnects', { timeout: 30_000
       fake.transcripts[0]?.slice(0, 2).map((f) => (JSON.parse(f) as Msg).type),
       ['subscribe', 'ping'],
     );
-    assert.ok(alice.statuses.some((s) => s.relays[0]!.state === 'closed' && s.relays[0]!.failures >= 1));
+    assert.ok(
+      alice.statuses.some((s) => s.relays[0]!.state === 'closed' && s.relays[0]!.failures >= 1),
+      'reported the dead connection',
+    );
   });
 
   it('keeps a connection whose relay answers pings', async () => {
@@ -484,7 +504,7 @@ describe('signaling: several relays, failures and reconnects', { timeout: 30_000
     const url = `ws://127.0.0.1:${(tarpit.address() as net.AddressInfo).port}`;
     const alice = node('alice', [url], newGrid(), { connectTimeoutMs: 50 });
     await eventually(() => (sockets.length >= 3 ? true : undefined), 'retried handshakes');
-    assert.ok(alice.client.status().relays[0]!.failures >= 2);
+    assert.ok(alice.client.status().relays[0]!.failures >= 2, 'counts failed handshakes');
     assert.notEqual(alice.client.status().relays[0]!.state, 'open');
   });
 
@@ -645,7 +665,6 @@ describe('signaling: hostile input', { timeout: 30_000 }, () => {
       const { dropped } = alice.client.status();
       return (dropped['bad-base64'] ?? 0) + (dropped['backlog-full'] ?? 0) === 1000 || undefined;
     }, 'all 1000 frames to be accounted for');
-    assert.ok(alice.dropped('backlog-full') > 0);
-    assert.ok(alice.dropped('bad-base64') <= 256);
+    assert.ok(alice.dropped('backlog-full') > 0, 'some frames found the queue full');
   });
 });

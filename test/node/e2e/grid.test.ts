@@ -25,8 +25,14 @@ describe('a grid of four browsers', { timeout: 240_000 }, () => {
   async function converged(): Promise<boolean> {
     const own = await Promise.all(nodes.map(async (n) => [n.id, await ownSeqnum(n.page)] as const));
     const views = await Promise.all(nodes.map((n) => view(n.page)));
+    lastViews = { own, views };
     return views.every((v) => own.every(([id, seq]) => seq > 0 && v[id] === seq));
   }
+  let lastViews: unknown;
+  const convergence = () =>
+    eventually('convergence', converged, (ok) => ok).catch((error: Error) => {
+      throw new Error(`${error.message}\n${JSON.stringify(lastViews)}`);
+    });
 
   before(async () => {
     site = await startSite();
@@ -41,7 +47,7 @@ describe('a grid of four browsers', { timeout: 240_000 }, () => {
 
   it('all four connect over WebRTC and each holds every other node’s newest announcement', async () => {
     assert.equal(new Set(nodes.map((n) => n.id)).size, 4, 'four distinct identities');
-    await eventually('convergence', converged, (ok) => ok);
+    await convergence();
     const links = await Promise.all(
       nodes.map((n) => n.page.evaluate(() => window.gridNode!.getPeers().filter((p) => p.connected).length)),
     );
@@ -71,7 +77,7 @@ describe('a grid of four browsers', { timeout: 240_000 }, () => {
       () => ownSeqnum(n.page),
       (s) => s > before,
     );
-    await eventually('convergence after reload', converged, (ok) => ok);
+    await convergence();
     const linked = await n.page.evaluate(() => window.gridNode!.getPeers().filter((p) => p.connected).length);
     assert.ok(linked >= 1, 'reconnected');
   });
@@ -100,7 +106,7 @@ describe('a grid of four browsers', { timeout: 240_000 }, () => {
     });
     assert.ok(Date.now() - started < 10_000);
     nodes[2] = follower;
-    await eventually('convergence with the new leader', converged, (ok) => ok);
+    await convergence();
   });
 
   it('after the relay stops, a new announcement still reaches every node already linked', async () => {

@@ -1,0 +1,508 @@
+/**
+ * The browser node's signaling client: finds the rest of its grid through y-webrtc-protocol relays (ours in
+ * src/relay/relay.ts, or y-webrtc's reference server) before any WebRTC connection exists.
+ *
+ * It talks to several relays at once so that no single relay is needed: every message is published on every
+ * open relay and the copies are de-duplicated on arrival by message id. The relay only sees a hashed topic and
+ * sealed bytes (see seal.ts). Everything that arrives is untrusted: malformed input is counted and dropped,
+ * never thrown.
+ */
+import { GRID_ID_BYTES } from '../core/announcement.ts';
+import { toHex, utf8, utf8Decode } from '../core/bytes.ts';
+import { backoffDelay, defaultBackoff } from './backoff.ts';
+import type { Backoff } from './backoff.ts';
+import { deriveSignalKey, gridTopic, IV_BYTES, open, seal } from './seal.ts';
+
+export type RelayState = 'connecting' | 'open' | 'closed';
+
+export interface RelayStatus {
+  url: string;
+  state: RelayState;
+  /** Consecutive failed or lost connections since the last successful open. */
+  failures: number;
+  /** When the next connection attempt is due (epoch ms), while waiting for it. */
+  nextRetryAt?: number;
+}
+
+export interface SignalingStatus {
+  relays: RelayStatus[];
+  /** Messages handed to at least one relay. */
+  sent: number;
+  /** Messages delivered to onMessage. */
+  received: number;
+  /**
+   * Frames and messages not delivered, by reason. All are incoming except `no-open-relay` (a send that found
+   * no open relay). `own-echo` and `duplicate` are normal: relays echo to the sender, and every relay delivers
+   * its own copy.
+   */
+  dropped: Record<string, number>;
+}
+
+export interface MessageInfo {
+  /** The sender's random message id (hex). */
+  id: string;
+  /** Addressed to this node, as opposed to broadcast to the grid. */
+  direct: boolean;
+}
+
+export type MessageHandler = (from: string, payload: unknown, info: MessageInfo) => void;
+export type StatusHandler = (status: SignalingStatus) => void;
+
+export interface SignalingOptions {
+  /** ws:// or wss:// URLs of y-webrtc signaling relays. */
+  relays: string[];
+  /** The 32-byte grid id. Never sent anywhere: the topic and the sealing key are derived from it. */
+  gridId: Uint8Array;
+  /** This node's id on the grid, as other nodes address it. */
+  selfId: string;
+  /** WebSocket constructor; defaults to the global one (Node 20 has none, so tests inject `ws`). */
+  WebSocket?: typeof WebSocket;
+  backoff?: Partial<Backoff>;
+  /** Uniform [0, 1) source for backoff jitter. */
+  random?: () => number;
+  pingIntervalMs?: number;
+  pongTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  /** A message for this node (addressed to it or broadcast), from another node of the grid. */
+  onMessage?: MessageHandler;
+  /** Called whenever a relay connection changes state. */
+  onStatus?: StatusHandler;
+}
+
+export const signalingDefaults = {
+  // Keep-alive: a relay connection can die without a close (sleeping laptop, NAT timeout, half-open TCP), and
+  // the browser may not notice for minutes. A ping every 20 s also keeps idle-killing proxies from dropping us.
+  pingIntervalMs: 20_000,
+  pongTimeoutMs: 10_000,
+  // A handshake to a black-holed address can hang far longer than retrying would take.
+  connectTimeoutMs: 10_000,
+} as const;
+
+/** Largest frame accepted from a relay (as our relay enforces on its side). */
+export const MAX_FRAME_BYTES = 64 * 1024;
+/**
+ * Largest sealed plaintext (the JSON envelope around the payload), both ways. Sealed and base64url-encoded
+ * it stays well below MAX_FRAME_BYTES, so whatever we send, a relay enforcing that limit accepts.
+ */
+export const MAX_PLAINTEXT_BYTES = 32 * 1024;
+/** Longest node id accepted in `from` / `to`. */
+export const MAX_PEER_ID_LENGTH = 256;
+const MESSAGE_ID_BYTES = 16;
+// Message ids remembered for de-duplication. Copies of one message arrive within a relay round trip of each
+// other, so this only needs to cover the messages of a few seconds, with a wide margin.
+const RECENT_IDS = 4096;
+// Frames waiting to be decrypted. Decryption is async, so a flood could otherwise queue without bound.
+const MAX_BACKLOG = 256;
+// Bytes queued on a socket past which we stop writing to it: a relay that does not drain must not make us
+// hold every message for it. Its keep-alive then times out and the connection is replaced.
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+const MESSAGE_ID = /^[0-9a-f]{32}$/;
+
+export class SignalingConfigError extends Error {
+  override name = 'SignalingConfigError';
+}
+
+/** A payload or recipient that cannot be sent (not JSON, too large, bad id). */
+export class SignalingPayloadError extends Error {
+  override name = 'SignalingPayloadError';
+}
+
+interface RelayConn {
+  url: string;
+  state: RelayState;
+  failures: number;
+  nextRetryAt?: number;
+  ws?: WebSocket;
+  // One timer per relay is enough, because each state needs at most one: the connect deadline while
+  // connecting, the next ping or the pong deadline while open, the retry while closed.
+  timer?: ReturnType<typeof setTimeout>;
+  awaitingPong: boolean;
+}
+
+interface Envelope {
+  id: string;
+  from: string;
+  to?: string;
+  payload: unknown;
+}
+
+export class SignalingClient {
+  onMessage: MessageHandler | undefined;
+  onStatus: StatusHandler | undefined;
+  readonly topic: string;
+  private readonly selfId: string;
+  private readonly WebSocketImpl: typeof WebSocket;
+  private readonly backoff: Backoff;
+  private readonly random: () => number;
+  private readonly timing: { pingIntervalMs: number; pongTimeoutMs: number; connectTimeoutMs: number };
+  private readonly key: Promise<CryptoKey>;
+  private readonly relays: RelayConn[];
+  private readonly recent = new RecentIds(RECENT_IDS);
+  private readonly dropped = new Map<string, number>();
+  private sent = 0;
+  private received = 0;
+  private running = false;
+  private backlog = 0;
+  // Sealing and unsealing are async; chaining them keeps messages in the order they were sent and received.
+  private inbound: Promise<void> = Promise.resolve();
+  private outbound: Promise<unknown> = Promise.resolve();
+
+  constructor(options: SignalingOptions) {
+    const { gridId, selfId, relays } = options;
+    const WebSocketImpl = options.WebSocket ?? globalThis.WebSocket;
+    if (typeof WebSocketImpl !== 'function') throw new SignalingConfigError('no WebSocket implementation');
+    if (globalThis.crypto?.subtle === undefined) {
+      // Browsers hide crypto.subtle outside secure contexts (plain http other than localhost).
+      throw new SignalingConfigError('WebCrypto is unavailable (not a secure context?)');
+    }
+    if (!(gridId instanceof Uint8Array) || gridId.length !== GRID_ID_BYTES) {
+      throw new SignalingConfigError(`gridId must be ${GRID_ID_BYTES} bytes`);
+    }
+    if (!isPeerId(selfId)) {
+      throw new SignalingConfigError(
+        `selfId must be a non-empty string of at most ${MAX_PEER_ID_LENGTH} chars`,
+      );
+    }
+    if (!Array.isArray(relays) || relays.length === 0) throw new SignalingConfigError('no relays');
+    for (const url of relays) checkRelayUrl(url);
+    const backoff = { ...defaultBackoff, ...options.backoff };
+    const timing = {
+      pingIntervalMs: options.pingIntervalMs ?? signalingDefaults.pingIntervalMs,
+      pongTimeoutMs: options.pongTimeoutMs ?? signalingDefaults.pongTimeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs ?? signalingDefaults.connectTimeoutMs,
+    };
+    for (const [name, ms] of Object.entries({ ...backoff, ...timing })) {
+      if (!Number.isFinite(ms) || ms <= 0)
+        throw new SignalingConfigError(`${name} must be a positive number`);
+    }
+    if (backoff.maxMs < backoff.baseMs) throw new SignalingConfigError('backoff.maxMs must be ≥ baseMs');
+
+    this.selfId = selfId;
+    this.WebSocketImpl = WebSocketImpl;
+    this.backoff = backoff;
+    this.timing = timing;
+    this.random = options.random ?? Math.random;
+    this.onMessage = options.onMessage;
+    this.onStatus = options.onStatus;
+    this.topic = gridTopic(gridId);
+    this.key = deriveSignalKey(gridId);
+    // Its failure surfaces on every send and is counted on every receive; it must not also be unhandled.
+    this.key.catch(() => {});
+    this.relays = [...new Set(relays)].map((url) => ({
+      url,
+      state: 'closed',
+      failures: 0,
+      awaitingPong: false,
+    }));
+  }
+
+  /** Connects to every relay (and keeps reconnecting) until stop(). */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    for (const relay of this.relays) this.connect(relay);
+  }
+
+  /** Closes every connection and cancels every timer. start() may be called again later. */
+  stop(): void {
+    if (!this.running) return;
+    this.running = false;
+    for (const relay of this.relays) {
+      const ws = relay.ws;
+      this.setClosed(relay);
+      closeQuietly(ws);
+    }
+    this.emitStatus();
+  }
+
+  /**
+   * Seals `payload` (any JSON value) and publishes it on every open relay, to node `to` or, without it, to the
+   * whole grid. Resolves to the number of relays it was written to: 0 when none is open, in which case the
+   * message is gone (signaling is only useful live; callers re-announce when onStatus reports a relay open).
+   */
+  async send(payload: unknown, to?: string): Promise<number> {
+    if (to !== undefined && !isPeerId(to)) {
+      throw new SignalingPayloadError(`to must be a non-empty string of at most ${MAX_PEER_ID_LENGTH} chars`);
+    }
+    if (payload === undefined || typeof payload === 'function' || typeof payload === 'symbol') {
+      throw new SignalingPayloadError('payload must be a JSON value');
+    }
+    const id = toHex(crypto.getRandomValues(new Uint8Array(MESSAGE_ID_BYTES)));
+    const envelope = { v: 1, id, from: this.selfId, ...(to === undefined ? {} : { to }), payload };
+    let plaintext: Uint8Array;
+    try {
+      plaintext = utf8(JSON.stringify(envelope));
+    } catch (err) {
+      throw new SignalingPayloadError(`payload is not JSON-serializable: ${(err as Error).message}`);
+    }
+    if (plaintext.length > MAX_PLAINTEXT_BYTES) {
+      throw new SignalingPayloadError(`message is ${plaintext.length} bytes, max ${MAX_PLAINTEXT_BYTES}`);
+    }
+    const published = this.outbound.then(() => this.publish(plaintext));
+    this.outbound = published.catch(() => {});
+    return published;
+  }
+
+  status(): SignalingStatus {
+    return {
+      relays: this.relays.map(({ url, state, failures, nextRetryAt }) =>
+        nextRetryAt === undefined ? { url, state, failures } : { url, state, failures, nextRetryAt },
+      ),
+      sent: this.sent,
+      received: this.received,
+      dropped: Object.fromEntries(this.dropped),
+    };
+  }
+
+  private async publish(plaintext: Uint8Array): Promise<number> {
+    const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
+    const data = await seal(await this.key, plaintext, iv);
+    const frame = JSON.stringify({ type: 'publish', topic: this.topic, data });
+    let written = 0;
+    for (const relay of this.relays) if (this.write(relay, frame)) written++;
+    if (written > 0) this.sent++;
+    else this.count('no-open-relay');
+    return written;
+  }
+
+  // ---- connections ----
+
+  private connect(relay: RelayConn): void {
+    this.clearTimer(relay);
+    relay.state = 'connecting';
+    relay.nextRetryAt = undefined;
+    relay.awaitingPong = false;
+    let ws: WebSocket;
+    try {
+      ws = new this.WebSocketImpl(relay.url);
+    } catch {
+      // The URL was checked up front, so this is the runtime refusing (e.g. too many sockets): try again later.
+      return this.lost(relay);
+    }
+    relay.ws = ws;
+    ws.binaryType = 'arraybuffer';
+    // Events of a socket we have already given up on (timed out, replaced, stopped) are ignored.
+    ws.onopen = () => {
+      if (relay.ws === ws) this.opened(relay);
+    };
+    ws.onmessage = (event: MessageEvent) => {
+      if (relay.ws === ws) this.onFrame(relay, event.data);
+    };
+    ws.onclose = () => {
+      if (relay.ws === ws) this.lost(relay);
+    };
+    // Browsers give no detail on errors and always follow with close; ws (Node) throws if nobody listens.
+    ws.onerror = () => {};
+    relay.timer = setTimeout(() => this.abandon(relay), this.timing.connectTimeoutMs);
+    this.emitStatus();
+  }
+
+  private opened(relay: RelayConn): void {
+    this.clearTimer(relay);
+    relay.state = 'open';
+    relay.failures = 0;
+    this.write(relay, JSON.stringify({ type: 'subscribe', topics: [this.topic] }));
+    this.schedulePing(relay);
+    this.emitStatus();
+  }
+
+  private schedulePing(relay: RelayConn): void {
+    relay.awaitingPong = false;
+    relay.timer = setTimeout(() => {
+      this.write(relay, PING);
+      relay.awaitingPong = true;
+      relay.timer = setTimeout(() => this.abandon(relay), this.timing.pongTimeoutMs);
+    }, this.timing.pingIntervalMs);
+  }
+
+  private onPong(relay: RelayConn): void {
+    if (!relay.awaitingPong) return;
+    this.clearTimer(relay);
+    this.schedulePing(relay);
+  }
+
+  /** Gives up on a connection that did not open or stopped answering, without waiting for its close. */
+  private abandon(relay: RelayConn): void {
+    const ws = relay.ws;
+    this.lost(relay);
+    closeQuietly(ws);
+  }
+
+  /** The connection is gone (or never came up): schedule the next attempt. */
+  private lost(relay: RelayConn): void {
+    this.setClosed(relay);
+    if (this.running) {
+      relay.failures++;
+      const delay = backoffDelay(relay.failures, this.backoff, this.random);
+      relay.nextRetryAt = Date.now() + delay;
+      relay.timer = setTimeout(() => this.connect(relay), delay);
+    }
+    this.emitStatus();
+  }
+
+  private setClosed(relay: RelayConn): void {
+    this.clearTimer(relay);
+    relay.ws = undefined;
+    relay.state = 'closed';
+    relay.nextRetryAt = undefined;
+    relay.awaitingPong = false;
+  }
+
+  private clearTimer(relay: RelayConn): void {
+    clearTimeout(relay.timer);
+    relay.timer = undefined;
+  }
+
+  private write(relay: RelayConn, text: string): boolean {
+    const ws = relay.ws;
+    if (relay.state !== 'open' || ws === undefined || ws.bufferedAmount > MAX_BUFFERED_BYTES) return false;
+    try {
+      ws.send(text);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  // ---- incoming ----
+
+  private onFrame(relay: RelayConn, data: unknown): void {
+    if (typeof data !== 'string') return this.count('binary-frame');
+    // Code units never outnumber UTF-8 bytes, so the cheap check rejects most oversized frames unencoded.
+    if (data.length > MAX_FRAME_BYTES || utf8(data).length > MAX_FRAME_BYTES) {
+      return this.count('frame-too-large');
+    }
+    const frame = parseObject(data);
+    if (frame === undefined) return this.count('bad-frame');
+    switch (frame.type) {
+      case 'pong':
+        return this.onPong(relay);
+      case 'publish':
+        break;
+      case 'error':
+        // Our relay explains refused frames; ours are well-formed, so this means a limit (e.g. a full topic).
+        return this.count('relay-error');
+      default:
+        return this.count('unknown-frame');
+    }
+    if (frame.topic !== this.topic) return this.count('wrong-topic');
+    const sealed = frame.data;
+    if (typeof sealed !== 'string') return this.count('data-not-string');
+    if (this.backlog >= MAX_BACKLOG) return this.count('backlog-full');
+    this.backlog++;
+    this.inbound = this.inbound
+      .then(() => this.unseal(sealed))
+      .catch(() => this.count('internal-error'))
+      .finally(() => this.backlog--);
+  }
+
+  private async unseal(data: string): Promise<void> {
+    const plaintext = await open(await this.key, data);
+    if (typeof plaintext === 'string') return this.count(plaintext);
+    if (plaintext.length > MAX_PLAINTEXT_BYTES) return this.count('payload-too-large');
+    const text = utf8Decode(plaintext);
+    let value: unknown;
+    try {
+      if (text === undefined) return this.count('bad-json');
+      value = JSON.parse(text);
+    } catch {
+      return this.count('bad-json');
+    }
+    const envelope = parseEnvelope(value);
+    if (envelope === undefined) return this.count('bad-shape');
+    const { id, from, to, payload } = envelope;
+    if (from === this.selfId) return this.count('own-echo');
+    if (!this.recent.add(id)) return this.count('duplicate');
+    if (to !== undefined && to !== this.selfId) return this.count('not-for-us');
+    if (!this.running) return;
+    this.received++;
+    const onMessage = this.onMessage;
+    if (onMessage) notify(() => onMessage(from, payload, { id, direct: to !== undefined }));
+  }
+
+  private count(reason: string): void {
+    this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + 1);
+  }
+
+  private emitStatus(): void {
+    const onStatus = this.onStatus;
+    if (onStatus) notify(() => onStatus(this.status()));
+  }
+}
+
+const PING = JSON.stringify({ type: 'ping' });
+
+/** Message ids seen recently, forgetting the oldest beyond `capacity`. */
+class RecentIds {
+  private readonly ids = new Set<string>();
+
+  constructor(private readonly capacity: number) {}
+
+  /** Records `id`; false if it was already there. */
+  add(id: string): boolean {
+    if (this.ids.has(id)) return false;
+    this.ids.add(id);
+    if (this.ids.size > this.capacity) this.ids.delete(this.ids.values().next().value!);
+    return true;
+  }
+}
+
+/**
+ * Runs an application callback. If it throws, that is the application's bug: report it as an uncaught error,
+ * as an event listener's would be, rather than let it break a connection's state machine or the inbound queue.
+ */
+function notify(callback: () => void): void {
+  try {
+    callback();
+  } catch (err) {
+    queueMicrotask(() => {
+      throw err;
+    });
+  }
+}
+
+function closeQuietly(ws: WebSocket | undefined): void {
+  try {
+    ws?.close();
+  } catch {
+    // Already closing or closed.
+  }
+}
+
+function checkRelayUrl(url: unknown): void {
+  let protocol: string | undefined;
+  try {
+    protocol = typeof url === 'string' ? new URL(url).protocol : undefined;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== 'ws:' && protocol !== 'wss:') {
+    throw new SignalingConfigError(`relay URL must be ws:// or wss://: ${String(url)}`);
+  }
+}
+
+function isPeerId(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_PEER_ID_LENGTH;
+}
+
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return isObject(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `{ v: 1, id, from, to?, payload }`, or undefined. Unknown extra fields are ignored. */
+function parseEnvelope(value: unknown): Envelope | undefined {
+  if (!isObject(value) || value.v !== 1 || !('payload' in value)) return undefined;
+  const { id, from, to, payload } = value;
+  if (typeof id !== 'string' || !MESSAGE_ID.test(id) || !isPeerId(from)) return undefined;
+  if (to !== undefined && !isPeerId(to)) return undefined;
+  return to === undefined ? { id, from, payload } : { id, from, to, payload };
+}
