@@ -1,0 +1,474 @@
+// One WebRTC data-channel link to one peer: trickle-ICE signaling in and out, framed binary messages, RTT
+// pings and a bounded send queue. The rest of the project sees only this class; simple-peer stays behind
+// simple-peer.ts so a native RTCPeerConnection link can replace it without changing callers.
+//
+// Wire format: every data-channel message is one binary frame whose first byte is its type.
+//   0 data  [0, ...payload]      payload is at most maxMessageBytes
+//   1 ping  [1, nonce(8)]        nonce is the sender's performance.now() as a float64
+//   2 pong  [2, nonce(8)]        echoes a ping's nonce
+import { createSimplePeer, dataChannelOf, maxMessageSizeOf } from './simple-peer.ts';
+import type { SignalData, SimplePeerInstance } from './simple-peer.ts';
+
+const DATA = 0;
+const PING = 1;
+const PONG = 2;
+const HEADER_BYTES = 1;
+const NONCE_BYTES = 8;
+
+// Chromium's SCTP max-message-size is 262144 bytes and it refuses larger sends, so the largest payload is
+// that minus the type byte.
+const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 - HEADER_BYTES;
+// A queued frame costs more than its bytes (the Uint8Array object); counting this keeps a flood of tiny
+// messages within the same memory bound as a few big ones.
+const QUEUE_ENTRY_OVERHEAD = 64;
+// Only the newest pings can still be answered; older ones were lost, so the set stays small.
+const MAX_PENDING_PINGS = 8;
+// Bounds on what the signaling path may hand us. SDP for one data channel is a few KiB and a peer has a
+// handful of candidates; anything beyond these is garbage or abuse (simple-peer buffers early candidates).
+const MAX_SDP_CHARS = 64 * 1024;
+const MAX_CANDIDATE_CHARS = 2048;
+const MAX_REMOTE_CANDIDATES = 64;
+
+export type PeerSignal =
+  { type: 'offer' | 'answer'; sdp: string } | { type: 'candidate'; candidate: RTCIceCandidateInit };
+
+export interface PeerLinkOptions {
+  initiator: boolean;
+  /** STUN/TURN servers. None by default: host candidates suffice on a LAN or one machine. */
+  iceServers?: RTCIceServer[];
+  /** Largest message payload `send` accepts and the largest received one delivered. */
+  maxMessageBytes?: number;
+  /** `send` stops writing to the data channel while its bufferedAmount is above this. */
+  highWaterBytes?: number;
+  /** Bound on the local queue behind the data channel; `send` returns false rather than exceed it. */
+  maxQueuedBytes?: number;
+  connectTimeoutMs?: number;
+  pingIntervalMs?: number;
+}
+
+export interface PeerLinkEvents {
+  /** Signaling data (offer, answer or one ICE candidate) to deliver to the other side's `signal()`. */
+  signal(data: PeerSignal): void;
+  open?(): void;
+  message?(bytes: Uint8Array): void;
+  rtt?(ms: number): void;
+  /** The local queue emptied after holding frames: a sender refused by `send` can continue. */
+  drain?(): void;
+  /**
+   * Fires exactly once. Reasons: 'local close', 'remote close', 'connect timeout',
+   * 'peer max-message-size …', or 'error: CODE message'.
+   */
+  close?(reason: string): void;
+}
+
+export interface PeerLinkStats {
+  sentFrames: number;
+  receivedFrames: number;
+  sentBytes: number;
+  receivedBytes: number;
+  /** Things refused or discarded, by reason. */
+  dropped: Record<string, number>;
+  /** The latest round-trip time. */
+  rttMs?: number;
+  queuedBytes: number;
+}
+
+export type PeerLinkState = 'connecting' | 'open' | 'closed';
+
+/** `send` was given more than maxMessageBytes: a caller bug, since the caller chooses message sizes. */
+export class MessageTooLargeError extends Error {
+  override name = 'MessageTooLargeError';
+}
+
+export class PeerLinkOptionsError extends Error {
+  override name = 'PeerLinkOptionsError';
+}
+
+type ResolvedOptions = Required<PeerLinkOptions>;
+
+const POSITIVE_INTEGER_OPTIONS = [
+  'maxMessageBytes',
+  'highWaterBytes',
+  'maxQueuedBytes',
+  'connectTimeoutMs',
+  'pingIntervalMs',
+] as const;
+
+function resolveOptions(options: PeerLinkOptions): ResolvedOptions {
+  const highWaterBytes = options.highWaterBytes ?? 1024 * 1024;
+  const resolved: ResolvedOptions = {
+    initiator: options.initiator,
+    iceServers: options.iceServers ?? [],
+    maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    highWaterBytes,
+    maxQueuedBytes: options.maxQueuedBytes ?? 4 * highWaterBytes,
+    connectTimeoutMs: options.connectTimeoutMs ?? 20_000,
+    pingIntervalMs: options.pingIntervalMs ?? 5_000,
+  };
+  for (const key of POSITIVE_INTEGER_OPTIONS) {
+    const value = resolved[key];
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new PeerLinkOptionsError(`${key} must be a positive integer`);
+  }
+  // Otherwise a maximum-size message could never be queued and `send` would refuse it forever.
+  if (resolved.maxQueuedBytes < resolved.maxMessageBytes + HEADER_BYTES + QUEUE_ENTRY_OVERHEAD)
+    throw new PeerLinkOptionsError('maxQueuedBytes must hold at least one maximum-size message');
+  return resolved;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const isOptional = (value: unknown, check: (v: unknown) => boolean): boolean =>
+  value === undefined || value === null || check(value);
+
+/**
+ * Copies signaling data into a fresh object of the expected shape, or returns undefined. Copying means
+ * nothing but the checked fields (no getters, no extra keys) ever reaches simple-peer, which destroys the
+ * connection on data it does not understand.
+ */
+function parseSignal(data: unknown): PeerSignal | undefined {
+  if (!isRecord(data)) return undefined;
+  if (data.type === 'offer' || data.type === 'answer') {
+    const sdp = data.sdp;
+    if (typeof sdp !== 'string' || sdp.length === 0 || sdp.length > MAX_SDP_CHARS) return undefined;
+    return { type: data.type, sdp };
+  }
+  if (data.type !== 'candidate' || !isRecord(data.candidate)) return undefined;
+  const { candidate, sdpMid, sdpMLineIndex, usernameFragment } = data.candidate;
+  if (typeof candidate !== 'string' || candidate.length > MAX_CANDIDATE_CHARS) return undefined;
+  if (!isOptional(sdpMid, (v) => typeof v === 'string' && v.length <= 64)) return undefined;
+  if (!isOptional(sdpMLineIndex, (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) < 65536))
+    return undefined;
+  if (!isOptional(usernameFragment, (v) => typeof v === 'string' && v.length <= 256)) return undefined;
+  // RTCIceCandidate throws without either; inside simple-peer that would destroy the connection.
+  if ((sdpMid ?? null) === null && (sdpMLineIndex ?? null) === null) return undefined;
+  const init: RTCIceCandidateInit = { candidate };
+  if (typeof sdpMid === 'string') init.sdpMid = sdpMid;
+  if (typeof sdpMLineIndex === 'number') init.sdpMLineIndex = sdpMLineIndex;
+  if (typeof usernameFragment === 'string') init.usernameFragment = usernameFragment;
+  return { type: 'candidate', candidate: init };
+}
+
+// SCTP cause "User-Initiated Abort" (RFC 9260 §3.3.10.12).
+const SCTP_USER_INITIATED_ABORT = 12;
+
+/** The close reason for an error simple-peer reports. */
+function closeReasonOf(err: unknown): string {
+  const { code, name, message, errorDetail, sctpCauseCode } = (err ?? {}) as Partial<
+    Record<'code' | 'name' | 'message' | 'errorDetail' | 'sctpCauseCode', unknown>
+  >;
+  // simple-peer's destroy closes the channel and then at once the RTCPeerConnection, so the clean channel
+  // close often loses the race: the remote's DTLS/SCTP transport goes away under our open channel and
+  // Chromium reports a data-channel error (detail 'data-channel-failure', or an SCTP abort) instead of a
+  // close. (ICE and connection failures arrive with their own simple-peer codes.)
+  if (errorDetail === 'data-channel-failure' || sctpCauseCode === SCTP_USER_INITIATED_ABORT)
+    return 'remote close';
+  const detail = errorDetail === undefined ? '' : ` (${String(errorDetail)})`;
+  return `error: ${String(code ?? name)} ${String(message)}${detail}`;
+}
+
+/** FIFO of outgoing frames. Array.shift is O(n), and the queue may hold tens of thousands of tiny frames. */
+class FrameQueue {
+  private frames: Uint8Array<ArrayBuffer>[] = [];
+  private head = 0;
+  bytes = 0;
+
+  get length(): number {
+    return this.frames.length - this.head;
+  }
+
+  /** Whether one more frame of `size` bytes keeps the queue's estimated memory within `limit`. */
+  fits(size: number, limit: number): boolean {
+    return this.bytes + size + (this.length + 1) * QUEUE_ENTRY_OVERHEAD <= limit;
+  }
+
+  push(frame: Uint8Array<ArrayBuffer>): void {
+    this.frames.push(frame);
+    this.bytes += frame.length;
+  }
+
+  shift(): Uint8Array<ArrayBuffer> | undefined {
+    const frame = this.frames[this.head];
+    if (frame === undefined) return undefined;
+    this.head++;
+    this.bytes -= frame.length;
+    // Compact once the consumed prefix dominates, so memory follows the live queue.
+    if (this.head > 1024 && this.head * 2 > this.frames.length) {
+      this.frames = this.frames.slice(this.head);
+      this.head = 0;
+    } else if (this.head === this.frames.length) {
+      this.frames = [];
+      this.head = 0;
+    }
+    return frame;
+  }
+
+  clear(): void {
+    this.frames = [];
+    this.head = 0;
+    this.bytes = 0;
+  }
+}
+
+export class PeerLink {
+  private readonly options: ResolvedOptions;
+  private readonly events: PeerLinkEvents;
+  private readonly peer: SimplePeerInstance;
+  private linkState: PeerLinkState = 'connecting';
+  private channel: RTCDataChannel | undefined;
+  private readonly queue = new FrameQueue();
+  private connectTimer: ReturnType<typeof setTimeout> | undefined;
+  private pingTimer: ReturnType<typeof setInterval> | undefined;
+  // Nonces of unanswered pings: a pong counts only if it echoes one, so a peer cannot invent RTTs.
+  private readonly pendingPings = new Set<number>();
+  private remoteDescriptionSeen = false;
+  private remoteCandidates = 0;
+  private sentFrames = 0;
+  private receivedFrames = 0;
+  private sentBytes = 0;
+  private receivedBytes = 0;
+  private readonly dropped: Record<string, number> = {};
+  private rttMs: number | undefined;
+
+  constructor(options: PeerLinkOptions, events: PeerLinkEvents) {
+    this.options = resolveOptions(options);
+    this.events = events;
+    this.peer = createSimplePeer({
+      initiator: this.options.initiator,
+      trickle: true,
+      // Passing the list (even empty) replaces simple-peer's default public Google/Twilio STUN servers.
+      config: { iceServers: this.options.iceServers },
+      channelConfig: { ordered: true },
+    });
+    this.peer.on('signal', (data: unknown) => this.onLocalSignal(data));
+    this.peer.on('connect', () => this.onOpen());
+    this.peer.on('data', (chunk: Uint8Array) => this.onFrame(chunk));
+    // simple-peer emits 'close' after any destroy; a destroy we started has already set state to closed.
+    this.peer.on('close', () => this.shutdown('remote close'));
+    this.peer.on('error', (err: unknown) => this.shutdown(closeReasonOf(err)));
+    this.connectTimer = setTimeout(() => this.shutdown('connect timeout'), this.options.connectTimeoutMs);
+  }
+
+  get state(): PeerLinkState {
+    return this.linkState;
+  }
+
+  /** Feeds signaling data from the other side. Malformed or unexpected data is counted and ignored. */
+  signal(data: unknown): void {
+    if (this.linkState === 'closed') return this.drop('signal-after-close');
+    let signal: PeerSignal | undefined;
+    try {
+      signal = parseSignal(data);
+    } catch {
+      // A getter or proxy from a careless (or hostile) caller; nothing of it reaches simple-peer.
+    }
+    if (signal === undefined) return this.drop('garbage-signal');
+    if (signal.type === 'candidate') {
+      if (++this.remoteCandidates > MAX_REMOTE_CANDIDATES) return this.drop('too-many-candidates');
+    } else {
+      // Exactly one remote description, of the kind our role expects: there is no renegotiation, and a
+      // stray offer/answer would make simple-peer tear the connection down.
+      const expected = this.options.initiator ? 'answer' : 'offer';
+      if (signal.type !== expected || this.remoteDescriptionSeen) return this.drop('unexpected-signal');
+      this.remoteDescriptionSeen = true;
+    }
+    try {
+      this.peer.signal(signal as SignalData);
+    } catch {
+      this.drop('rejected-signal');
+    }
+  }
+
+  /**
+   * Sends one message. Returns false (and counts a drop) if the link is closed or the local queue is full;
+   * the message is then not sent. Throws MessageTooLargeError above maxMessageBytes.
+   */
+  send(bytes: Uint8Array): boolean {
+    if (bytes.length > this.options.maxMessageBytes)
+      throw new MessageTooLargeError(
+        `message of ${bytes.length} bytes exceeds ${this.options.maxMessageBytes}`,
+      );
+    if (this.linkState === 'closed') {
+      this.drop('send-after-close');
+      return false;
+    }
+    const frame = new Uint8Array(HEADER_BYTES + bytes.length);
+    frame[0] = DATA;
+    frame.set(bytes, HEADER_BYTES);
+    if (this.channel !== undefined && this.queue.length === 0 && !this.channelFull())
+      return this.write(frame);
+    if (!this.queue.fits(frame.length, this.options.maxQueuedBytes)) {
+      this.drop('queue-full');
+      return false;
+    }
+    this.queue.push(frame);
+    return true;
+  }
+
+  /** Closes the link, discarding anything not yet sent. */
+  close(): void {
+    this.shutdown('local close');
+  }
+
+  stats(): PeerLinkStats {
+    return {
+      sentFrames: this.sentFrames,
+      receivedFrames: this.receivedFrames,
+      sentBytes: this.sentBytes,
+      receivedBytes: this.receivedBytes,
+      dropped: { ...this.dropped },
+      rttMs: this.rttMs,
+      queuedBytes: this.queue.bytes,
+    };
+  }
+
+  private onLocalSignal(data: unknown): void {
+    if (this.linkState === 'closed') return;
+    const signal = parseSignal(data);
+    // simple-peer only emits renegotiate/transceiver requests for media, which this link never adds.
+    if (signal === undefined) return this.drop('unexpected-local-signal');
+    this.notify(() => this.events.signal(signal));
+  }
+
+  private onOpen(): void {
+    if (this.linkState !== 'connecting') return;
+    const channel = dataChannelOf(this.peer);
+    if (channel === undefined) return this.shutdown('error: open without a data channel');
+    const limit = maxMessageSizeOf(this.peer);
+    if (limit !== undefined && limit > 0 && limit < this.options.maxMessageBytes + HEADER_BYTES)
+      return this.shutdown(
+        `peer max-message-size ${limit} is below ${this.options.maxMessageBytes + HEADER_BYTES}`,
+      );
+    this.linkState = 'open';
+    this.channel = channel;
+    clearTimeout(this.connectTimer);
+    // Half the high-water mark: refilling then leaves enough buffered that the channel never runs dry.
+    channel.bufferedAmountLowThreshold = Math.floor(this.options.highWaterBytes / 2);
+    channel.addEventListener('bufferedamountlow', this.flush);
+    this.pingTimer = setInterval(() => this.ping(), this.options.pingIntervalMs);
+    this.notify(() => this.events.open?.());
+    // Messages sent before open (and any sent by the open callback behind them) go out in order.
+    this.flush();
+    this.ping();
+  }
+
+  private onFrame(chunk: Uint8Array): void {
+    if (this.linkState === 'closed') return;
+    // The remote may start sending before simple-peer reports 'connect' here; a frame proves the channel works.
+    if (this.linkState === 'connecting') this.onOpen();
+    if (this.linkState !== 'open') return;
+    this.receivedFrames++;
+    this.receivedBytes += chunk.length;
+    switch (chunk[0]) {
+      case DATA: {
+        if (chunk.length - HEADER_BYTES > this.options.maxMessageBytes) return this.drop('oversized-frame');
+        // A view, not a copy: simple-peer wraps each message's own fresh ArrayBuffer.
+        const payload = new Uint8Array(
+          chunk.buffer,
+          chunk.byteOffset + HEADER_BYTES,
+          chunk.length - HEADER_BYTES,
+        );
+        return this.notify(() => this.events.message?.(payload));
+      }
+      case PING:
+        if (chunk.length !== HEADER_BYTES + NONCE_BYTES) return this.drop('malformed-frame');
+        return this.sendControl(PONG, chunk.subarray(HEADER_BYTES));
+      case PONG:
+        if (chunk.length !== HEADER_BYTES + NONCE_BYTES) return this.drop('malformed-frame');
+        return this.onPong(
+          new DataView(chunk.buffer, chunk.byteOffset + HEADER_BYTES, NONCE_BYTES).getFloat64(0),
+        );
+      default:
+        return this.drop(chunk.length === 0 ? 'malformed-frame' : 'unknown-frame');
+    }
+  }
+
+  private ping(): void {
+    const nonce = performance.now();
+    this.pendingPings.add(nonce);
+    const oldest = this.pendingPings.values().next().value;
+    if (this.pendingPings.size > MAX_PENDING_PINGS && oldest !== undefined) this.pendingPings.delete(oldest);
+    const bytes = new Uint8Array(NONCE_BYTES);
+    new DataView(bytes.buffer).setFloat64(0, nonce);
+    this.sendControl(PING, bytes);
+  }
+
+  private onPong(nonce: number): void {
+    if (!this.pendingPings.delete(nonce)) return this.drop('unexpected-pong');
+    const rtt = performance.now() - nonce;
+    this.rttMs = rtt;
+    this.notify(() => this.events.rtt?.(rtt));
+  }
+
+  /**
+   * Pings and pongs skip the data queue so RTT is not inflated by our own backlog, but are dropped while the
+   * channel holds well over the high-water mark, so a ping flood cannot grow the channel's buffer unboundedly.
+   */
+  private sendControl(type: number, nonce: Uint8Array): void {
+    const channel = this.channel;
+    if (channel === undefined || this.linkState !== 'open') return;
+    if (channel.bufferedAmount > 2 * this.options.highWaterBytes) return this.drop('control-backpressure');
+    const frame = new Uint8Array(HEADER_BYTES + NONCE_BYTES);
+    frame[0] = type;
+    frame.set(nonce, HEADER_BYTES);
+    this.write(frame);
+  }
+
+  private channelFull(): boolean {
+    return this.channel === undefined || this.channel.bufferedAmount > this.options.highWaterBytes;
+  }
+
+  /** Moves queued frames into the channel until it is above the high-water mark (bound: an event listener). */
+  private readonly flush = (): void => {
+    if (this.linkState !== 'open' || this.queue.length === 0) return;
+    while (!this.channelFull()) {
+      const frame = this.queue.shift();
+      if (frame === undefined) break;
+      if (!this.write(frame)) return;
+    }
+    if (this.queue.length === 0) this.notify(() => this.events.drain?.());
+  };
+
+  private write(frame: Uint8Array<ArrayBuffer>): boolean {
+    if (this.channel === undefined) return false;
+    try {
+      this.channel.send(frame);
+    } catch (err) {
+      // The channel closed under us (simple-peer's close event may still be pending) or refused the size.
+      this.shutdown(`error: send failed: ${err instanceof Error ? err.message : String(err)}`);
+      return false;
+    }
+    this.sentFrames++;
+    this.sentBytes += frame.length;
+    return true;
+  }
+
+  private drop(reason: string): void {
+    this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
+  }
+
+  /**
+   * Runs a caller's callback. Its exceptions are reported (window 'error') rather than thrown into
+   * simple-peer's stream machinery, where they could stall delivery or skip our own bookkeeping.
+   */
+  private notify(callback: () => void): void {
+    try {
+      callback();
+    } catch (err) {
+      reportError(err);
+    }
+  }
+
+  private shutdown(reason: string): void {
+    if (this.linkState === 'closed') return;
+    this.linkState = 'closed';
+    clearTimeout(this.connectTimer);
+    clearInterval(this.pingTimer);
+    this.channel?.removeEventListener('bufferedamountlow', this.flush);
+    this.queue.clear();
+    this.pendingPings.clear();
+    this.peer.destroy();
+    this.notify(() => this.events.close?.(reason));
+  }
+}

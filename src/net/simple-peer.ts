@@ -1,0 +1,51 @@
+// The only module that touches simple-peer (unmaintained since 2022), so a native RTCPeerConnection link can
+// replace it without touching anything else.
+//
+// We load the prebuilt browserify bundle, not the package's `index.js`: the bundle carries its own Buffer,
+// events and stream shims, so neither Vite nor web-test-runner needs Node polyfills or a CommonJS transform.
+// It is a UMD wrapper, which behaves differently per loader:
+//  - Vite (dev pre-bundling and build) sees `module.exports = …` and treats it as CommonJS, so the
+//    constructor arrives as the default export and no global is set;
+//  - web-test-runner serves it untouched as an ES module: there is no `module`/`define`, so the wrapper
+//    assigns `window.SimplePeer` and the module has no exports at all.
+// A namespace import is valid in both cases (a missing `default` is just undefined), and we fall back to the
+// global.
+import * as bundle from 'simple-peer/simplepeer.min.js';
+import type { Instance, Options, SimplePeer } from 'simple-peer';
+
+export type { Instance as SimplePeerInstance, SignalData } from 'simple-peer';
+
+export class SimplePeerLoadError extends Error {
+  override name = 'SimplePeerLoadError';
+}
+
+let SimplePeerClass: SimplePeer | undefined;
+
+function load(): SimplePeer {
+  const candidate = bundle.default ?? (globalThis as { SimplePeer?: unknown }).SimplePeer;
+  if (typeof candidate !== 'function') throw new SimplePeerLoadError('simple-peer bundle did not load');
+  return candidate as SimplePeer;
+}
+
+export function createSimplePeer(options: Options): Instance {
+  SimplePeerClass ??= load();
+  return new SimplePeerClass(options);
+}
+
+// simple-peer does not expose its RTCPeerConnection or RTCDataChannel publicly; `_pc` and `_channel` are
+// stable private fields of 9.x (the last release). All access to them is here, and they go away with a
+// native link.
+interface Internals {
+  _pc?: RTCPeerConnection | null;
+  _channel?: RTCDataChannel | null;
+}
+
+/** The peer's data channel, once it exists (the answerer gets it only when the offerer's channel arrives). */
+export function dataChannelOf(peer: Instance): RTCDataChannel | undefined {
+  return (peer as unknown as Internals)._channel ?? undefined;
+}
+
+/** The negotiated SCTP max-message-size (bytes), or undefined before the transport exists. */
+export function maxMessageSizeOf(peer: Instance): number | undefined {
+  return (peer as unknown as Internals)._pc?.sctp?.maxMessageSize ?? undefined;
+}
