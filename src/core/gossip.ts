@@ -63,6 +63,7 @@ import {
 } from './messages.ts';
 import { base32Decode } from './base32.ts';
 import { permutedOrder } from './permute.ts';
+import type { MembershipReason } from './membership.ts';
 import type { Random } from './random.ts';
 
 /** Every reason an input is dropped. Each has a counter in `stats().dropped`. */
@@ -81,7 +82,15 @@ export type DropReason =
   | 'table-full'
   | 'want-limit'
   | 'want-unavailable'
-  | 'want-timeout';
+  | 'want-timeout'
+  /** Refused by the membership check (see membership.ts for each reason). */
+  | MembershipReason;
+
+/**
+ * Decides whether a verified announcement's origin belongs to the grid; returns a reason to refuse it.
+ * Runs after the signature check (membership is about who signed) and must be synchronous.
+ */
+export type AdmitFn = (origin: Uint8Array, body: AnnouncementBody, now: number) => DropReason | undefined;
 
 export type Output =
   | { readonly type: 'send'; readonly to: NodeId; readonly bytes: Uint8Array }
@@ -142,6 +151,8 @@ export interface GossipNodeOptions {
   services?: Services;
   hints?: readonly string[];
   membership?: Uint8Array;
+  /** The grid's membership rule; without one, every correctly signed announcement of the grid id is admitted. */
+  admit?: AdmitFn;
 }
 
 /**
@@ -202,6 +213,7 @@ export class GossipNode {
   readonly config: CoreConfig;
   private readonly tag: Tag;
   private readonly random: Random;
+  private readonly admit: AdmitFn | undefined;
 
   private counter: number;
   private nickname: string;
@@ -254,6 +266,7 @@ export class GossipNode {
     this.id = nodeIdString(this.publicKey);
     this.tag = tagOf(this.publicKey);
     this.random = options.random;
+    this.admit = options.admit;
     this.counter = options.counter ?? 0;
     this.nickname = options.nickname ?? '';
     this.services = options.services ?? {};
@@ -517,6 +530,8 @@ export class GossipNode {
     const equivocation = existing !== undefined && seqnum === existing.seqnum;
     if (!existing && this.entries.size >= this.config.maxOrigins) return void this.count('table-full');
     if (!this.verified(env, hash, verify)) return void this.count('bad-signature');
+    const refused = this.admit?.(env.origin, body.value, now);
+    if (refused) return void this.count(refused);
     if (equivocation) {
       this.counters.equivocations++;
       this.out.push({ type: 'flagged', reason: 'equivocation', id: nodeIdString(env.origin) });
@@ -711,6 +726,7 @@ export class GossipNode {
     if (existing && (existing.seqnum >= body.value.seqnum || !sameOrigin(existing, env.origin))) return false;
     const hash = sha256(env.bytes);
     if (!this.verified(env, hash, verify)) return false;
+    if (tag !== this.tag && this.admit?.(env.origin, body.value, receivedAt)) return false;
     if (tag === this.tag) this.counter = Math.max(this.counter, body.value.seqnum);
     this.store(env, body.value.seqnum, hash, receivedAt, false);
     return true;
@@ -799,6 +815,21 @@ export class GossipNode {
     const key = parseNodeId(id);
     const entry = key && this.entries.get(tagOf(key));
     return entry && sameOrigin(entry, key) ? entry.envelope : undefined;
+  }
+
+  /**
+   * Drops what is held for an origin at once (a revoked member), as if forgotten. Its announcements are
+   * refused from then on by the admission rule, not by this call.
+   */
+  evict(publicKey: Uint8Array, now: number): Output[] {
+    const entry = this.entries.get(tagOf(publicKey));
+    if (!entry || !sameOrigin(entry, publicKey) || entry.tag === this.tag) return [];
+    if (entry.gossiped) this.unfingerprint(entry);
+    this.entries.delete(entry.tag);
+    this.wants.delete(entry.tag);
+    this.out.push({ type: 'forgotten', id: nodeIdString(publicKey) });
+    this.notify(entry, undefined);
+    return this.flush(now);
   }
 
   /** SHA-256 of the envelope held for the origin with this public key, if any. */

@@ -41,6 +41,7 @@ export {
   encodeSummary,
 } from './messages.ts';
 export {
+  type AdmitFn,
   type DropReason,
   type GossipNodeOptions,
   type Output,
@@ -55,3 +56,27 @@ export { type PeerHistory, backoffMs, reconnectOrder } from './history.ts';
 export { permutedOrder } from './permute.ts';
 export { type Random, seededRandom } from './random.ts';
 export { type Role, SERVICE, roleOf, servicesForRole } from './roles.ts';
+export {
+  type Certificate,
+  type ChainCheck,
+  type Descriptor,
+  type MemberRole,
+  type Membership,
+  type MembershipReason,
+  type Revocation,
+  type SigCheck,
+  type UnsignedCertificate,
+  CERT_INVITATION,
+  CERT_NODE,
+  GridMembership,
+  MAX_REVOCATIONS,
+  certificateMessage,
+  decodeMembership,
+  descriptorMessage,
+  encodeMembership,
+  gridIdOf,
+  revocationMessage,
+  signedCertificate,
+  signedDescriptor,
+  signedRevocation,
+} from './membership.ts';
