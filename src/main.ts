@@ -1,8 +1,11 @@
 /**
- * The dashboard page's entry: opens this profile's node and shows it. Until invitations exist, the page
- * joins an open development grid named by `?grid=` (default `demo`); `?relay=` (repeatable) picks relays,
- * `?db=` the IndexedDB database (so tests can run several nodes in one profile), `?nick=` a first nickname.
- * The node is exposed as `window.gridNode` for scripting.
+ * The dashboard page's entry: opens this profile's node and shows it. A first visit offers to start a grid
+ * or join one; a link ending in `#invite=…` joins at once and the fragment is removed from the address
+ * bar and history before anything else happens.
+ *
+ * Query parameters: `?relay=` (repeatable) picks relays; `?db=` the IndexedDB database (so tests can run
+ * several nodes in one profile); `?nick=` a first nickname; `?grid=NAME` joins an open development grid
+ * (tests only: no membership). The node is exposed as `window.gridNode` for scripting.
  */
 import { GridNode } from './node.ts';
 import './ui/grid-app.ts';
@@ -10,20 +13,39 @@ import './ui/grid-app.ts';
 declare global {
   interface Window {
     gridNode?: GridNode;
+    /** The last invitation accepted from the address bar failed with this message. */
+    gridInviteError?: string;
   }
 }
 
+// Take the invitation out of the address bar first: it is a bearer secret.
+const invite = location.hash.startsWith('#invite=') ? location.hash : undefined;
+if (invite) history.replaceState(history.state, '', location.pathname + location.search);
+
 const params = new URLSearchParams(location.search);
 const defaultRelay = import.meta.env.VITE_RELAY_URL ?? `ws://${location.hostname || '127.0.0.1'}:8787`;
+const gridName = params.get('grid');
 const node = await GridNode.create({
   relays: params.getAll('relay').length > 0 ? params.getAll('relay') : [defaultRelay],
-  gridName: params.get('grid') ?? 'demo',
+  ...(gridName !== null ? { gridName } : {}),
   dbName: params.get('db') ?? 'gridnode',
   nickname: params.get('nick') ?? '',
 });
 window.gridNode = node;
-document.querySelector('grid-app')?.setAttribute('ready', '');
-(document.querySelector('grid-app') as (HTMLElement & { node?: GridNode }) | null)!.node = node;
+const app = document.querySelector('grid-app') as (HTMLElement & { node?: GridNode }) | null;
+if (app) app.node = node;
 // A closing tab says goodbye on its links, so peers (and this profile's next tab) reconnect at once.
 addEventListener('pagehide', () => void node.stop());
 await node.start();
+if (invite && node.role === 'leader') {
+  try {
+    await node.acceptInvite(invite);
+  } catch (error) {
+    window.gridInviteError = (error as Error).message;
+    node.dispatchEvent(
+      new CustomEvent('activity', {
+        detail: { kind: 'rejected', reason: window.gridInviteError, at: Date.now() },
+      }),
+    );
+  }
+}

@@ -14,8 +14,14 @@
  *   it; other tabs are followers that mirror its state over a BroadcastChannel and forward calls to it.
  *   When the leader tab closes, its lock is released and a waiting follower takes over at once.
  *
+ * Grids: a node is in at most one grid at a time (it may be a member of several; the others are kept
+ * in IndexedDB). `createGrid` founds one, `acceptInvite` joins one, `leave` says goodbye. Membership is
+ * checked on every announcement by the rules of `core/membership.ts`.
+ *
  * Events (all `CustomEvent`): `change` (anything shown may have changed), `peer-up` / `peer-down`
- * (`detail: { id, reason? }`), `announcement` (`detail: { id, seqnum }`), `role` (`detail: { role }`).
+ * (`detail: { id, reason? }`), `announcement` (`detail: { id, seqnum }`), `role` (`detail: { role }`),
+ * `activity` (`detail: { kind: 'join' | 'leave' | 'rejected' | 'reconnect' | 'revoked' | 'status', id?,
+ * reason?, at }`), `flagged` (`detail: { id, reason }`).
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
@@ -36,7 +42,29 @@ import {
   toHex,
   utf8,
 } from './core/index.ts';
+import {
+  GridMembership,
+  type MemberRole,
+  type Revocation,
+  encodeMembership,
+  parseNodeId,
+  revocationMessage,
+  signedRevocation,
+} from './core/index.ts';
 import { defaultVerifier, type Signer } from './crypto/ed25519.ts';
+import {
+  type ActiveGrid,
+  type GridInfo,
+  foundGrid,
+  gridFromStored,
+  gridInfo,
+  gridToStored,
+  issueInvite,
+  membershipFor,
+  readInvite,
+  redeemInvite,
+  type StoredGrid,
+} from './grids.ts';
 import { VerificationCache } from './crypto/verify-cache.ts';
 import { Mesh } from './net/mesh.ts';
 import { type NodeStore, openStore } from './store/index.ts';
@@ -45,10 +73,10 @@ export interface GridNodeOptions {
   /** Signaling relays (y-webrtc protocol). */
   relays: string[];
   /**
-   * Development and tests only, until invitations exist: join the open grid of this name. Anyone who
-   * knows the name can join it.
+   * Development and tests only: join the open grid of this name, where no membership is checked. Anyone
+   * who knows the name can join it. Without it, the node joins the grid it was last in, or none.
    */
-  gridName: string;
+  gridName?: string;
   /** IndexedDB database, and the name of the one-node-per-profile lock. */
   dbName?: string;
   iceServers?: RTCIceServer[];
@@ -69,7 +97,22 @@ export interface Peer {
   lastSeen: number;
   self: boolean;
   rttMs: number | undefined;
+  role?: MemberRole | undefined;
+  invitedBy?: string | undefined;
+  uptimeMs?: number | undefined;
+  failuresInRow?: number | undefined;
 }
+
+export type NodeStatus = 'idle' | 'joining' | 'connecting' | 'online' | 'offline';
+export type Policy = 'allow' | 'deny';
+export type ActivityKind = 'join' | 'leave' | 'rejected' | 'reconnect' | 'revoked' | 'status';
+export interface Activity {
+  kind: ActivityKind;
+  id?: string;
+  reason?: string;
+  at: number;
+}
+export type { GridInfo } from './grids.ts';
 
 export type NodeRole = 'starting' | 'leader' | 'follower' | 'stopped';
 
@@ -86,12 +129,22 @@ interface Snapshot {
   nickname: string;
   peers: Peer[];
   stats: NodeStats;
+  grid: GridInfo | undefined;
+  status: NodeStatus;
+}
+
+/** What the node knows of another member from its latest admitted announcement. */
+interface MemberFacts {
+  role: MemberRole;
+  invitedBy: NodeId | undefined;
+  leaving: boolean;
 }
 
 type Command =
   | { op: 'publish'; service: string; params: Record<string, string> }
   | { op: 'unpublish'; service: string }
-  | { op: 'nickname'; nickname: string };
+  | { op: 'nickname'; nickname: string }
+  | { op: 'policy'; id: string; policy: Policy | undefined };
 
 type ChannelMessage =
   { kind: 'snapshot'; snapshot: Snapshot } | { kind: 'command'; command: Command } | { kind: 'hello' };
@@ -111,8 +164,12 @@ export class GridNode extends EventTarget {
   private core: GossipNode | undefined;
   private mesh: Mesh | undefined;
   private cache!: VerificationCache;
-  private readonly gridId: Uint8Array;
-  private readonly gridHex: string;
+  private grid: ActiveGrid | undefined;
+  private membership: GridMembership | undefined;
+  private readonly members = new Map<NodeId, MemberFacts>();
+  private policies: Record<string, Policy> = {};
+  private leaving = false;
+  private joining = false;
   private readonly dbName: string;
   private queue: Promise<unknown> = Promise.resolve();
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -124,14 +181,22 @@ export class GridNode extends EventTarget {
   private snapshot: Snapshot | undefined;
   private snapshotTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly rtts = new Map<NodeId, number>();
+  private relayList: string[] | undefined;
+  private iceList: RTCIceServer[] | undefined;
   private publicKey!: Uint8Array;
   private nicknameValue = '';
 
   private constructor(private readonly options: GridNodeOptions) {
     super();
     this.dbName = options.dbName ?? 'gridnode';
-    this.gridId = devGridId(options.gridName);
-    this.gridHex = toHex(this.gridId);
+  }
+
+  private get gridId(): Uint8Array {
+    return this.grid!.id;
+  }
+
+  private get gridHex(): string {
+    return this.grid!.hex;
   }
 
   /** Opens the node's store and identity; `start()` then joins the grid. */
@@ -142,7 +207,23 @@ export class GridNode extends EventTarget {
     node.signer = identity.signer;
     node.publicKey = identity.publicKey;
     node.cache = new VerificationCache(await defaultVerifier());
+    node.relayList = (await node.store.getSetting('relays')) as string[] | undefined;
+    node.iceList = (await node.store.getSetting('iceServers')) as RTCIceServer[] | undefined;
+    node.grid = await node.loadGrid();
     return node;
+  }
+
+  private async loadGrid(): Promise<ActiveGrid | undefined> {
+    const name = this.options.gridName;
+    if (name !== undefined) {
+      const id = devGridId(name);
+      return { id, hex: toHex(id), name, open: true, chain: [], role: 'member', canInvite: false };
+    }
+    const hex = (await this.store.getSetting('activeGrid')) as string | undefined;
+    const record = hex ? await this.store.getGrid(hex) : undefined;
+    return record?.data
+      ? gridFromStored(record.data as unknown as StoredGrid, this.publicKey, Date.now())
+      : undefined;
   }
 
   get id(): NodeId {
@@ -208,7 +289,16 @@ export class GridNode extends EventTarget {
   // ——— The leader's node ——————————————————————————————————————————————————————————————————————————
 
   private async lead(): Promise<void> {
+    this.policies = ((await this.store.getSetting('policy')) as Record<string, Policy> | undefined) ?? {};
+    if (this.grid) await this.startRuntime();
+    this.setRole('leader');
+  }
+
+  /** Joins the active grid: the core, its saved state, the mesh, and a first announcement. */
+  private async startRuntime(): Promise<void> {
     const store = this.store;
+    this.membership = membershipFor(this.grid!);
+    this.members.clear();
     const nickname =
       ((await store.getSetting('nickname')) as string | undefined) ?? this.options.nickname ?? '';
     const services =
@@ -223,8 +313,10 @@ export class GridNode extends EventTarget {
       counter,
       nickname,
       services,
+      membership: this.ownMembership(),
       // Leaves room for the link's frame bytes under the data channel's 256 KiB message limit.
       config: { maxMessageBytes: 250 * 1024, ...this.options.config },
+      ...(this.membership ? { admit: (origin, body, now) => this.admit(origin, body.membership, now) } : {}),
     });
     // What this node knew before: verify again (storage is not trusted more than peers), then restore.
     const saved = await store.loadAnnouncements(this.gridHex);
@@ -243,13 +335,19 @@ export class GridNode extends EventTarget {
         signer: this.signer,
         verifier: await defaultVerifier(),
         gridId: this.gridId,
-        relays: this.options.relays,
-        ...(this.options.iceServers ? { iceServers: this.options.iceServers } : {}),
+        relays: this.relays(),
+        iceServers: this.iceServers(),
         ...(this.options.maxLinks ? { maxLinks: this.options.maxLinks } : {}),
       },
       {
-        up: (peer) =>
-          void this.input((c, now) => c.linkUp(peer, now)).then(() => this.linkEvent('peer-up', peer)),
+        up: (peer) => {
+          if (this.isRevoked(peer)) return this.mesh?.close(peer);
+          const returning = this.core?.historyOf(peer).lastConnectedAt !== undefined;
+          void this.input((c, now) => c.linkUp(peer, now)).then(() => {
+            this.linkEvent('peer-up', peer);
+            if (returning) this.activity('reconnect', peer);
+          });
+        },
         down: (peer, reason) =>
           void this.input((c, now) => c.linkDown(peer, now)).then(() =>
             this.linkEvent('peer-down', peer, reason),
@@ -263,9 +361,94 @@ export class GridNode extends EventTarget {
       },
     );
     this.mesh.start();
-    this.setRole('leader');
     await this.announce();
     this.mesh.dial(core.reconnectCandidates(this.now(), 8));
+    this.changed();
+  }
+
+  private async stopRuntime(): Promise<void> {
+    clearTimeout(this.timer);
+    this.mesh?.stop();
+    this.mesh = undefined;
+    this.core = undefined;
+    this.membership = undefined;
+    this.members.clear();
+    await this.store.flush();
+  }
+
+  /** Leaves the current grid's runtime (if any) and joins `grid` (if any), in the input queue. */
+  private switchGrid(grid: ActiveGrid | undefined): Promise<void> {
+    return this.enqueue(async () => {
+      await this.stopRuntime();
+      this.grid = grid;
+      if (grid && !grid.open) {
+        await this.store.putGrid(grid.hex, {
+          name: grid.name,
+          joinedAt: Date.now(),
+          relays: this.relays(),
+          data: gridToStored(grid) as never,
+        });
+        await this.store.setSetting('activeGrid', grid.hex);
+      }
+      if (grid) await this.startRuntime();
+      this.changed();
+    });
+  }
+
+  // ——— Membership ———————————————————————————————————————————————————————————————————————————————
+
+  /** This node's own membership field: descriptor, chain, the revocations it knows, and a goodbye flag. */
+  private ownMembership(): Uint8Array {
+    const grid = this.grid;
+    if (!grid?.descriptor) return new Uint8Array(0);
+    const revocations = this.membership?.knownRevocations().slice(-16) ?? [];
+    return encodeMembership({
+      descriptor: grid.descriptor,
+      chain: grid.chain,
+      revocations,
+      leaving: this.leaving,
+    });
+  }
+
+  /** The core's admission rule: membership per `core/membership.ts`, with side effects deferred. */
+  private admit(origin: Uint8Array, membershipBytes: Uint8Array, now: number) {
+    const id = nodeIdString(origin);
+    const result = this.membership!.admit(origin, membershipBytes, now);
+    if (!result.ok) {
+      queueMicrotask(() => this.activity('rejected', id, result.reason));
+      return result.reason;
+    }
+    const before = this.members.get(id);
+    const facts: MemberFacts = {
+      role: result.check.role,
+      invitedBy: result.check.invitedBy ? nodeIdString(result.check.invitedBy) : undefined,
+      leaving: result.membership.leaving,
+    };
+    this.members.set(id, facts);
+    if (facts.leaving && !before?.leaving) queueMicrotask(() => this.activity('leave', id));
+    else if (!before) queueMicrotask(() => this.activity('join', id));
+    if (result.learned.length > 0) queueMicrotask(() => void this.onRevocations(result.learned));
+    return undefined;
+  }
+
+  private isRevoked(id: NodeId): boolean {
+    const key = parseNodeId(id);
+    return key !== undefined && this.membership?.revokedAt(key) !== undefined;
+  }
+
+  /** Newly learned revocations: forget those nodes, cut their links, and repeat the news ourselves. */
+  private onRevocations(revocations: readonly Revocation[]): Promise<void> {
+    return this.input((core, now) => {
+      const out: Output[] = [];
+      for (const v of revocations) {
+        const id = nodeIdString(v.revoked);
+        out.push(...core.evict(v.revoked, now));
+        this.mesh?.close(id);
+        this.activity('revoked', id);
+      }
+      out.push(...core.setMembership(this.ownMembership()));
+      return out;
+    });
   }
 
   /** Local clock for the core: wall time (receipt times are persisted), never going backwards. */
@@ -395,6 +578,8 @@ export class GridNode extends EventTarget {
       nickname: this.nickname,
       peers: this.getPeers(),
       stats: this.stats(),
+      grid: this.gridInfo,
+      status: this.status,
     };
     this.channel?.postMessage({ kind: 'snapshot', snapshot } satisfies ChannelMessage);
   }
@@ -427,13 +612,18 @@ export class GridNode extends EventTarget {
       case 'unpublish':
         await this.input((c) => c.unpublish(command.service));
         break;
+      case 'policy':
+        if (command.policy) this.policies[command.id] = command.policy;
+        else delete this.policies[command.id];
+        await this.store.setSetting('policy', this.policies);
+        break;
       case 'nickname':
         await this.store.setSetting('nickname', command.nickname);
         this.nicknameValue = command.nickname;
         await this.input((c) => c.setNickname(command.nickname));
         break;
     }
-    if (command.op !== 'nickname' && this.core) {
+    if ((command.op === 'publish' || command.op === 'unpublish') && this.core) {
       await this.store.setSetting(`services:${this.gridHex}`, this.ownServices() as never);
     }
     this.changed();
@@ -444,6 +634,153 @@ export class GridNode extends EventTarget {
   }
 
   // ——— The public API ——————————————————————————————————————————————————————————————————————————————
+
+  /** The grid this node is in, if any. */
+  get gridInfo(): GridInfo | undefined {
+    if (this.role === 'follower') return this.snapshot?.grid;
+    return this.grid ? gridInfo(this.grid) : undefined;
+  }
+
+  /** Where the node stands, for people: no grid, joining, looking for peers, online, or offline. */
+  get status(): NodeStatus {
+    if (this.role === 'follower') return this.snapshot?.status ?? 'idle';
+    if (!this.grid) return 'idle';
+    if (!this.mesh) return 'joining';
+    const mesh = this.mesh.status();
+    if (mesh.up > 0) return 'online';
+    if (this.joining) return 'joining';
+    return mesh.signaling.relays.some((r) => r.state === 'open') ? 'connecting' : 'offline';
+  }
+
+  /** Founds a grid with this node as its first admin, and joins it. */
+  async createGrid(name: string): Promise<GridInfo> {
+    this.requireLeader();
+    const grid = await foundGrid(name, this.publicKey, Date.now());
+    await this.switchGrid(grid);
+    return gridInfo(grid);
+  }
+
+  /** The grid key, for the founder to keep as a backup (hex of the 32-byte secret). */
+  exportGridKey(): string {
+    if (!this.grid?.gridSecret) throw new Error('only the founder holds the grid key');
+    return toHex(this.grid.gridSecret);
+  }
+
+  /**
+   * Makes a single-use invitation. Its link carries the code in the fragment (`#invite=…`), which
+   * browsers never send to a server.
+   */
+  async createInvite(options: { expiresInMs?: number; canInvite?: boolean } = {}) {
+    this.requireLeader();
+    if (!this.grid) throw new Error('join or create a grid first');
+    const hints = [this.id, ...(this.mesh?.peers() ?? []).slice(0, 4)];
+    const { code, expiresAt } = await issueInvite(this.grid, this.signer, Date.now(), {
+      ...options,
+      relays: this.relays(),
+      hints,
+    });
+    const base = typeof location === 'undefined' ? '' : `${location.origin}${location.pathname}`;
+    return { url: `${base}#invite=${code}`, code, expiresAt };
+  }
+
+  /** Joins the grid of an invitation (a link or a pasted code). */
+  async acceptInvite(urlOrCode: string): Promise<GridInfo> {
+    this.requireLeader();
+    const invite = readInvite(urlOrCode);
+    const grid = await redeemInvite(invite, this.publicKey, Date.now());
+    if (invite.relays.length > 0 && !this.relayList) {
+      this.relayList = [...new Set([...invite.relays, ...this.options.relays])];
+      await this.store.setSetting('relays', this.relayList);
+    }
+    this.joining = true;
+    try {
+      await this.switchGrid(grid);
+      this.mesh?.dial(invite.hints.filter((h) => parseNodeId(h)) as NodeId[]);
+    } finally {
+      this.joining = false;
+    }
+    return gridInfo(grid);
+  }
+
+  /** An admin revokes a member: the signed revocation spreads like an announcement. */
+  async revoke(id: string): Promise<void> {
+    this.requireLeader();
+    const grid = this.grid;
+    const key = parseNodeId(id);
+    if (!grid || !this.membership || grid.role !== 'admin') throw new Error('only an admin can revoke');
+    if (!key || id === this.id) throw new Error('not a member id');
+    const now = Date.now();
+    const fields = { gridId: grid.id, revoker: this.publicKey, revoked: key, revokedAt: now };
+    const signature = await this.signer.sign(revocationMessage(grid.id, this.publicKey, key, now));
+    const revocation = signedRevocation(fields, signature, grid.chain);
+    if (this.membership.addRevocation(revocation, now)) await this.onRevocations([revocation]);
+  }
+
+  /** Says a signed goodbye (so others forget this node at once) and leaves the grid. */
+  async leave(): Promise<void> {
+    this.requireLeader();
+    const grid = this.grid;
+    if (!grid) return;
+    this.leaving = true;
+    await this.input((core) => {
+      const out = core.setMembership(this.ownMembership());
+      for (const service of Object.keys(this.ownServices())) out.push(...core.unpublish(service));
+      return out;
+    });
+    await this.queue;
+    // Give the goodbye a moment to leave on every link before they close.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    this.leaving = false;
+    await this.switchGrid(undefined);
+    if (!grid.open) {
+      await this.store.deleteGrid(grid.hex);
+      await this.store.deleteSetting('activeGrid');
+    }
+  }
+
+  /** This node's own allow/deny list for who may use its services (separate from membership). */
+  policy(): Record<string, Policy> {
+    return { ...this.policies };
+  }
+
+  setPolicy(id: string, policy: Policy | undefined): Promise<void> {
+    return this.run({ op: 'policy', id, policy });
+  }
+
+  /** Whether `id` may use this node's services under the local policy: deny wins; an allow list limits. */
+  mayUse(id: string): boolean {
+    if (this.policies[id] === 'deny') return false;
+    return !Object.values(this.policies).includes('allow') || this.policies[id] === 'allow';
+  }
+
+  relays(): string[] {
+    return this.relayList ?? this.options.relays;
+  }
+
+  async setRelays(urls: string[]): Promise<void> {
+    this.relayList = urls.filter((u) => /^wss?:\/\//.test(u));
+    await this.store.setSetting('relays', this.relayList);
+    if (this.grid && this.role === 'leader') await this.switchGrid(this.grid);
+  }
+
+  iceServers(): RTCIceServer[] {
+    return this.iceList ?? this.options.iceServers ?? [];
+  }
+
+  async setIceServers(servers: RTCIceServer[]): Promise<void> {
+    this.iceList = servers;
+    await this.store.setSetting('iceServers', servers as never);
+    if (this.grid && this.role === 'leader') await this.switchGrid(this.grid);
+  }
+
+  private requireLeader(): void {
+    if (this.role !== 'leader') throw new Error('this tab follows another tab of this browser; use that one');
+  }
+
+  private activity(kind: ActivityKind, id?: string, reason?: string): void {
+    const detail: Activity = { kind, at: Date.now(), ...(id ? { id } : {}), ...(reason ? { reason } : {}) };
+    this.dispatchEvent(new CustomEvent('activity', { detail }));
+  }
 
   setNickname(nickname: string): Promise<void> {
     return this.run({ op: 'nickname', nickname });
@@ -486,7 +823,10 @@ export class GridNode extends EventTarget {
   getPeers(service?: string): Peer[] {
     if (!this.core)
       return (this.snapshot?.peers ?? []).filter((p) => service === undefined || service in p.services);
-    return this.core.getPeers(service).map((p) => this.toPeer(p));
+    return this.core
+      .getPeers(service)
+      .filter((p) => !this.members.get(p.id)?.leaving)
+      .map((p) => this.toPeer(p));
   }
 
   /** Peers offering `service` in Tahoe-LAFS's permuted order for `storageIndex`. */
@@ -504,6 +844,18 @@ export class GridNode extends EventTarget {
       lastSeen: p.lastSeen,
       self: p.self,
       rttMs: this.rtts.get(p.id),
+      ...this.factsOf(p),
+    };
+  }
+
+  private factsOf(p: PeerInfo): Partial<Peer> {
+    const facts = p.self
+      ? this.grid && { role: this.grid.role, invitedBy: this.grid.invitedBy }
+      : this.members.get(p.id);
+    const history = p.self ? undefined : this.core?.historyOf(p.id);
+    return {
+      ...(facts && !this.grid?.open ? { role: facts.role, invitedBy: facts.invitedBy } : {}),
+      ...(history ? { uptimeMs: history.uptimeMs, failuresInRow: history.failuresInRow } : {}),
     };
   }
 

@@ -80,3 +80,4 @@ export {
   signedDescriptor,
   signedRevocation,
 } from './membership.ts';
+export { type Invite, InviteError, decodeInvite, encodeInvite, inviteCodeOf } from './invite.ts';

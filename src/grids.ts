@@ -1,0 +1,244 @@
+/**
+ * Founding, inviting and joining grids: the signing steps around the pure membership rules in
+ * `core/membership.ts`, and how a membership is kept in IndexedDB.
+ *
+ * One identity for all grids: a node uses the same key in every grid it joins. Tahoe-LAFS chose one key
+ * per node for the same reason (seed 000: reciprocal storage grants are easier when "you" are one key), and
+ * a browser profile already runs exactly one node. Grids stay separate anyway: each has its own id, topic,
+ * sealing key, counter and tables, and a certificate names the grid it is for.
+ */
+import * as ed from '@noble/ed25519';
+import {
+  CERT_INVITATION,
+  CERT_NODE,
+  type Certificate,
+  type Descriptor,
+  GridMembership,
+  type Invite,
+  InviteError,
+  type MemberRole,
+  type NodeId,
+  certificateMessage,
+  decodeInvite,
+  decodeMembership,
+  descriptorMessage,
+  encodeInvite,
+  encodeMembership,
+  fromHex,
+  gridIdOf,
+  inviteCodeOf,
+  nodeIdString,
+  signedCertificate,
+  signedDescriptor,
+  toHex,
+} from './core/index.ts';
+import { type Signer, nobleSigner, verifySync } from './crypto/ed25519.ts';
+import { base64urlDecode, base64urlEncode } from './net/seal.ts';
+
+export interface ActiveGrid {
+  readonly id: Uint8Array;
+  readonly hex: string;
+  readonly name: string;
+  /** A development grid joined by name: no membership is checked. */
+  readonly open: boolean;
+  readonly descriptor?: Descriptor;
+  readonly chain: readonly Certificate[];
+  /** Only the founder holds it (exportable as a backup). */
+  readonly gridSecret?: Uint8Array;
+  readonly role: MemberRole;
+  readonly canInvite: boolean;
+  readonly invitedBy?: NodeId;
+}
+
+export interface GridInfo {
+  id: string;
+  name: string;
+  role: MemberRole;
+  canInvite: boolean;
+  invitedBy?: string;
+}
+
+export const DAY_MS = 86_400_000;
+
+export function gridInfo(grid: ActiveGrid): GridInfo {
+  return {
+    id: grid.hex,
+    name: grid.name,
+    role: grid.role,
+    canInvite: grid.canInvite,
+    ...(grid.invitedBy ? { invitedBy: grid.invitedBy } : {}),
+  };
+}
+
+export function membershipFor(grid: ActiveGrid): GridMembership | undefined {
+  return grid.descriptor ? new GridMembership(grid.descriptor.gridKey, verifySync) : undefined;
+}
+
+async function certify(
+  signer: Pick<Signer, 'sign'>,
+  fields: Omit<Certificate, 'signature' | 'bytes'>,
+): Promise<Certificate> {
+  return signedCertificate(fields, await signer.sign(certificateMessage(fields)));
+}
+
+/** Founds a grid: a new grid key, its signed descriptor, and an admin certificate for `node`. */
+export async function foundGrid(name: string, node: Uint8Array, now: number): Promise<ActiveGrid> {
+  const trimmed = name.trim();
+  if (!trimmed || trimmed.length > 64) throw new InviteError('a grid name has 1 to 64 characters');
+  const gridSecret = ed.utils.randomSecretKey();
+  const grid = nobleSigner(gridSecret);
+  const descriptor = signedDescriptor(
+    grid.publicKey,
+    trimmed,
+    true,
+    grid.signSync(descriptorMessage(grid.publicKey, trimmed, true)),
+  );
+  const id = gridIdOf(grid.publicKey);
+  const founder = await certify(grid, {
+    kind: CERT_NODE,
+    gridId: id,
+    issuer: grid.publicKey,
+    subject: node,
+    role: 'admin',
+    canInvite: true,
+    issuedAt: now,
+    expiresAt: 0,
+  });
+  return {
+    id,
+    hex: toHex(id),
+    name: trimmed,
+    open: false,
+    descriptor,
+    chain: [founder],
+    gridSecret,
+    role: 'admin',
+    canInvite: true,
+  };
+}
+
+/** Makes an invitation code: a one-time key certified by this member. */
+export async function issueInvite(
+  grid: ActiveGrid,
+  signer: Signer,
+  now: number,
+  options: { expiresInMs?: number; canInvite?: boolean; relays: readonly string[]; hints: readonly string[] },
+): Promise<{ code: string; expiresAt: number }> {
+  if (!grid.descriptor) throw new InviteError('an open development grid has no invitations');
+  if (!(grid.role === 'admin' || grid.canInvite)) throw new InviteError('this member may not invite');
+  const expiresInMs = options.expiresInMs ?? 7 * DAY_MS;
+  if (!(expiresInMs > 0)) throw new InviteError('expiresInMs must be positive');
+  const expiresAt = now + expiresInMs;
+  const oneTimeSecret = ed.utils.randomSecretKey();
+  const invitation = await certify(signer, {
+    kind: CERT_INVITATION,
+    gridId: grid.id,
+    issuer: signer.publicKey,
+    subject: nobleSigner(oneTimeSecret).publicKey,
+    role: 'member',
+    canInvite: options.canInvite ?? true,
+    issuedAt: now,
+    expiresAt,
+  });
+  const invite: Invite = {
+    descriptor: grid.descriptor,
+    chain: [...grid.chain, invitation],
+    oneTimeSecret,
+    relays: options.relays,
+    hints: options.hints,
+  };
+  return { code: base64urlEncode(encodeInvite(invite)), expiresAt };
+}
+
+/** Reads an invitation link or code; throws `InviteError` with a reason a person can act on. */
+export function readInvite(urlOrCode: string): Invite {
+  const bytes = base64urlDecode(inviteCodeOf(urlOrCode));
+  if (!bytes) throw new InviteError('this is not an invitation code');
+  const invite = decodeInvite(bytes);
+  if (!invite.ok) throw new InviteError(`this invitation is damaged (${invite.reason})`);
+  return invite.value;
+}
+
+/**
+ * Redeems an invitation for `node`: checks it (grid, chain, expiry on our clock) and signs our own
+ * certificate with the one-time key. Nothing is sent; the new chain travels in our announcements.
+ */
+export async function redeemInvite(invite: Invite, node: Uint8Array, now: number): Promise<ActiveGrid> {
+  const membership = new GridMembership(invite.descriptor.gridKey, verifySync);
+  if (!membership.descriptorValid(invite.descriptor))
+    throw new InviteError('the grid description is not signed by its grid');
+  const invitation = invite.chain.at(-1);
+  if (!invitation || invitation.kind !== CERT_INVITATION)
+    throw new InviteError('this code holds no invitation');
+  const oneTime = nobleSigner(invite.oneTimeSecret);
+  if (toHex(oneTime.publicKey) !== toHex(invitation.subject))
+    throw new InviteError('the invitation key does not match');
+  if (invitation.expiresAt !== 0 && now > invitation.expiresAt)
+    throw new InviteError('this invitation has expired');
+  const redemption = await certify(oneTime, {
+    kind: CERT_NODE,
+    gridId: membership.gridId,
+    issuer: oneTime.publicKey,
+    subject: node,
+    role: 'member',
+    canInvite: invitation.canInvite,
+    issuedAt: now,
+    expiresAt: 0,
+  });
+  const chain = [...invite.chain, redemption];
+  const check = membership.checkChain(chain, node, now);
+  if (!check.ok) throw new InviteError(`this invitation is not valid (${check.reason})`);
+  return {
+    id: membership.gridId,
+    hex: toHex(membership.gridId),
+    name: invite.descriptor.name,
+    open: false,
+    descriptor: invite.descriptor,
+    chain,
+    role: check.role,
+    canInvite: check.canInvite,
+    invitedBy: nodeIdString(invitation.issuer),
+  };
+}
+
+// ——— Persistence: the `data` of a grid record ——————————————————————————————————————————————————————
+
+export interface StoredGrid {
+  membership: string;
+  gridSecret?: string;
+}
+
+export function gridToStored(grid: ActiveGrid): StoredGrid {
+  const membership = encodeMembership({
+    descriptor: grid.descriptor!,
+    chain: grid.chain,
+    revocations: [],
+    leaving: false,
+  });
+  return {
+    membership: base64urlEncode(membership),
+    ...(grid.gridSecret ? { gridSecret: toHex(grid.gridSecret) } : {}),
+  };
+}
+
+export function gridFromStored(data: StoredGrid, node: Uint8Array, now: number): ActiveGrid | undefined {
+  const bytes = base64urlDecode(data.membership);
+  const decoded = bytes && decodeMembership(bytes);
+  if (!decoded || !decoded.ok) return undefined;
+  const { descriptor, chain } = decoded.value;
+  const membership = new GridMembership(descriptor.gridKey, verifySync);
+  const check = membership.checkChain(chain, node, now);
+  if (!check.ok || !membership.descriptorValid(descriptor)) return undefined;
+  return {
+    id: membership.gridId,
+    hex: toHex(membership.gridId),
+    name: descriptor.name,
+    open: false,
+    descriptor,
+    chain,
+    role: check.role,
+    canInvite: check.canInvite,
+    ...(check.invitedBy ? { invitedBy: nodeIdString(check.invitedBy) } : {}),
+    ...(data.gridSecret ? { gridSecret: fromHex(data.gridSecret) } : {}),
+  };
+}
