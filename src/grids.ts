@@ -9,6 +9,8 @@
  */
 import * as ed from '@noble/ed25519';
 import {
+  concatBytes,
+  witnessMessage,
   CERT_INVITATION,
   CERT_NODE,
   type Certificate,
@@ -160,10 +162,11 @@ export function readInvite(urlOrCode: string): Invite {
 }
 
 /**
- * Redeems an invitation for `node`: checks it (grid, chain, expiry on our clock) and signs our own
- * certificate with the one-time key. Nothing is sent; the new chain travels in our announcements.
+ * Redeeming, step 1 (the invitee): checks the invitation (grid, chain, expiry on our clock) and signs our
+ * own certificate with the one-time key. Step 2 is a member's witness (`witnessRedemption`), asked for
+ * over signaling; step 3 `completeRedemption`.
  */
-export async function redeemInvite(invite: Invite, node: Uint8Array, now: number): Promise<ActiveGrid> {
+export async function prepareRedemption(invite: Invite, node: Uint8Array, now: number): Promise<Certificate> {
   const membership = new GridMembership(invite.descriptor.gridKey, verifySync);
   if (!membership.descriptorValid(invite.descriptor))
     throw new InviteError('the grid description is not signed by its grid');
@@ -185,9 +188,71 @@ export async function redeemInvite(invite: Invite, node: Uint8Array, now: number
     issuedAt: now,
     expiresAt: 0,
   });
+  return redemption;
+}
+
+/** The redemption request an invitee broadcasts: its would-be chain, as a membership field. */
+export function redemptionRequest(invite: Invite, redemption: Certificate): string {
   const chain = [...invite.chain, redemption];
+  return base64urlEncode(
+    encodeMembership({ descriptor: invite.descriptor, chain, revocations: [], leaving: false }),
+  );
+}
+
+/**
+ * Redeeming, step 2 (any member): witnesses a redemption request unless the invitation is already spent
+ * on another node or the request is not valid. Returns the witness, or the reason for refusing.
+ */
+export async function witnessRedemption(
+  grid: ActiveGrid,
+  membership: GridMembership,
+  signer: Signer,
+  request: unknown,
+  now: number,
+): Promise<{ witness: string } | { refused: string }> {
+  const bytes = typeof request === 'string' ? base64urlDecode(request) : undefined;
+  const decoded = bytes && decodeMembership(bytes);
+  if (!decoded || !decoded.ok) return { refused: 'malformed-request' };
+  const chain = decoded.value.chain;
+  const redemption = chain.at(-1);
+  const invitation = chain.at(-2);
+  if (!redemption || invitation?.kind !== CERT_INVITATION) return { refused: 'not-a-redemption' };
+  const inviterCheck = membership.checkChain(chain.slice(0, -2), invitation.issuer, now);
+  if (!inviterCheck.ok) return { refused: inviterCheck.reason };
+  if (invitation.expiresAt !== 0 && now > invitation.expiresAt) return { refused: 'expired-invitation' };
+  if (!membership.mayWitness(invitation.subject, redemption.subject)) return { refused: 'invite-used' };
+  // Checked as a witness chain would be (no witness yet), which also records the redemption: from now on
+  // this member refuses any other.
+  const check = membership.checkChain(chain, redemption.subject, now, now);
+  if (!check.ok) return { refused: check.reason };
+  const signature = await signer.sign(witnessMessage(redemption));
+  const own = encodeMembership({
+    descriptor: grid.descriptor!,
+    chain: grid.chain,
+    revocations: [],
+    leaving: false,
+  });
+  return { witness: base64urlEncode(concatBytes(signer.publicKey, signature, own)) };
+}
+
+/** Redeeming, step 3 (the invitee): attaches the witness and checks the whole chain as others will. */
+export function completeRedemption(
+  invite: Invite,
+  redemption: Certificate,
+  witnessReply: unknown,
+  node: Uint8Array,
+  now: number,
+): ActiveGrid {
+  const bytes = typeof witnessReply === 'string' ? base64urlDecode(witnessReply) : undefined;
+  const membershipBytes = bytes && bytes.length > 96 ? bytes.subarray(96) : undefined;
+  const decoded = membershipBytes && decodeMembership(membershipBytes);
+  if (!bytes || !decoded || !decoded.ok) throw new InviteError('a member answered with a damaged witness');
+  const witness = { key: bytes.slice(0, 32), signature: bytes.slice(32, 96), chain: decoded.value.chain };
+  const chain = [...invite.chain, { ...redemption, witness }];
+  const membership = new GridMembership(invite.descriptor.gridKey, verifySync);
   const check = membership.checkChain(chain, node, now);
   if (!check.ok) throw new InviteError(`this invitation is not valid (${check.reason})`);
+  const invitation = invite.chain.at(-1)!;
   return {
     id: membership.gridId,
     hex: toHex(membership.gridId),

@@ -47,6 +47,7 @@ import {
   type MemberRole,
   type Revocation,
   encodeMembership,
+  gridIdOf,
   parseNodeId,
   revocationMessage,
   signedRevocation,
@@ -61,12 +62,17 @@ import {
   gridToStored,
   issueInvite,
   membershipFor,
+  completeRedemption,
+  prepareRedemption,
   readInvite,
-  redeemInvite,
+  redemptionRequest,
+  witnessRedemption,
   type StoredGrid,
 } from './grids.ts';
 import { VerificationCache } from './crypto/verify-cache.ts';
 import { Mesh } from './net/mesh.ts';
+import { SignalingClient } from './net/signaling.ts';
+import { InviteError } from './core/index.ts';
 import { type NodeStore, openStore } from './store/index.ts';
 
 export interface GridNodeOptions {
@@ -122,6 +128,8 @@ export interface NodeStats {
   mesh?: ReturnType<Mesh['status']>;
   store?: ReturnType<NodeStore['stats']>;
   verification?: { cached: number; hits: number; misses: number };
+  /** Membership refusals beyond the core's drops (witness requests, links from revoked members). */
+  refused?: Record<string, number>;
 }
 
 interface Snapshot {
@@ -164,10 +172,12 @@ export class GridNode extends EventTarget {
   private core: GossipNode | undefined;
   private mesh: Mesh | undefined;
   private cache!: VerificationCache;
-  private grid: ActiveGrid | undefined;
+  private active: ActiveGrid | undefined;
   private membership: GridMembership | undefined;
   private readonly members = new Map<NodeId, MemberFacts>();
   private policies: Record<string, Policy> = {};
+  /** Membership refusals made here, beyond the core's drops: witness requests and links refused. */
+  private readonly refused: Record<string, number> = {};
   private leaving = false;
   private joining = false;
   private readonly dbName: string;
@@ -192,11 +202,11 @@ export class GridNode extends EventTarget {
   }
 
   private get gridId(): Uint8Array {
-    return this.grid!.id;
+    return this.active!.id;
   }
 
   private get gridHex(): string {
-    return this.grid!.hex;
+    return this.active!.hex;
   }
 
   /** Opens the node's store and identity; `start()` then joins the grid. */
@@ -209,7 +219,7 @@ export class GridNode extends EventTarget {
     node.cache = new VerificationCache(await defaultVerifier());
     node.relayList = (await node.store.getSetting('relays')) as string[] | undefined;
     node.iceList = (await node.store.getSetting('iceServers')) as RTCIceServer[] | undefined;
-    node.grid = await node.loadGrid();
+    node.active = await node.loadGrid();
     return node;
   }
 
@@ -290,14 +300,14 @@ export class GridNode extends EventTarget {
 
   private async lead(): Promise<void> {
     this.policies = ((await this.store.getSetting('policy')) as Record<string, Policy> | undefined) ?? {};
-    if (this.grid) await this.startRuntime();
+    if (this.active) await this.startRuntime();
     this.setRole('leader');
   }
 
   /** Joins the active grid: the core, its saved state, the mesh, and a first announcement. */
   private async startRuntime(): Promise<void> {
     const store = this.store;
-    this.membership = membershipFor(this.grid!);
+    this.membership = membershipFor(this.active!);
     this.members.clear();
     const nickname =
       ((await store.getSetting('nickname')) as string | undefined) ?? this.options.nickname ?? '';
@@ -341,7 +351,10 @@ export class GridNode extends EventTarget {
       },
       {
         up: (peer) => {
-          if (this.isRevoked(peer)) return this.mesh?.close(peer);
+          if (this.isRevoked(peer)) {
+            this.refuse('revoked-link', peer);
+            return this.mesh?.close(peer);
+          }
           const returning = this.core?.historyOf(peer).lastConnectedAt !== undefined;
           void this.input((c, now) => c.linkUp(peer, now)).then(() => {
             this.linkEvent('peer-up', peer);
@@ -354,6 +367,7 @@ export class GridNode extends EventTarget {
           ),
         failed: (peer) => void this.input((c, now) => (c.linkFailed(peer, now), [])),
         message: (peer, bytes) => void this.receive(peer, bytes),
+        request: (from, message) => void this.onRequest(from, message),
         rtt: (peer, ms) => {
           this.rtts.set(peer, ms);
           this.core?.recordRtt(peer, ms);
@@ -361,7 +375,8 @@ export class GridNode extends EventTarget {
       },
     );
     this.mesh.start();
-    await this.announce();
+    // Not awaited: this may run inside the input queue, where the announcement queues behind it.
+    void this.announce();
     this.mesh.dial(core.reconnectCandidates(this.now(), 8));
     this.changed();
   }
@@ -380,7 +395,7 @@ export class GridNode extends EventTarget {
   private switchGrid(grid: ActiveGrid | undefined): Promise<void> {
     return this.enqueue(async () => {
       await this.stopRuntime();
-      this.grid = grid;
+      this.active = grid;
       if (grid && !grid.open) {
         await this.store.putGrid(grid.hex, {
           name: grid.name,
@@ -399,7 +414,7 @@ export class GridNode extends EventTarget {
 
   /** This node's own membership field: descriptor, chain, the revocations it knows, and a goodbye flag. */
   private ownMembership(): Uint8Array {
-    const grid = this.grid;
+    const grid = this.active;
     if (!grid?.descriptor) return new Uint8Array(0);
     const revocations = this.membership?.knownRevocations().slice(-16) ?? [];
     return encodeMembership({
@@ -578,7 +593,7 @@ export class GridNode extends EventTarget {
       nickname: this.nickname,
       peers: this.getPeers(),
       stats: this.stats(),
-      grid: this.gridInfo,
+      grid: this.grid,
       status: this.status,
     };
     this.channel?.postMessage({ kind: 'snapshot', snapshot } satisfies ChannelMessage);
@@ -636,15 +651,15 @@ export class GridNode extends EventTarget {
   // ——— The public API ——————————————————————————————————————————————————————————————————————————————
 
   /** The grid this node is in, if any. */
-  get gridInfo(): GridInfo | undefined {
+  get grid(): GridInfo | undefined {
     if (this.role === 'follower') return this.snapshot?.grid;
-    return this.grid ? gridInfo(this.grid) : undefined;
+    return this.active ? gridInfo(this.active) : undefined;
   }
 
   /** Where the node stands, for people: no grid, joining, looking for peers, online, or offline. */
   get status(): NodeStatus {
     if (this.role === 'follower') return this.snapshot?.status ?? 'idle';
-    if (!this.grid) return 'idle';
+    if (!this.active) return 'idle';
     if (!this.mesh) return 'joining';
     const mesh = this.mesh.status();
     if (mesh.up > 0) return 'online';
@@ -662,8 +677,8 @@ export class GridNode extends EventTarget {
 
   /** The grid key, for the founder to keep as a backup (hex of the 32-byte secret). */
   exportGridKey(): string {
-    if (!this.grid?.gridSecret) throw new Error('only the founder holds the grid key');
-    return toHex(this.grid.gridSecret);
+    if (!this.active?.gridSecret) throw new Error('only the founder holds the grid key');
+    return toHex(this.active.gridSecret);
   }
 
   /**
@@ -672,9 +687,9 @@ export class GridNode extends EventTarget {
    */
   async createInvite(options: { expiresInMs?: number; canInvite?: boolean } = {}) {
     this.requireLeader();
-    if (!this.grid) throw new Error('join or create a grid first');
+    if (!this.active) throw new Error('join or create a grid first');
     const hints = [this.id, ...(this.mesh?.peers() ?? []).slice(0, 4)];
-    const { code, expiresAt } = await issueInvite(this.grid, this.signer, Date.now(), {
+    const { code, expiresAt } = await issueInvite(this.active, this.signer, Date.now(), {
       ...options,
       relays: this.relays(),
       hints,
@@ -687,25 +702,88 @@ export class GridNode extends EventTarget {
   async acceptInvite(urlOrCode: string): Promise<GridInfo> {
     this.requireLeader();
     const invite = readInvite(urlOrCode);
-    const grid = await redeemInvite(invite, this.publicKey, Date.now());
+    const redemption = await prepareRedemption(invite, this.publicKey, Date.now());
+    this.joining = true;
+    this.changed();
+    let witness: unknown;
+    try {
+      witness = await this.askForWitness(invite, redemptionRequest(invite, redemption));
+    } finally {
+      this.joining = false;
+    }
+    const grid = completeRedemption(invite, redemption, witness, this.publicKey, Date.now());
     if (invite.relays.length > 0 && !this.relayList) {
       this.relayList = [...new Set([...invite.relays, ...this.options.relays])];
       await this.store.setSetting('relays', this.relayList);
     }
-    this.joining = true;
-    try {
-      await this.switchGrid(grid);
-      this.mesh?.dial(invite.hints.filter((h) => parseNodeId(h)) as NodeId[]);
-    } finally {
-      this.joining = false;
-    }
+    await this.switchGrid(grid);
+    this.mesh?.dial(invite.hints.filter((h) => parseNodeId(h)) as NodeId[]);
     return gridInfo(grid);
+  }
+
+  /**
+   * Asks the grid, over its relays, for a member to witness our redemption; resolves with the first
+   * witness, rejects when a member says the invitation is spent, or when nobody answers.
+   */
+  private askForWitness(invite: ReturnType<typeof readInvite>, request: string): Promise<unknown> {
+    const gridId = gridIdOf(invite.descriptor.gridKey);
+    const relays = [...new Set([...invite.relays, ...this.relays()])];
+    const session = toHex(crypto.getRandomValues(new Uint8Array(8)));
+    return new Promise((resolve, reject) => {
+      let retry: ReturnType<typeof setInterval> | undefined;
+      const finish = (error?: Error, witness?: unknown) => {
+        clearInterval(retry);
+        clearTimeout(deadline);
+        client.stop();
+        if (error) reject(error);
+        else resolve(witness);
+      };
+      const client = new SignalingClient({
+        relays,
+        gridId,
+        selfId: this.id,
+        onMessage: (_from, payload) => {
+          const reply = payload as { t?: unknown; witness?: unknown; refused?: unknown } | null;
+          if (reply?.t !== 'witness') return;
+          if (typeof reply.witness === 'string') finish(undefined, reply.witness);
+          else if (reply.refused === 'invite-used')
+            finish(new InviteError('this invitation has already been used'));
+          else if (reply.refused === 'expired-invitation')
+            finish(new InviteError('this invitation has expired'));
+        },
+      });
+      const ask = () => void client.send({ t: 'redeem', s: session, request }).catch(() => undefined);
+      const deadline = setTimeout(
+        () => finish(new InviteError('no member of the grid answered; try again when one is online')),
+        30_000,
+      );
+      client.start();
+      retry = setInterval(ask, 1_500);
+      ask();
+    });
+  }
+
+  /** Sealed requests from the grid's signaling topic: members witness redemptions. */
+  private async onRequest(from: NodeId, message: { t: string } & Record<string, unknown>): Promise<void> {
+    const grid = this.active;
+    if (message.t !== 'redeem' || !grid || !this.membership || !this.mesh) return;
+    const answer = await witnessRedemption(grid, this.membership, this.signer, message.request, Date.now());
+    // Stay silent on nonsense; answer spent or expired invitations so the invitee can say why.
+    if ('witness' in answer || answer.refused === 'invite-used' || answer.refused === 'expired-invitation') {
+      this.mesh?.sendSignal({ t: 'witness', ...answer }, from);
+    }
+    if ('refused' in answer) this.refuse(answer.refused, from);
+  }
+
+  private refuse(reason: string, id: string): void {
+    this.refused[reason] = (this.refused[reason] ?? 0) + 1;
+    this.activity('rejected', id, reason);
   }
 
   /** An admin revokes a member: the signed revocation spreads like an announcement. */
   async revoke(id: string): Promise<void> {
     this.requireLeader();
-    const grid = this.grid;
+    const grid = this.active;
     const key = parseNodeId(id);
     if (!grid || !this.membership || grid.role !== 'admin') throw new Error('only an admin can revoke');
     if (!key || id === this.id) throw new Error('not a member id');
@@ -719,7 +797,7 @@ export class GridNode extends EventTarget {
   /** Says a signed goodbye (so others forget this node at once) and leaves the grid. */
   async leave(): Promise<void> {
     this.requireLeader();
-    const grid = this.grid;
+    const grid = this.active;
     if (!grid) return;
     this.leaving = true;
     await this.input((core) => {
@@ -760,7 +838,7 @@ export class GridNode extends EventTarget {
   async setRelays(urls: string[]): Promise<void> {
     this.relayList = urls.filter((u) => /^wss?:\/\//.test(u));
     await this.store.setSetting('relays', this.relayList);
-    if (this.grid && this.role === 'leader') await this.switchGrid(this.grid);
+    if (this.active && this.role === 'leader') await this.switchGrid(this.active);
   }
 
   iceServers(): RTCIceServer[] {
@@ -770,7 +848,7 @@ export class GridNode extends EventTarget {
   async setIceServers(servers: RTCIceServer[]): Promise<void> {
     this.iceList = servers;
     await this.store.setSetting('iceServers', servers as never);
-    if (this.grid && this.role === 'leader') await this.switchGrid(this.grid);
+    if (this.active && this.role === 'leader') await this.switchGrid(this.active);
   }
 
   private requireLeader(): void {
@@ -850,11 +928,11 @@ export class GridNode extends EventTarget {
 
   private factsOf(p: PeerInfo): Partial<Peer> {
     const facts = p.self
-      ? this.grid && { role: this.grid.role, invitedBy: this.grid.invitedBy }
+      ? this.active && { role: this.active.role, invitedBy: this.active.invitedBy }
       : this.members.get(p.id);
     const history = p.self ? undefined : this.core?.historyOf(p.id);
     return {
-      ...(facts && !this.grid?.open ? { role: facts.role, invitedBy: facts.invitedBy } : {}),
+      ...(facts && !this.active?.open ? { role: facts.role, invitedBy: facts.invitedBy } : {}),
       ...(history ? { uptimeMs: history.uptimeMs, failuresInRow: history.failuresInRow } : {}),
     };
   }
@@ -867,6 +945,7 @@ export class GridNode extends EventTarget {
       mesh: this.mesh?.status(),
       store: this.store.stats(),
       verification: { cached: this.cache.size, hits: this.cache.hits, misses: this.cache.misses },
+      refused: { ...this.refused },
     };
   }
 }

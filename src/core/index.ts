@@ -66,6 +66,7 @@ export {
   type Revocation,
   type SigCheck,
   type UnsignedCertificate,
+  type Witness,
   CERT_INVITATION,
   CERT_NODE,
   GridMembership,
@@ -79,5 +80,6 @@ export {
   signedCertificate,
   signedDescriptor,
   signedRevocation,
+  witnessMessage,
 } from './membership.ts';
 export { type Invite, InviteError, decodeInvite, encodeInvite, inviteCodeOf } from './invite.ts';

@@ -32,7 +32,12 @@ export class InviteError extends Error {
 
 export function encodeInvite(invite: Invite): Uint8Array {
   // The descriptor and chain use the membership field's encoding, so one decoder checks both.
-  const membership = encodeMembership({ descriptor: invite.descriptor, chain: invite.chain, revocations: [], leaving: false });
+  const membership = encodeMembership({
+    descriptor: invite.descriptor,
+    chain: invite.chain,
+    revocations: [],
+    leaving: false,
+  });
   const w = new Writer().u8(INVITE_VERSION).bytes(membership).raw(invite.oneTimeSecret);
   w.varint(Math.min(invite.relays.length, MAX_RELAYS));
   for (const relay of invite.relays.slice(0, MAX_RELAYS)) w.string(relay);

@@ -22,11 +22,15 @@
  *  - a revoked node's own chain is invalid, and so is any certificate it issued at or after its
  *    revocation time.
  *
- * One invitation admits one node. Each node remembers, per one-time key, the redemption it accepted and
- * when it first saw it. A different redemption of the same key seen within `settleMs` of the first is a
- * race: the lower certificate hash wins on every node. Later ones are refused as `invite-used`. (A node that
- * was cut off from the grid for the whole settle window may pick differently until it hears the winner;
- * that is the price of needing no central referee.)
+ * One invitation admits one node. A redemption counts only with a **witness**: a member (any member, so
+ * the inviter may be offline) that countersigns it — `ed25519(witness, "gridnode/witness/v1\n" ·
+ * redemption certificate)` — and whose own chain travels with the signature. An honest member witnesses
+ * each one-time key once, and refuses when it already knows a redemption of that key; so once the grid has
+ * seen a redemption, a second browser holding the same code cannot get in, however it orders messages.
+ * Two redemptions witnessed at the same moment by different members are a race that every node settles
+ * the same way: the lower hash of the redemption certificate wins, the other is `invite-used`. Witness
+ * chains are checked like any chain except that their own redemptions need no witness (this ends the
+ * recursion; those redemptions still count against the single-use table).
  *
  * Revocations are signed by an admin and carry the admin's chain; every member repeats the revocations it
  * knows in its own announcements (up to `MAX_REVOCATIONS`), so they spread like announcements and
@@ -41,6 +45,7 @@ export const DOMAIN_GRID_ID = utf8('gridnode/grid/v1\n');
 export const DOMAIN_CERT = utf8('gridnode/cert/v1\n');
 export const DOMAIN_DESCRIPTOR = utf8('gridnode/descriptor/v1\n');
 export const DOMAIN_REVOCATION = utf8('gridnode/revocation/v1\n');
+export const DOMAIN_WITNESS = utf8('gridnode/witness/v1\n');
 
 export const CERT_NODE = 1;
 export const CERT_INVITATION = 2;
@@ -66,7 +71,20 @@ export interface Certificate {
   readonly signature: Uint8Array;
   /** The exact bytes, for hashing and forwarding. */
   readonly bytes: Uint8Array;
+  /** On a redemption: the member that countersigned it. */
+  readonly witness?: Witness;
 }
+
+export interface Witness {
+  readonly key: Uint8Array;
+  readonly signature: Uint8Array;
+  /** The witness's own chain (whose redemptions carry no witnesses). */
+  readonly chain: readonly Certificate[];
+}
+
+/** The bytes a witness signs: the redemption certificate. */
+export const witnessMessage = (redemption: Certificate): Uint8Array =>
+  withDomain(DOMAIN_WITNESS, redemption.bytes);
 
 export interface Descriptor {
   readonly gridKey: Uint8Array;
@@ -252,15 +270,32 @@ function readRevocation(r: Reader): Revocation {
   return { ...inner.value, bytes, chain: readChain(r) };
 }
 
-function writeChain(w: Writer, chain: readonly Certificate[]): void {
+/** chain = count · (certificate:bytes · hasWitness:u8 · [witnessKey:32 · signature:64 · chain])* */
+function writeChain(w: Writer, chain: readonly Certificate[], nested = false): void {
   w.varint(chain.length);
-  for (const c of chain) w.bytes(c.bytes);
+  for (const c of chain) {
+    w.bytes(c.bytes);
+    if (c.witness && !nested) {
+      w.u8(1).raw(c.witness.key).raw(c.witness.signature);
+      writeChain(w, c.witness.chain, true);
+    } else w.u8(0);
+  }
 }
 
-function readChain(r: Reader): Certificate[] {
+function readChain(r: Reader, nested = false): Certificate[] {
   const n = r.varint(MAX_CHAIN);
   const chain: Certificate[] = [];
-  for (let i = 0; i < n; i++) chain.push(readCertificate(r));
+  for (let i = 0; i < n; i++) {
+    const c = readCertificate(r);
+    const flag = r.u8();
+    if (flag > 1 || (flag === 1 && nested)) throw new DecodeError('invalid-witness');
+    if (flag === 0) chain.push(c);
+    else {
+      const key = r.raw(PUBLIC_KEY_BYTES);
+      const signature = r.raw(SIGNATURE_BYTES);
+      chain.push({ ...c, witness: { key, signature, chain: readChain(r, true) } });
+    }
+  }
   return chain;
 }
 
@@ -302,6 +337,7 @@ export type MembershipReason =
   | 'expired-certificate'
   | 'expired-invitation'
   | 'invite-used'
+  | 'no-witness'
   | 'revoked';
 
 export type ChainCheck =
@@ -314,7 +350,6 @@ export type ChainCheck =
 interface Redemption {
   hash: Uint8Array;
   subject: Uint8Array;
-  firstSeenAt: number;
 }
 
 /**
@@ -330,8 +365,6 @@ export class GridMembership {
   constructor(
     readonly gridKey: Uint8Array,
     private readonly sigCheck: SigCheck,
-    /** How long after the first redemption of an invitation a competing one is still a race. */
-    private readonly settleMs = 10_000,
   ) {
     this.gridId = gridIdOf(gridKey);
   }
@@ -364,9 +397,16 @@ export class GridMembership {
 
   /**
    * Checks a chain for `subject` at local time `now`. Redemptions it contains are recorded (they decide
-   * later conflicts), so call it only for chains of verified announcements.
+   * later conflicts), so call it only for chains of verified announcements. `witnessAt`: this is a
+   * witness's chain, judged as of the redemption it witnessed (a witness revoked later still counts).
    */
-  checkChain(chain: readonly Certificate[], subject: Uint8Array, now: number): ChainCheck {
+  checkChain(
+    chain: readonly Certificate[],
+    subject: Uint8Array,
+    now: number,
+    witnessAt?: number,
+  ): ChainCheck {
+    const nested = witnessAt !== undefined;
     if (chain.length === 0 || chain.length > MAX_CHAIN) return { ok: false, reason: 'not-member' };
     if (!equalBytes(chain[0]!.issuer, this.gridKey)) return { ok: false, reason: 'broken-chain' };
     let role: MemberRole = 'admin';
@@ -385,7 +425,11 @@ export class GridMembership {
         if (c.canInvite && !parent.canInvite) return { ok: false, reason: 'not-allowed-to-invite' };
         if (parent.expiresAt !== 0 && c.issuedAt > parent.expiresAt)
           return { ok: false, reason: 'expired-invitation' };
-        if (!this.redeem(parent.subject, c, now)) return { ok: false, reason: 'invite-used' };
+        if (!nested) {
+          const witnessed = this.checkWitness(c, now);
+          if (witnessed) return { ok: false, reason: witnessed };
+        }
+        if (!this.redeem(parent.subject, c)) return { ok: false, reason: 'invite-used' };
         invitedBy = parent.issuer;
       } else {
         if (i > 0 && !(role === 'admin' || canInvite)) return { ok: false, reason: 'not-allowed-to-invite' };
@@ -405,26 +449,48 @@ export class GridMembership {
     const last = chain[chain.length - 1]!;
     if (last.kind !== CERT_NODE || !equalBytes(last.subject, subject))
       return { ok: false, reason: 'broken-chain' };
-    if (this.revokedAt(subject) !== undefined) return { ok: false, reason: 'revoked' };
+    const revokedAt = this.revokedAt(subject);
+    if (revokedAt !== undefined && (witnessAt === undefined || revokedAt <= witnessAt)) {
+      return { ok: false, reason: 'revoked' };
+    }
     return { ok: true, role, canInvite, invitedBy };
   }
 
-  /** Single use: records this redemption, or reports that the invitation is spent on another node. */
-  private redeem(oneTimeKey: Uint8Array, c: Certificate, now: number): boolean {
+  /** A redemption needs a member's countersignature; returns why it fails, if it does. */
+  private checkWitness(redemption: Certificate, now: number): MembershipReason | undefined {
+    const w = redemption.witness;
+    if (!w || equalBytes(w.key, redemption.subject)) return 'no-witness';
+    if (!this.sigCheck(w.key, witnessMessage(redemption), w.signature)) return 'bad-certificate-signature';
+    const check = this.checkChain(w.chain, w.key, now, redemption.issuedAt);
+    return check.ok ? undefined : check.reason;
+  }
+
+  /**
+   * Single use: records this redemption, or reports that the invitation is spent on another node. Of two
+   * redemptions of one key, the lower certificate hash wins on every node, whatever the arrival order.
+   */
+  private redeem(oneTimeKey: Uint8Array, c: Certificate): boolean {
     const key = toHex(oneTimeKey);
     const hash = sha256(c.bytes);
     const known = this.redemptions.get(key);
-    if (!known) {
-      this.redemptions.set(key, { hash, subject: c.subject, firstSeenAt: now });
-      return true;
-    }
-    if (equalBytes(known.subject, c.subject)) return true;
-    // A race between two redemptions: the lower hash wins everywhere. After the race, the first one stands.
-    if (now - known.firstSeenAt <= this.settleMs && compareBytes(hash, known.hash) < 0) {
-      this.redemptions.set(key, { hash, subject: c.subject, firstSeenAt: known.firstSeenAt });
-      return true;
-    }
-    return false;
+    if (known && equalBytes(known.subject, c.subject)) return true;
+    if (known && compareBytes(hash, known.hash) >= 0) return false;
+    this.redemptions.set(key, { hash, subject: c.subject });
+    return true;
+  }
+
+  /**
+   * Whether this node would witness a redemption of `oneTimeKey` for `subject`: never a second node.
+   * (Checking the rest of the chain is the caller's business, through `checkChain`.)
+   */
+  mayWitness(oneTimeKey: Uint8Array, subject: Uint8Array): boolean {
+    const known = this.redemptions.get(toHex(oneTimeKey));
+    return !known || equalBytes(known.subject, subject);
+  }
+
+  /** Records a redemption this node has just witnessed, before its announcement arrives. */
+  recordWitnessed(oneTimeKey: Uint8Array, redemption: Certificate): void {
+    this.redeem(oneTimeKey, redemption);
   }
 
   /** The node this invitation's one-time key admitted, if any. */

@@ -53,6 +53,8 @@ export interface MeshEvents {
   message(peer: NodeId, bytes: Uint8Array): void;
   rtt(peer: NodeId, ms: number): void;
   signaling?(status: SignalingStatus): void;
+  /** Any other sealed signaling message (`t` is neither hello nor signal), e.g. redemption requests. */
+  request?(from: NodeId, message: { t: string } & Record<string, unknown>, direct: boolean): void;
 }
 
 interface Attempt {
@@ -184,7 +186,16 @@ export class Mesh {
       attempt.link.signal(message.data);
       return;
     }
+    if (typeof message.t === 'string' && this.events.request) {
+      this.events.request(peer, message as { t: string } & Record<string, unknown>, direct);
+      return;
+    }
     this.count('unknown-signal');
+  }
+
+  /** Sends a sealed signaling message to one node, or to the grid. */
+  sendSignal(payload: Record<string, unknown>, to?: NodeId): void {
+    this.signaling.send({ ...payload, s: this.session }, to).catch(() => this.count('signal-not-sent'));
   }
 
   private connect(peer: NodeId, initiator = true, session?: string): Attempt {

@@ -24,6 +24,7 @@ import {
   signedDescriptor,
   signedRevocation,
   signedMessage,
+  witnessMessage,
   utf8,
 } from '../../../src/core/index.ts';
 import { nobleSigner, verifySync } from '../../../src/crypto/ed25519.ts';
@@ -65,7 +66,13 @@ function grid(name = 'grid') {
     chain: Certificate[],
     inviter: ReturnType<typeof key>,
     invitee: ReturnType<typeof key>,
-    o: { canInvite?: boolean; expiresAt?: number; issuedAt?: number; oneTime?: ReturnType<typeof key> } = {},
+    o: {
+      canInvite?: boolean;
+      expiresAt?: number;
+      issuedAt?: number;
+      oneTime?: ReturnType<typeof key>;
+      witness?: { signer: ReturnType<typeof key>; chain: Certificate[] } | null;
+    } = {},
   ) => {
     const oneTime = o.oneTime ?? key(`one-time ${++invitations}`);
     const invitation = issue(inviter, oneTime.publicKey, {
@@ -77,7 +84,15 @@ function grid(name = 'grid') {
       canInvite: o.canInvite ?? true,
       issuedAt: o.issuedAt ?? 2_000,
     });
-    return [...chain, invitation, redemption];
+    // By default the inviter witnesses; any member may.
+    const by = o.witness === undefined ? { signer: inviter, chain } : o.witness;
+    if (!by) return [...chain, invitation, redemption];
+    const witness = {
+      key: by.signer.publicKey,
+      signature: by.signer.signSync(witnessMessage(redemption)),
+      chain: by.chain,
+    };
+    return [...chain, invitation, { ...redemption, witness }];
   };
   const membership = () => new GridMembership(g.publicKey, verifySync);
   return { g, gridId, descriptor, issue, founder, invite, membership };
@@ -165,14 +180,29 @@ describe('membership chains', () => {
     });
   });
 
-  it('one invitation admits one node: a later redemption of a used invitation is refused', () => {
+  it('a redemption needs a member to witness it', () => {
+    const unwitnessed = G.invite(aliceChain, alice, dave, { witness: null });
+    assert.deepEqual(G.membership().checkChain(unwitnessed, dave.publicKey, 5_000), {
+      ok: false,
+      reason: 'no-witness',
+    });
+    const selfWitnessed = G.invite(aliceChain, alice, dave, { witness: { signer: dave, chain: [] } });
+    assert.deepEqual(G.membership().checkChain(selfWitnessed, dave.publicKey, 5_000), {
+      ok: false,
+      reason: 'no-witness',
+    });
+    const byOutsider = G.invite(aliceChain, alice, dave, { witness: { signer: mallory, chain: aliceChain } });
+    assert.equal(G.membership().checkChain(byOutsider, dave.publicKey, 5_000).ok, false);
+  });
+
+  it('one invitation admits one node: a member that knows a redemption witnesses no other', () => {
     const oneTime = key('shared one-time key');
     const first = G.invite(aliceChain, alice, dave, { oneTime });
-    const second = G.invite(aliceChain, alice, mallory, { oneTime });
     const m = G.membership();
+    assert.ok(m.mayWitness(oneTime.publicKey, mallory.publicKey), 'unused: would witness');
     assert.ok(m.checkChain(first, dave.publicKey, 1_000).ok, 'first redemption');
-    assert.deepEqual(m.checkChain(second, mallory.publicKey, 60_000), { ok: false, reason: 'invite-used' });
-    assert.ok(m.checkChain(first, dave.publicKey, 60_000).ok, 'the first stays');
+    assert.equal(m.mayWitness(oneTime.publicKey, mallory.publicKey), false);
+    assert.ok(m.mayWitness(oneTime.publicKey, dave.publicKey), 'the same node again is fine');
   });
 
   it('two redemptions racing: every member settles on the same winner, whatever the order', () => {
