@@ -29,6 +29,7 @@ import {
 } from '../../../src/core/index.ts';
 import { nobleSigner, verifySync } from '../../../src/crypto/ed25519.ts';
 import { countingVerify, idOf } from './fixtures.ts';
+import { rule } from '../rules.ts';
 
 const key = (name: string) => nobleSigner(sha256(utf8(`member ${name}`)));
 const DAY = 86_400_000;
@@ -149,13 +150,18 @@ describe('membership chains', () => {
     });
   });
 
-  it('a member forging a certificate with the admin role is refused', () => {
-    const selfPromoted = [...bobChain, G.issue(bob, mallory.publicKey, { role: 'admin' })];
-    assert.deepEqual(G.membership().checkChain(selfPromoted, mallory.publicKey, 5_000), {
-      ok: false,
-      reason: 'not-allowed-admin',
-    });
-  });
+  it(
+    rule(
+      'Only an admin, or a member whose certificate allows inviting, issues certificates; only an admin issues admin certificates.',
+    ),
+    () => {
+      const selfPromoted = [...bobChain, G.issue(bob, mallory.publicKey, { role: 'admin' })];
+      assert.deepEqual(G.membership().checkChain(selfPromoted, mallory.publicKey, 5_000), {
+        ok: false,
+        reason: 'not-allowed-admin',
+      });
+    },
+  );
 
   it('a member who may not invite cannot invite', () => {
     const limited = G.invite(aliceChain, alice, dave, { canInvite: false });
@@ -180,60 +186,81 @@ describe('membership chains', () => {
     });
   });
 
-  it('a redemption needs a member to witness it', () => {
-    const unwitnessed = G.invite(aliceChain, alice, dave, { witness: null });
-    assert.deepEqual(G.membership().checkChain(unwitnessed, dave.publicKey, 5_000), {
-      ok: false,
-      reason: 'no-witness',
-    });
-    const selfWitnessed = G.invite(aliceChain, alice, dave, { witness: { signer: dave, chain: [] } });
-    assert.deepEqual(G.membership().checkChain(selfWitnessed, dave.publicKey, 5_000), {
-      ok: false,
-      reason: 'no-witness',
-    });
-    const byOutsider = G.invite(aliceChain, alice, dave, { witness: { signer: mallory, chain: aliceChain } });
-    assert.equal(G.membership().checkChain(byOutsider, dave.publicKey, 5_000).ok, false);
-  });
+  it(
+    rule(
+      'A redemption counts only with a witness: a member that countersigns it and whose chain travels with it.',
+    ),
+    () => {
+      const unwitnessed = G.invite(aliceChain, alice, dave, { witness: null });
+      assert.deepEqual(G.membership().checkChain(unwitnessed, dave.publicKey, 5_000), {
+        ok: false,
+        reason: 'no-witness',
+      });
+      const selfWitnessed = G.invite(aliceChain, alice, dave, { witness: { signer: dave, chain: [] } });
+      assert.deepEqual(G.membership().checkChain(selfWitnessed, dave.publicKey, 5_000), {
+        ok: false,
+        reason: 'no-witness',
+      });
+      const byOutsider = G.invite(aliceChain, alice, dave, {
+        witness: { signer: mallory, chain: aliceChain },
+      });
+      assert.equal(G.membership().checkChain(byOutsider, dave.publicKey, 5_000).ok, false);
+    },
+  );
 
-  it('one invitation admits one node: a member that knows a redemption witnesses no other', () => {
-    const oneTime = key('shared one-time key');
-    const first = G.invite(aliceChain, alice, dave, { oneTime });
-    const m = G.membership();
-    assert.ok(m.mayWitness(oneTime.publicKey, mallory.publicKey), 'unused: would witness');
-    assert.ok(m.checkChain(first, dave.publicKey, 1_000).ok, 'first redemption');
-    assert.equal(m.mayWitness(oneTime.publicKey, mallory.publicKey), false);
-    assert.ok(m.mayWitness(oneTime.publicKey, dave.publicKey), 'the same node again is fine');
-  });
-
-  it('two redemptions racing: every member settles on the same winner, whatever the order', () => {
-    const oneTime = key('raced one-time key');
-    const x = G.invite(aliceChain, alice, dave, { oneTime });
-    const y = G.invite(aliceChain, alice, mallory, { oneTime });
-    const winners = [
-      [x, y],
-      [y, x],
-    ].map(([first, second]) => {
+  it(
+    rule(
+      'An honest member witnesses each invitation once, and refuses when it already knows a redemption of it.',
+    ),
+    () => {
+      const oneTime = key('shared one-time key');
+      const first = G.invite(aliceChain, alice, dave, { oneTime });
       const m = G.membership();
-      for (const chain of [first!, second!]) m.checkChain(chain, chain.at(-1)!.subject, 1_000);
-      return m.redeemedBy(oneTime.publicKey);
-    });
-    assert.deepEqual(winners[0], winners[1]);
-  });
+      assert.ok(m.mayWitness(oneTime.publicKey, mallory.publicKey), 'unused: would witness');
+      assert.ok(m.checkChain(first, dave.publicKey, 1_000).ok, 'first redemption');
+      assert.equal(m.mayWitness(oneTime.publicKey, mallory.publicKey), false);
+      assert.ok(m.mayWitness(oneTime.publicKey, dave.publicKey), 'the same node again is fine');
+    },
+  );
 
-  it('a revoked member is refused, certificates it issued before stay, and those it issued after are void', () => {
-    const m = G.membership();
-    const revocation = (revokedAt: number) =>
-      signedRevocation(
-        { gridId: G.gridId, revoker: alice.publicKey, revoked: bob.publicKey, revokedAt },
-        alice.signSync(revocationMessage(G.gridId, alice.publicKey, bob.publicKey, revokedAt)),
-        aliceChain,
+  it(
+    rule('Of two witnessed redemptions of one invitation, the lower certificate hash wins on every node.'),
+    () => {
+      const oneTime = key('raced one-time key');
+      const x = G.invite(aliceChain, alice, dave, { oneTime });
+      const y = G.invite(aliceChain, alice, mallory, { oneTime });
+      const winners = [
+        [x, y],
+        [y, x],
+      ].map(([first, second]) => {
+        const m = G.membership();
+        for (const chain of [first!, second!]) m.checkChain(chain, chain.at(-1)!.subject, 1_000);
+        return m.redeemedBy(oneTime.publicKey);
+      });
+      assert.deepEqual(winners[0], winners[1]);
+    },
+  );
+
+  it(
+    rule('A revoked node is refused, and so is every certificate it issued at or after its revocation.'),
+    () => {
+      const m = G.membership();
+      const revocation = (revokedAt: number) =>
+        signedRevocation(
+          { gridId: G.gridId, revoker: alice.publicKey, revoked: bob.publicKey, revokedAt },
+          alice.signSync(revocationMessage(G.gridId, alice.publicKey, bob.publicKey, revokedAt)),
+          aliceChain,
+        );
+      assert.ok(m.addRevocation(revocation(3_000), 5_000), 'learned');
+      assert.deepEqual(m.checkChain(bobChain, bob.publicKey, 5_000), { ok: false, reason: 'revoked' });
+      assert.ok(
+        m.checkChain(carolChain, carol.publicKey, 5_000).ok,
+        'carol was invited before the revocation',
       );
-    assert.ok(m.addRevocation(revocation(3_000), 5_000), 'learned');
-    assert.deepEqual(m.checkChain(bobChain, bob.publicKey, 5_000), { ok: false, reason: 'revoked' });
-    assert.ok(m.checkChain(carolChain, carol.publicKey, 5_000).ok, 'carol was invited before the revocation');
-    const afterwards = [...bobChain, G.issue(bob, dave.publicKey, { issuedAt: 4_000 })];
-    assert.deepEqual(m.checkChain(afterwards, dave.publicKey, 5_000), { ok: false, reason: 'revoked' });
-  });
+      const afterwards = [...bobChain, G.issue(bob, dave.publicKey, { issuedAt: 4_000 })];
+      assert.deepEqual(m.checkChain(afterwards, dave.publicKey, 5_000), { ok: false, reason: 'revoked' });
+    },
+  );
 
   it('only an admin can revoke', () => {
     const m = G.membership();
