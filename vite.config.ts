@@ -1,8 +1,23 @@
 import { defineConfig } from 'vite';
 
-// The dashboard is index.html; the embeddable widget gets its own entry when it exists.
+// Two entries: the dashboard (index.html) and the embeddable widget (src/widget.ts), which lands at the
+// stable address `dist/widget.js` so pages can embed it as `<script type="module" src=".../widget.js">`.
+// Its chunks are imported by relative URL, so the widget loads from any origin (with CORS headers).
 export default defineConfig({
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },
-  build: { target: 'es2022', sourcemap: true },
+  build: {
+    target: 'es2022',
+    sourcemap: true,
+    rolldownOptions: {
+      input: { index: 'index.html', widget: 'src/widget.ts' },
+      // Keep the widget module's exports (`GridNodeWidget`) for pages that script it.
+      preserveEntrySignatures: 'exports-only',
+      output: {
+        entryFileNames: (chunk) => (chunk.name === 'widget' ? 'widget.js' : 'assets/[name]-[hash].js'),
+        // Code both entries use (lit, the node): one chunk, cached once by a browser that loads both.
+        chunkFileNames: 'assets/shared-[hash].js',
+      },
+    },
+  },
 });

@@ -1,3 +1,10 @@
+import '../grid-activity/define.ts';
+import '../grid-control-panel/define.ts';
+import '../grid-first-run/define.ts';
+import '../grid-graph/define.ts';
+import '../grid-invite/define.ts';
+import '../grid-members/define.ts';
+import '../grid-status/define.ts';
 import { GridApp } from './grid-app.ts';
 
 customElements.define('grid-app', GridApp);

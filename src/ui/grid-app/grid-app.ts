@@ -1,91 +1,173 @@
-import { LitElement, css, html } from 'lit';
-import type { GridNode, Peer } from '../../node.ts';
+import { LitElement, type PropertyValues, html } from 'lit';
+import { type Busy, GridController, type NodeLike } from '../controller.ts';
+import type { GridEvent } from '../events.ts';
+import { sharedStyles } from '../shared.styles.ts';
+import { styles } from './grid-app.styles.ts';
+
+/** Actions started from the control panel: their failures show there. */
+const SETTINGS: Busy[] = ['nickname', 'services', 'relays', 'ice', 'policy', 'revoke', 'leave'];
 
 /**
- * The dashboard shell: this node, its role in this browser profile, and the members it knows.
- * Untrusted text (nicknames) is only ever interpolated as text, which lit escapes.
+ * The dashboard: the first-run choice for a visitor without a grid, then the grid's picture, its
+ * members, invitations, activity and this node's settings. It owns the `GridController`: state flows
+ * down as properties, and the intents its elements fire are carried out here through the controller.
+ * The intents still bubble out (composed), so a page can watch them too.
+ *
+ * @csspart header - the title and status line.
+ *
+ * @cssproperty --grid-accent - and the other `--grid-*` colours, inherited by every element inside.
  */
 export class GridApp extends LitElement {
-  static override properties = { node: { attribute: false } };
-  node: GridNode | undefined;
-  private readonly refresh = () => this.requestUpdate();
+  static override styles = [sharedStyles, styles];
 
-  static override styles = css`
-    :host {
-      display: block;
-      font:
-        15px/1.5 system-ui,
-        sans-serif;
-      max-width: 60rem;
-      margin: 2rem auto;
-      padding: 0 1rem;
-      color-scheme: light dark;
-    }
-    code {
-      word-break: break-all;
-    }
-    table {
-      border-collapse: collapse;
-      width: 100%;
-    }
-    th,
-    td {
-      text-align: left;
-      padding: 0.3rem 0.5rem;
-      border-bottom: 1px solid color-mix(in srgb, currentColor 15%, transparent);
-    }
-    .online {
-      color: #16a34a;
-    }
-  `;
+  static override properties = {
+    node: { attribute: false },
+    invitation: {},
+    selected: { state: true },
+  };
 
-  override updated(changed: Map<string, unknown>): void {
-    if (changed.has('node')) {
-      (changed.get('node') as GridNode | undefined)?.removeEventListener('change', this.refresh);
-      this.node?.addEventListener('change', this.refresh);
-    }
-  }
+  /** The node to show; until it is set the dashboard says it is starting. */
+  node: NodeLike | undefined;
+  /** An invitation to offer on the first-run screen (from a link the page was opened with). */
+  invitation = '';
 
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.node?.removeEventListener('change', this.refresh);
+  private selected: string | undefined;
+  private readonly grid = new GridController(this);
+
+  override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('node')) this.grid.node = this.node;
   }
 
   override render() {
-    const node = this.node;
-    if (!node) return html`<p>Starting…</p>`;
-    const peers = node.getPeers();
+    const c = this.grid;
+    const info = c.grid;
+    const status = c.busy === 'join' ? 'joining' : c.status;
+    const members = c.members;
     return html`
-      <h1>Grid node</h1>
-      <p>
-        This node: <code data-testid="node-id">${node.id}</code> —
-        <span data-testid="role">${node.role}</span>
-      </p>
-      <table aria-label="Members">
-        <thead>
-          <tr>
-            <th>Nickname</th>
-            <th>Id</th>
-            <th>Services</th>
-            <th>Seqnum</th>
-            <th>Status</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${peers.map(
-            (p: Peer) =>
-              html`<tr>
-                <td>${p.nickname}${p.self ? ' (this node)' : ''}</td>
-                <td><code>${p.id.slice(0, 16)}…</code></td>
-                <td>${Object.keys(p.services).join(', ')}</td>
-                <td>${p.seqnum}</td>
-                <td class=${p.connected ? 'online' : ''}>
-                  ${p.self ? 'self' : p.connected ? 'connected' : 'known'}
-                </td>
-              </tr>`,
-          )}
-        </tbody>
-      </table>
+      <header part="header">
+        <h1><span class="name">${info?.name ?? 'Grid node'}</span></h1>
+        <grid-status
+          .status=${status}
+          .nodeRole=${c.role}
+          .links=${members.filter((m) => m.connected && !m.self).length}
+        ></grid-status>
+      </header>
+      ${
+        !this.node
+          ? ''
+          : !info
+            ? html`<grid-first-run
+                .busy=${c.busy}
+                .error=${c.errorOf('create', 'join')}
+                .invitation=${this.invitation}
+                @grid-create=${this.onCreate}
+                @grid-join=${this.onJoin}
+              ></grid-first-run>`
+            : html`<div class="dashboard">
+                <section class="wide" aria-labelledby="graph-title">
+                  <h2 id="graph-title">Grid</h2>
+                  <grid-graph
+                    .members=${members}
+                    .selected=${this.selected}
+                    @grid-select=${this.onSelect}
+                  ></grid-graph>
+                </section>
+                <section class="wide" aria-labelledby="members-title">
+                  <h2 id="members-title">Members</h2>
+                  <grid-members
+                    .members=${members}
+                    .selected=${this.selected}
+                    @grid-petname=${this.onPetname}
+                  ></grid-members>
+                </section>
+                <section aria-labelledby="invite-title">
+                  <h2 id="invite-title">Invite</h2>
+                  <grid-invite
+                    .invitation=${c.invite}
+                    .canInvite=${info.role === 'admin' || info.canInvite}
+                    .canGrantInvite=${info.role === 'admin' || info.canInvite}
+                    .busy=${c.busy === 'invite'}
+                    .error=${c.errorOf('invite')}
+                    @grid-invite-create=${this.onInvite}
+                  ></grid-invite>
+                </section>
+                <section aria-labelledby="activity-title">
+                  <h2 id="activity-title">Activity</h2>
+                  <grid-activity .entries=${c.activity} .nameOf=${this.nameOf}></grid-activity>
+                </section>
+                <section class="wide" aria-labelledby="settings-title">
+                  <h2 id="settings-title">This node</h2>
+                  <grid-control-panel
+                    .nickname=${c.nickname}
+                    .services=${c.services}
+                    .relays=${c.relays}
+                    .iceServers=${c.iceServers}
+                    .members=${members}
+                    .admin=${info.role === 'admin'}
+                    .busy=${c.busy}
+                    .error=${c.errorOf(...SETTINGS)}
+                    @grid-nickname=${this.onNickname}
+                    @grid-service=${this.onService}
+                    @grid-relays=${this.onRelays}
+                    @grid-ice-servers=${this.onIceServers}
+                    @grid-policy=${this.onPolicy}
+                    @grid-revoke=${this.onRevoke}
+                    @grid-leave=${this.onLeave}
+                  ></grid-control-panel>
+                </section>
+              </div>`
+      }
+      <footer class="muted">This node: <code>${c.selfId ?? '…'}</code></footer>
     `;
+  }
+
+  private readonly nameOf = (id: string) => this.grid.nameOf(id);
+
+  private onCreate(e: GridEvent<'grid-create'>): void {
+    void this.grid.createGrid(e.detail.name);
+  }
+
+  private onJoin(e: GridEvent<'grid-join'>): void {
+    void this.grid.acceptInvite(e.detail.invitation);
+  }
+
+  private onInvite(e: GridEvent<'grid-invite-create'>): void {
+    void this.grid.createInvite(e.detail);
+  }
+
+  private onNickname(e: GridEvent<'grid-nickname'>): void {
+    void this.grid.setNickname(e.detail.nickname);
+  }
+
+  private onService(e: GridEvent<'grid-service'>): void {
+    void this.grid.setService(e.detail.service, e.detail.offered);
+  }
+
+  private onRelays(e: GridEvent<'grid-relays'>): void {
+    void this.grid.setRelays(e.detail.relays);
+  }
+
+  private onIceServers(e: GridEvent<'grid-ice-servers'>): void {
+    void this.grid.setIceServers(e.detail.iceServers);
+  }
+
+  private onPolicy(e: GridEvent<'grid-policy'>): void {
+    void this.grid.setPolicy(e.detail.id, e.detail.policy);
+  }
+
+  private onRevoke(e: GridEvent<'grid-revoke'>): void {
+    void this.grid.revoke(e.detail.id);
+  }
+
+  private onLeave(): void {
+    void this.grid.leave();
+  }
+
+  private onPetname(e: GridEvent<'grid-petname'>): void {
+    this.grid.setPetname(e.detail.id, e.detail.petname);
+  }
+
+  private onSelect(e: GridEvent<'grid-select'>): void {
+    this.selected = this.selected === e.detail.id ? undefined : e.detail.id;
   }
 }

@@ -1,0 +1,31 @@
+/**
+ * QR code of a text as one SVG path (uqr encodes; we draw), so the code is built from numbers and never
+ * from markup. Runs of dark modules in a row become one rectangle, which keeps the path short.
+ */
+import { encode } from 'uqr';
+
+export interface QrPath {
+  /** Modules per side, quiet zone included. */
+  size: number;
+  /** `d` of a path filling the dark modules, in module units. */
+  d: string;
+}
+
+/** A 4-module quiet zone (ISO/IEC 18004 §6.3.8): phone cameras find the code more reliably with it. */
+const QUIET_ZONE = 4;
+
+export function qrPath(text: string): QrPath {
+  // 'L' (7 % recovery) is enough for a code shown on a screen, and an invitation link is long: a lower
+  // level keeps the modules fewer and larger, so a phone can still read them.
+  const { data, size } = encode(text, { ecc: 'L', border: QUIET_ZONE });
+  const parts: string[] = [];
+  data.forEach((row, y) => {
+    for (let x = 0; x < size; x++) {
+      if (!row[x]) continue;
+      const start = x;
+      while (x + 1 < size && row[x + 1]) x++;
+      parts.push(`M${start} ${y}h${x - start + 1}v1h${-(x - start + 1)}z`);
+    }
+  });
+  return { size, d: parts.join('') };
+}

@@ -1,0 +1,9 @@
+import { GridMembers } from './grid-members.ts';
+
+customElements.define('grid-members', GridMembers);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'grid-members': GridMembers;
+  }
+}

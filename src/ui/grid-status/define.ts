@@ -1,0 +1,9 @@
+import { GridStatus } from './grid-status.ts';
+
+customElements.define('grid-status', GridStatus);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'grid-status': GridStatus;
+  }
+}
