@@ -46,7 +46,9 @@ import {
   GridMembership,
   type MemberRole,
   type Revocation,
+  decodeMembership,
   encodeMembership,
+  equalBytes,
   gridIdOf,
   parseNodeId,
   revocationMessage,
@@ -72,6 +74,7 @@ import {
 import { VerificationCache } from './crypto/verify-cache.ts';
 import { Mesh } from './net/mesh.ts';
 import { SignalingClient } from './net/signaling.ts';
+import { base64urlDecode, base64urlEncode } from './net/seal.ts';
 import { InviteError } from './core/index.ts';
 import { type NodeStore, openStore } from './store/index.ts';
 
@@ -353,6 +356,7 @@ export class GridNode extends EventTarget {
         up: (peer) => {
           if (this.isRevoked(peer)) {
             this.refuse('revoked-link', peer);
+            this.tellRevoked(peer);
             return this.mesh?.close(peer);
           }
           const returning = this.core?.historyOf(peer).lastConnectedAt !== undefined;
@@ -453,6 +457,7 @@ export class GridNode extends EventTarget {
 
   /** Newly learned revocations: forget those nodes, cut their links, and repeat the news ourselves. */
   private onRevocations(revocations: readonly Revocation[]): Promise<void> {
+    if (revocations.some((v) => equalBytes(v.revoked, this.publicKey))) return this.expelled();
     return this.input((core, now) => {
       const out: Output[] = [];
       for (const v of revocations) {
@@ -464,6 +469,30 @@ export class GridNode extends EventTarget {
       out.push(...core.setMembership(this.ownMembership()));
       return out;
     });
+  }
+
+  /** This node was revoked: it leaves the grid (nobody would listen) and says so. */
+  private async expelled(): Promise<void> {
+    const grid = this.active;
+    if (!grid) return;
+    this.activity('revoked', this.id);
+    await this.switchGrid(undefined);
+    await this.store.deleteGrid(grid.hex);
+    await this.store.deleteSetting('activeGrid');
+  }
+
+  /** Tells a revoked node why it is refused, so it stops trying (and stops witnessing invitations). */
+  private tellRevoked(peer: NodeId): void {
+    const key = parseNodeId(peer);
+    const v = key && this.membership?.knownRevocations().find((r) => equalBytes(r.revoked, key));
+    if (!v || !this.active?.descriptor) return;
+    const notice = encodeMembership({
+      descriptor: this.active.descriptor,
+      chain: [],
+      revocations: [v],
+      leaving: false,
+    });
+    this.mesh?.sendSignal({ t: 'revoked', notice: base64urlEncode(notice) }, peer);
   }
 
   /** Local clock for the core: wall time (receipt times are persisted), never going backwards. */
@@ -731,7 +760,11 @@ export class GridNode extends EventTarget {
     const session = toHex(crypto.getRandomValues(new Uint8Array(8)));
     return new Promise((resolve, reject) => {
       let retry: ReturnType<typeof setInterval> | undefined;
+      let fallback: string | undefined;
+      let done = false;
       const finish = (error?: Error, witness?: unknown) => {
+        if (done) return;
+        done = true;
         clearInterval(retry);
         clearTimeout(deadline);
         client.stop();
@@ -742,11 +775,18 @@ export class GridNode extends EventTarget {
         relays,
         gridId,
         selfId: this.id,
-        onMessage: (_from, payload) => {
+        onMessage: (from, payload) => {
           const reply = payload as { t?: unknown; witness?: unknown; refused?: unknown } | null;
           if (reply?.t !== 'witness') return;
-          if (typeof reply.witness === 'string') finish(undefined, reply.witness);
-          else if (reply.refused === 'invite-used')
+          if (typeof reply.witness === 'string') {
+            // Prefer a witness the invitation names (the inviter and its peers: members in good standing
+            // as far as the inviter knew); take any other only if none of those answers within a second.
+            if (invite.hints.includes(from)) finish(undefined, reply.witness);
+            else if (!fallback) {
+              fallback = reply.witness;
+              setTimeout(() => finish(undefined, fallback), 1_000);
+            }
+          } else if (reply.refused === 'invite-used')
             finish(new InviteError('this invitation has already been used'));
           else if (reply.refused === 'expired-invitation')
             finish(new InviteError('this invitation has expired'));
@@ -766,13 +806,24 @@ export class GridNode extends EventTarget {
   /** Sealed requests from the grid's signaling topic: members witness redemptions. */
   private async onRequest(from: NodeId, message: { t: string } & Record<string, unknown>): Promise<void> {
     const grid = this.active;
-    if (message.t !== 'redeem' || !grid || !this.membership || !this.mesh) return;
+    if (!grid || !this.membership || !this.mesh) return;
+    if (message.t === 'revoked') return this.onRevokedNotice(message.notice);
+    if (message.t !== 'redeem') return;
     const answer = await witnessRedemption(grid, this.membership, this.signer, message.request, Date.now());
     // Stay silent on nonsense; answer spent or expired invitations so the invitee can say why.
     if ('witness' in answer || answer.refused === 'invite-used' || answer.refused === 'expired-invitation') {
       this.mesh?.sendSignal({ t: 'witness', ...answer }, from);
     }
     if ('refused' in answer) this.refuse(answer.refused, from);
+  }
+
+  /** A member told us of a revocation (ours, presumably): believe it only if an admin signed it. */
+  private async onRevokedNotice(notice: unknown): Promise<void> {
+    const bytes = typeof notice === 'string' ? base64urlDecode(notice) : undefined;
+    const decoded = bytes && decodeMembership(bytes);
+    if (!decoded || !decoded.ok || !this.membership) return;
+    const learned = decoded.value.revocations.filter((v) => this.membership!.addRevocation(v, Date.now()));
+    if (learned.length > 0) await this.onRevocations(learned);
   }
 
   private refuse(reason: string, id: string): void {

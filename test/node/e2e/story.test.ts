@@ -142,23 +142,36 @@ describe('Alice, Bob, Carol and Dave', { timeout: 300_000 }, () => {
     await sees(people.bob!, ['alice', 'bob', 'eve']);
   });
 
-  it('a revoked member is dropped everywhere and refused when it comes back', async () => {
+  it('a member revoked while offline is refused when it comes back, and is told', async () => {
     const eve = people.eve!;
     const eveId = await eve.page.evaluate(() => window.gridNode!.id);
+    const context = eve.page.context();
+    await eve.page.close(); // Eve is offline: she will not hear of her revocation
     await people.alice!.page.evaluate((id) => window.gridNode!.revoke(id), eveId);
     await sees(people.alice!, ['alice', 'bob']);
     await sees(people.bob!, ['alice', 'bob']);
-    await eve.page.reload();
+    eve.page = await context.newPage();
+    await eve.page.goto(`${site.url}?${new URLSearchParams({ relay: site.relay.url, nick: 'eve' })}`);
     await eve.page.waitForFunction(() => window.gridNode?.role === 'leader');
     await eventually(
-      'Bob refuses the revoked member’s link or announcements, and counts it',
+      'members refuse the revoked member’s link or announcements, and count it',
       () =>
-        people.bob!.page.evaluate(() => {
-          const stats = window.gridNode!.stats();
-          return (stats.refused?.['revoked-link'] ?? 0) + (stats.core?.dropped.revoked ?? 0);
-        }),
-      (n) => n > 0,
+        Promise.all(
+          [people.alice!, people.bob!].map((p) =>
+            p.page.evaluate(() => {
+              const stats = window.gridNode!.stats();
+              return (stats.refused?.['revoked-link'] ?? 0) + (stats.core?.dropped.revoked ?? 0);
+            }),
+          ),
+        ),
+      (counts) => counts.some((n) => n > 0),
     );
+    await eventually(
+      'the revoked member is told, and leaves the grid',
+      () => eve.page.evaluate(() => window.gridNode!.grid),
+      (grid) => grid === undefined,
+    );
+    await sees(people.alice!, ['alice', 'bob']);
     await sees(people.bob!, ['alice', 'bob']);
   });
 
