@@ -195,6 +195,7 @@ export class GridNode extends EventTarget {
   private snapshotTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly rtts = new Map<NodeId, number>();
   private relayList: string[] | undefined;
+  private lastStatus: NodeStatus | undefined;
   private iceList: RTCIceServer[] | undefined;
   private publicKey!: Uint8Array;
   private nicknameValue = '';
@@ -608,6 +609,11 @@ export class GridNode extends EventTarget {
 
   private changed(): void {
     this.dispatchEvent(new CustomEvent('change'));
+    const status = this.status;
+    if (status !== this.lastStatus) {
+      this.lastStatus = status;
+      this.activity('status', undefined, status);
+    }
     if (this.role !== 'leader' || this.snapshotTimer) return;
     this.snapshotTimer = setTimeout(() => {
       this.snapshotTimer = undefined;

@@ -38,20 +38,20 @@ export class VerificationCache {
     return ok;
   }
 
-  async verify(envelope: Envelope, hash = sha256(envelope.bytes)): Promise<boolean> {
+  /** The cached result for these envelope bytes, counting the hit or miss. */
+  private cached(hash: Uint8Array): { key: string; ok: boolean | undefined } {
     const key = VerificationCache.key(hash);
-    const cached = this.results.get(key);
-    if (cached !== undefined) {
-      this.hits++;
-      return cached;
-    }
-    this.misses++;
-    const ok = await this.verifier.verify(
-      envelope.origin,
-      signedMessage(envelope.origin, envelope.body),
-      envelope.signature,
-    );
-    return this.remember(key, ok);
+    const ok = this.results.get(key);
+    if (ok === undefined) this.misses++;
+    else this.hits++;
+    return { key, ok };
+  }
+
+  async verify(envelope: Envelope, hash = sha256(envelope.bytes)): Promise<boolean> {
+    const { key, ok } = this.cached(hash);
+    if (ok !== undefined) return ok;
+    const message = signedMessage(envelope.origin, envelope.body);
+    return this.remember(key, await this.verifier.verify(envelope.origin, message, envelope.signature));
   }
 
   /** Verifies (or finds cached) every envelope in `envelopeBytes`; undecodable ones are skipped. */
@@ -68,17 +68,10 @@ export class VerificationCache {
    * did not pre-verify (results are identical; only speed differs).
    */
   readonly lookup: VerifyFn = (envelope, hash) => {
-    const key = VerificationCache.key(hash);
-    const cached = this.results.get(key);
-    if (cached !== undefined) {
-      this.hits++;
-      return cached;
-    }
-    this.misses++;
-    return this.remember(
-      key,
-      verifySync(envelope.origin, signedMessage(envelope.origin, envelope.body), envelope.signature),
-    );
+    const { key, ok } = this.cached(hash);
+    if (ok !== undefined) return ok;
+    const message = signedMessage(envelope.origin, envelope.body);
+    return this.remember(key, verifySync(envelope.origin, message, envelope.signature));
   };
 
   get size(): number {

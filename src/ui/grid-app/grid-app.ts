@@ -93,7 +93,7 @@ export class GridApp extends LitElement {
                 </section>
                 <section aria-labelledby="activity-title">
                   <h2 id="activity-title">Activity</h2>
-                  <grid-activity .entries=${c.activity} .nameOf=${this.nameOf}></grid-activity>
+                  <grid-activity .entries=${c.activity} .nameOf=${this.namer()}></grid-activity>
                 </section>
                 <section class="wide" aria-labelledby="settings-title">
                   <h2 id="settings-title">This node</h2>
@@ -121,7 +121,13 @@ export class GridApp extends LitElement {
     `;
   }
 
-  private readonly nameOf = (id: string) => this.grid.nameOf(id);
+  /**
+   * A new function each render: names change (a nickname arrives, a petname is set) while the log stays
+   * the same array, and only a changed property makes the activity list render its names again.
+   */
+  private namer(): (id: string) => string {
+    return (id) => this.grid.nameOf(id);
+  }
 
   private onCreate(e: GridEvent<'grid-create'>): void {
     void this.grid.createGrid(e.detail.name);
