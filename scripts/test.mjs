@@ -80,7 +80,10 @@ if (nodeTests.length === 0) {
   // A file that hangs (open handles) is cancelled after the timeout (per file on Node 20) instead of
   // blocking forever; --test-force-exit is avoided because it cuts off the TAP summary.
   const timeout = `--test-timeout=${process.env.NODE_TEST_TIMEOUT ?? 120_000}`;
-  const code = await run('node', ['--import', 'tsx', '--test', timeout, ...reporters, ...nodeTests]);
+  // One file at a time: the end-to-end files each drive several Chromium processes, and two cores
+  // shared between them turn timing margins into flakes.
+  const serial = '--test-concurrency=1';
+  const code = await run('node', ['--import', 'tsx', '--test', serial, timeout, ...reporters, ...nodeTests]);
   const tap = existsSync(NODE_TAP) ? readFileSync(NODE_TAP, 'utf8') : '';
   const count = (key) => Number([...tap.matchAll(new RegExp(`^# ${key} (\\d+)$`, 'gm'))].at(-1)?.[1] ?? NaN);
   const [pass, fail, cancelled] = [count('pass'), count('fail'), count('cancelled')];
