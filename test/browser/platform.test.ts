@@ -1,16 +1,6 @@
 // The browser runtime has what a grid node needs: WebCrypto Ed25519, IndexedDB, WebRTC data channels,
 // Web Locks and BroadcastChannel.
-
-function check(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(`assertion failed: ${message}`);
-}
-
-function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out: ${what}`)), ms)),
-  ]);
-}
+import { check, within } from './assert.ts';
 
 describe('platform', () => {
   it('WebCrypto signs and verifies Ed25519, including with an imported raw public key', async () => {

@@ -6,17 +6,7 @@ import type { NodeId } from '../../src/core/identity.ts';
 import { nobleSigner, webCryptoVerifier } from '../../src/crypto/ed25519.ts';
 import { DB_VERSION, MAX_ENVELOPE_BYTES, openStore } from '../../src/store/index.ts';
 import type { GridNodeDB, IdentityRecord } from '../../src/store/index.ts';
-
-function check(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(`assertion failed: ${message}`);
-}
-
-function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out: ${what}`)), ms)),
-  ]);
-}
+import { check, within } from './assert.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
