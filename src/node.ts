@@ -182,6 +182,7 @@ export class GridNode extends EventTarget {
   /** Membership refusals made here, beyond the core's drops: witness requests and links refused. */
   private readonly refused: Record<string, number> = {};
   private leaving = false;
+  private restoring = false;
   private joining = false;
   private readonly dbName: string;
   private queue: Promise<unknown> = Promise.resolve();
@@ -287,13 +288,7 @@ export class GridNode extends EventTarget {
     if (this.role === 'stopped') return;
     // Close links at once (peers see them go now, not after an ICE timeout), then drain the queue.
     this.mesh?.stop();
-    await this.enqueue(async () => {
-      clearTimeout(this.timer);
-      this.mesh?.stop();
-      this.mesh = undefined;
-      this.core = undefined;
-      await this.store.flush();
-    });
+    await this.enqueue(() => this.stopRuntime());
     clearTimeout(this.snapshotTimer);
     this.channel?.close();
     this.releaseLock?.();
@@ -304,6 +299,8 @@ export class GridNode extends EventTarget {
 
   private async lead(): Promise<void> {
     this.policies = ((await this.store.getSetting('policy')) as Record<string, Policy> | undefined) ?? {};
+    // A tab that waited as a follower may be behind: the leader it replaces may have joined a grid since.
+    this.active = await this.loadGrid();
     if (this.active) await this.startRuntime();
     this.setRole('leader');
   }
@@ -338,7 +335,9 @@ export class GridNode extends EventTarget {
       saved.map((s) => s.envelope),
       core.config.maxBodyBytes,
     );
+    this.restoring = true;
     for (const s of saved) core.restore(s.envelope, s.receivedAt, this.cache.lookup);
+    this.restoring = false;
     for (const [peer, history] of await store.loadPeerHistory(this.gridHex)) {
       core.restoreHistory(peer, { ...history, connectedSince: undefined });
     }
@@ -445,8 +444,11 @@ export class GridNode extends EventTarget {
       leaving: result.membership.leaving,
     };
     this.members.set(id, facts);
-    if (facts.leaving && !before?.leaving) queueMicrotask(() => this.activity('leave', id));
-    else if (!before) queueMicrotask(() => this.activity('join', id));
+    // Members restored from storage at start are not news.
+    if (!this.restoring) {
+      if (facts.leaving && !before?.leaving) queueMicrotask(() => this.activity('leave', id));
+      else if (!before) queueMicrotask(() => this.activity('join', id));
+    }
     if (result.learned.length > 0) queueMicrotask(() => void this.onRevocations(result.learned));
     return undefined;
   }
