@@ -235,10 +235,12 @@ export class GridNode extends EventTarget {
       return { id, hex: toHex(id), name, open: true, chain: [], role: 'member', canInvite: false };
     }
     const hex = (await this.store.getSetting('activeGrid')) as string | undefined;
-    const record = hex ? await this.store.getGrid(hex) : undefined;
-    return record?.data
-      ? gridFromStored(record.data as unknown as StoredGrid, this.publicKey, Date.now())
-      : undefined;
+    return this.fromRecord(hex ? await this.store.getGrid(hex) : undefined);
+  }
+
+  /** A stored membership, checked again (storage is not trusted more than peers). */
+  private fromRecord(record: { data?: unknown } | undefined): ActiveGrid | undefined {
+    return record?.data ? gridFromStored(record.data as StoredGrid, this.publicKey, Date.now()) : undefined;
   }
 
   get id(): NodeId {
@@ -708,6 +710,25 @@ export class GridNode extends EventTarget {
   async createGrid(name: string): Promise<GridInfo> {
     this.requireLeader();
     const grid = await foundGrid(name, this.publicKey, Date.now());
+    await this.switchGrid(grid);
+    return gridInfo(grid);
+  }
+
+  /** Every grid this node is a member of (one is active at a time), as stored in this browser. */
+  async grids(): Promise<GridInfo[]> {
+    const out: GridInfo[] = [];
+    for (const record of (await this.store.listGrids()).values()) {
+      const grid = this.fromRecord(record);
+      if (grid) out.push(gridInfo(grid));
+    }
+    return out;
+  }
+
+  /** Makes another grid this node belongs to the active one. */
+  async useGrid(id: string): Promise<GridInfo> {
+    this.requireLeader();
+    const grid = this.fromRecord(await this.store.getGrid(id));
+    if (!grid) throw new Error('this node is not a member of that grid');
     await this.switchGrid(grid);
     return gridInfo(grid);
   }

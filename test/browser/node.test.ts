@@ -65,6 +65,19 @@ describe('GridNode', () => {
     equal(again.grid?.role, 'admin');
   });
 
+  it('is a member of several grids with one identity, one active at a time', async () => {
+    const node = await open(fresh());
+    const first = await node.createGrid('Work');
+    const second = await node.createGrid('Family');
+    equal(node.grid?.id, second.id);
+    const names = (await node.grids()).map((g) => g.name).sort();
+    equal(names.join(','), 'Family,Work');
+    await node.useGrid(first.id);
+    equal(node.grid?.name, 'Work');
+    await waitFor('announced in the first grid again', () => node.getPeers().some((p) => p.self));
+    await rejects(node.useGrid('00'.repeat(32)), /not a member/);
+  });
+
   it('refuses damaged and expired invitations with a clear reason', async () => {
     const founder = await open(fresh());
     await founder.createGrid('Short-lived');
