@@ -124,7 +124,10 @@ export class Mesh {
     const frame = new Uint8Array(bytes.length + 1);
     frame[0] = FRAME_GOSSIP;
     frame.set(bytes, 1);
-    return attempt.link.send(frame);
+    // A full queue drops the message; anti-entropy repairs what it carried, so count and go on.
+    const sent = attempt.link.send(frame);
+    if (!sent) this.count('send-queue-full');
+    return sent;
   }
 
   close(peer: NodeId): void {
