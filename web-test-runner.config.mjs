@@ -1,19 +1,12 @@
 // Browser tests: test/browser/**/*.test.ts in headless Debian Chromium (no Playwright browser download).
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defaultReporter } from '@web/test-runner';
 import { playwrightLauncher } from '@web/test-runner-playwright';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { countReporter } from './scripts/wtr-count-reporter.mjs';
 
-const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-];
+const chromium = JSON.parse(readFileSync(new URL('./scripts/chromium.json', import.meta.url), 'utf8'));
 
 export default {
   files: ['test/browser/**/*.test.ts'],
@@ -29,7 +22,7 @@ export default {
   browsers: [
     playwrightLauncher({
       product: 'chromium',
-      launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: chromiumArgs },
+      launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? chromium.path, args: chromium.args },
     }),
   ],
   plugins: [

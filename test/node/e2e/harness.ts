@@ -2,22 +2,17 @@
  * End-to-end harness: the real relay and the built dashboard on loopback, and separate headless Chromium
  * processes (Debian's, through playwright-core) each running a real node over real WebRTC and IndexedDB.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
 import { type Relay, startRelay } from '../../../src/relay/relay.ts';
 
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-];
+const chromiumConfig = JSON.parse(
+  readFileSync(new URL('../../../scripts/chromium.json', import.meta.url), 'utf8'),
+);
+export const CHROMIUM_ARGS: string[] = chromiumConfig.args;
 
 export interface Site {
   url: string;
@@ -49,7 +44,7 @@ export async function startSite(): Promise<Site> {
 
 export async function launch(): Promise<Browser> {
   return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: process.env.CHROMIUM_PATH ?? chromiumConfig.path,
     args: CHROMIUM_ARGS,
   });
 }
