@@ -524,9 +524,12 @@ export class GridNode extends EventTarget {
       const core = this.core;
       if (!core) return;
       // Verify news with the native engine first; the core then reads the results from the cache.
-      const message = decodeMessage(bytes, core.config.maxBodyBytes + 128);
-      if (message.ok && message.value.type === MessageType.Announce) {
-        await this.cache.verifyAll(message.value.envelopes, core.config.maxBodyBytes);
+      // Only ANNOUNCE messages carry signatures: others go straight to the core, decoded once.
+      if (bytes[0] === MessageType.Announce) {
+        const message = decodeMessage(bytes, core.config.maxBodyBytes + 128);
+        if (message.ok && message.value.type === MessageType.Announce) {
+          await this.cache.verifyAll(message.value.envelopes, core.config.maxBodyBytes);
+        }
       }
       if (this.core === core) this.apply(core.receive(peer, bytes, this.now(), this.cache.lookup));
     });
@@ -545,8 +548,7 @@ export class GridNode extends EventTarget {
         case 'stored': {
           const id = nodeIdString(out.origin);
           this.store.queueAnnouncement(this.gridHex, id, out.envelope, out.receivedAt);
-          const seqnum = this.core?.getPeers().find((p) => p.id === id)?.seqnum;
-          this.dispatchEvent(new CustomEvent('announcement', { detail: { id, seqnum } }));
+          this.dispatchEvent(new CustomEvent('announcement', { detail: { id, seqnum: out.seqnum } }));
           changed = true;
           break;
         }

@@ -100,6 +100,7 @@ export type Output =
   | {
       readonly type: 'stored';
       readonly origin: Uint8Array;
+      readonly seqnum: number;
       readonly envelope: Uint8Array;
       readonly hash: Uint8Array;
       readonly receivedAt: number;
@@ -590,7 +591,14 @@ export class GossipNode {
     this.xorFingerprint(entry);
     this.gossipedCount++;
     if (persist)
-      this.out.push({ type: 'stored', origin: env.origin, envelope: env.bytes, hash, receivedAt: now });
+      this.out.push({
+        type: 'stored',
+        origin: env.origin,
+        seqnum,
+        envelope: env.bytes,
+        hash,
+        receivedAt: now,
+      });
     this.notify(previous, entry);
     return entry;
   }
@@ -836,10 +844,6 @@ export class GossipNode {
   heldHash(publicKey: Uint8Array): Uint8Array | undefined {
     const entry = this.entries.get(tagOf(publicKey));
     return entry && sameOrigin(entry, publicKey) ? entry.hash : undefined;
-  }
-
-  linkedPeers(): NodeId[] {
-    return [...this.links.keys()];
   }
 
   stats() {

@@ -55,7 +55,7 @@ export {
 export { type PeerHistory, backoffMs, reconnectOrder } from './history.ts';
 export { permutedOrder } from './permute.ts';
 export { type Random, seededRandom } from './random.ts';
-export { type Role, SERVICE, roleOf, servicesForRole } from './roles.ts';
+export { type Role, SERVICE, servicesForRole } from './roles.ts';
 export {
   type Certificate,
   type ChainCheck,

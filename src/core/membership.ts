@@ -488,11 +488,6 @@ export class GridMembership {
     return !known || equalBytes(known.subject, subject);
   }
 
-  /** Records a redemption this node has just witnessed, before its announcement arrives. */
-  recordWitnessed(oneTimeKey: Uint8Array, redemption: Certificate): void {
-    this.redeem(oneTimeKey, redemption);
-  }
-
   /** The node this invitation's one-time key admitted, if any. */
   redeemedBy(oneTimeKey: Uint8Array): Uint8Array | undefined {
     return this.redemptions.get(toHex(oneTimeKey))?.subject;

@@ -33,10 +33,3 @@ export function servicesForRole(role: Role): Services {
       return { [SERVICE.gridControl]: {} };
   }
 }
-
-/** The role a set of services amounts to, for display. */
-export function roleOf(services: Services): Role {
-  if (SERVICE.storage in services || SERVICE.uploadStorage in services || SERVICE.downloadStorage in services)
-    return 'storage';
-  return SERVICE.gridControl in services ? 'grid-control' : 'client';
-}
