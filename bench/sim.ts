@@ -91,12 +91,12 @@ const msTo999 = reached ? Math.round(sortedTimes[need - 1]!) : null;
 const envelopeBytes = trackedEnvelope.length;
 
 // Phase 3: a quiet grid. Measured: anti-entropy and anything else that happens in the window. Refreshes
-// (one per node per refreshMs) are too rare to land in a short window, so their cost is added amortised:
+// (one per node per refreshIntervalMs) are too rare to land in a short window, so their cost is added amortised:
 // one announcement's measured spread cost × N origins / refresh period.
 const bytesBefore = sim.bytesSent;
 sim.runFor(idleMinutes * 60_000);
 const measuredIdle = (sim.bytesSent - bytesBefore) / live / idleMinutes;
-const refreshMinutes = originNode.node.config.refreshMs / 60_000;
+const refreshMinutes = originNode.node.config.refreshIntervalMs / 60_000;
 const perAnnouncementPerNode = (payloadCopies * envelopeBytes + controlBytes) / live;
 const refreshAmortised = (perAnnouncementPerNode * live) / refreshMinutes;
 

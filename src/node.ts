@@ -114,7 +114,7 @@ export interface Peer {
 
 export type NodeStatus = 'idle' | 'joining' | 'connecting' | 'online' | 'offline';
 export type Policy = 'allow' | 'deny';
-export type ActivityKind = 'join' | 'leave' | 'rejected' | 'reconnect' | 'revoked' | 'status';
+export type ActivityKind = 'join' | 'leave' | 'rejected' | 'reconnect' | 'revoked' | 'forgotten' | 'status';
 export interface Activity {
   kind: ActivityKind;
   id?: string;
@@ -133,7 +133,18 @@ export interface NodeStats {
   verification?: { cached: number; hits: number; misses: number };
   /** Membership refusals beyond the core's drops (witness requests, links from revoked members). */
   refused?: Record<string, number>;
+  /** The latest dials of this node's reconnect order (rule 2), oldest first. */
+  dials?: DialRecord[];
 }
+
+/** One dial of the reconnect order, and how it ended. */
+export interface DialRecord {
+  id: NodeId;
+  at: number;
+  outcome: 'pending' | 'linked' | 'failed' | 'timeout';
+}
+
+const MAX_DIAL_RECORDS = 64;
 
 interface Snapshot {
   id: NodeId;
@@ -195,6 +206,7 @@ export class GridNode extends EventTarget {
   private snapshot: Snapshot | undefined;
   private snapshotTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly rtts = new Map<NodeId, number>();
+  private readonly dials: DialRecord[] = [];
   private relayList: string[] | undefined;
   private lastStatus: NodeStatus | undefined;
   private iceList: RTCIceServer[] | undefined;
@@ -337,8 +349,14 @@ export class GridNode extends EventTarget {
       saved.map((s) => s.envelope),
       core.config.maxBodyBytes,
     );
+    const now = this.now();
+    // Floors first, so that a forgotten announcement still on disk (a lost write) stays forgotten.
+    for (const [peer, floor] of await store.loadFloors(this.gridHex)) {
+      if (floor.until > now) core.restoreFloor(peer, floor.seqnum, floor.until);
+      else store.queueFloorExpired(this.gridHex, peer);
+    }
     this.restoring = true;
-    for (const s of saved) core.restore(s.envelope, s.receivedAt, this.cache.lookup);
+    for (const s of saved) core.restore(s.envelope, s.receivedAt, this.cache.lookup, now);
     this.restoring = false;
     for (const [peer, history] of await store.loadPeerHistory(this.gridHex)) {
       core.restoreHistory(peer, { ...history, connectedSince: undefined });
@@ -353,6 +371,8 @@ export class GridNode extends EventTarget {
         relays: this.relays(),
         iceServers: this.iceServers(),
         ...(this.options.maxLinks ? { maxLinks: this.options.maxLinks } : {}),
+        // Broadcast only when the reconnect order has nobody left to try, so the peers seen last come first.
+        wantsDiscovery: () => (this.core?.dialsInFlight ?? 0) === 0,
       },
       {
         up: (peer) => {
@@ -371,7 +391,10 @@ export class GridNode extends EventTarget {
           void this.input((c, now) => c.linkDown(peer, now)).then(() =>
             this.linkEvent('peer-down', peer, reason),
           ),
-        failed: (peer) => void this.input((c, now) => (c.linkFailed(peer, now), [])),
+        failed: (peer) => {
+          this.dialEnded(peer, 'failed');
+          void this.input((c, now) => c.linkFailed(peer, now));
+        },
         message: (peer, bytes) => void this.receive(peer, bytes),
         request: (from, message) => void this.onRequest(from, message),
         rtt: (peer, ms) => {
@@ -383,7 +406,8 @@ export class GridNode extends EventTarget {
     this.mesh.start();
     // Not awaited: this may run inside the input queue, where the announcement queues behind it.
     void this.announce();
-    this.mesh.dial(core.reconnectCandidates(this.now(), 8));
+    // The first tick dials the peers seen last (rule 2).
+    void this.input((c, now) => c.tick(now));
     this.changed();
   }
 
@@ -553,8 +577,22 @@ export class GridNode extends EventTarget {
           break;
         }
         case 'forgotten':
-          this.store.queueForget(this.gridHex, out.id);
+          this.store.queueForget(this.gridHex, out.id, out.floor);
+          this.rtts.delete(out.id);
+          if (out.floor) queueMicrotask(() => this.activity('forgotten', out.id));
           changed = true;
+          break;
+        case 'history':
+          this.store.queuePeerHistory(this.gridHex, out.id, out.history);
+          break;
+        case 'dial':
+          this.dials.push({ id: out.id, at: Date.now(), outcome: 'pending' });
+          if (this.dials.length > MAX_DIAL_RECORDS) this.dials.shift();
+          this.mesh?.dial([out.id]);
+          break;
+        case 'dial-timeout':
+          this.dialEnded(out.id, 'timeout');
+          this.mesh?.abandon(out.id);
           break;
         case 'flagged':
           this.dispatchEvent(new CustomEvent('flagged', { detail: { id: out.id, reason: out.reason } }));
@@ -596,17 +634,21 @@ export class GridNode extends EventTarget {
     const core = this.core;
     if (!core) return;
     const delay = Math.min(60_000, Math.max(0, core.nextDeadline() - Date.now()));
-    this.timer = setTimeout(() => {
-      void this.input((c, now) => c.tick(now));
-      // Reconnect (rule 2): keep asking the most recently seen peers while there is room.
-      if (this.mesh && this.core && this.mesh.peers().length < 4) {
-        this.mesh.dial(this.core.reconnectCandidates(this.now(), 4));
-      }
-    }, delay);
+    this.timer = setTimeout(() => void this.input((c, now) => c.tick(now)), delay);
+  }
+
+  /** Records how the newest pending dial to `id` ended, for `stats().dials`. */
+  private dialEnded(id: NodeId, outcome: DialRecord['outcome']): void {
+    for (let i = this.dials.length - 1; i >= 0; i--) {
+      const dial = this.dials[i]!;
+      if (dial.id !== id) continue;
+      if (dial.outcome === 'pending') dial.outcome = outcome;
+      return;
+    }
   }
 
   private linkEvent(type: 'peer-up' | 'peer-down', id: NodeId, reason?: string): void {
-    if (this.core) this.store.queuePeerHistory(this.gridHex, id, this.core.historyOf(id));
+    if (type === 'peer-up') this.dialEnded(id, 'linked');
     this.dispatchEvent(new CustomEvent(type, { detail: { id, reason } }));
     this.changed();
   }
@@ -1028,6 +1070,7 @@ export class GridNode extends EventTarget {
       store: this.store.stats(),
       verification: { cached: this.cache.size, hits: this.cache.hits, misses: this.cache.misses },
       refused: { ...this.refused },
+      dials: this.dials.map((d) => ({ ...d })),
     };
   }
 }

@@ -5,25 +5,35 @@
 
 export interface CoreConfig {
   /**
-   * How often a node re-announces itself with a new seqnum although nothing changed. Receivers judge
-   * freshness by their own clock at receipt (seed 001), so a live node must refresh more often than
-   * `staleAfterMs`. Cost: every refresh reaches every node, so the idle cost per node grows with
-   * grid size / refreshMs. Four hours keeps a 1,000-node grid's idle gossip to a few hundred bytes a
-   * minute per node. Each refresh is jittered by ±10 % so refreshes do not synchronise.
+   * How often a node re-announces itself with a new seqnum although nothing changed (it also announces on
+   * every change). Receivers judge freshness by their own clock at receipt (seed 001), so a live node must
+   * refresh more often than `expireAfterMs`. Cost: every refresh reaches every node, so the idle cost per
+   * node grows with grid size / refreshIntervalMs. Four hours keeps a 1,000-node grid's idle gossip to
+   * about a kilobyte a minute per node. Each refresh is jittered by ±10 % so refreshes do not synchronise.
    */
-  refreshMs: number;
+  refreshIntervalMs: number;
   /**
-   * Zooko's rule 1: do not gossip about an origin that you have neither been linked to nor heard a new
-   * announcement from within this time. Must exceed `refreshMs` by enough to ride out a missed refresh
-   * or two; three refreshes plus slack.
+   * Freshness, and Zooko's rule 1: an origin is fresh while this node is linked to it or received its
+   * newest seqnum within this time, on this node's own clock. Only fresh origins are gossiped onward;
+   * stale ones stay known as connection candidates. Must exceed `refreshIntervalMs` enough to ride out a
+   * missed refresh or two: three refreshes plus slack.
    */
-  staleAfterMs: number;
+  expireAfterMs: number;
   /**
-   * Zooko's rule 3: forget an origin not seen for this long on the local clock ... */
+   * Zooko's rule 3: forget an origin (its announcement and connection history) once it has not been seen
+   * for this long on the local clock. People leave tabs closed for weeks; a month is the seed's figure.
+   */
   forgetAfterMs: number;
-  /** ... but only while linked to at least this many peers, so a node that was offline for months does
-   * not wipe its memory before it has had a chance to hear fresh news. */
-  minLinksToForget: number;
+  /**
+   * ... but only while linked to at least this many peers, each linked for `settleMs`, so a node that was
+   * offline for months does not wipe its memory before it has heard its peers' fresh news.
+   */
+  minPeersToForget: number;
+  /**
+   * How long a link must have been up before it counts towards `minPeersToForget`: long enough to have
+   * reconciled with that peer (a SUMMARY, a DIGEST and the missing announcements: a few round trips).
+   */
+  settleMs: number;
   /**
    * Every this often, a node compares a 16-byte fingerprint of what it knows with one random linked peer.
    * This is what repairs lost messages and healed partitions. Idle cost: ~30 bytes each way per period.
@@ -48,18 +58,31 @@ export interface CoreConfig {
   maxOrigins: number;
   /** Most announcements a node is waiting for at once (IWANT outstanding). */
   maxPendingWants: number;
-  /** Rule 2's backoff: a peer that failed k times in a row waits min(max, base * 2^(k-1)) before a retry. */
+  /**
+   * Rule 2's backoff: after k failed attempts in a row a peer waits min(max, base * 2^(k-1)) before the
+   * next one, so a few dead peers cannot hold up joining the grid (Tahoe #605).
+   */
   reconnectBaseMs: number;
   reconnectMaxMs: number;
+  /**
+   * How many links this node dials for by itself, most-recently-seen peers first. Others may still link
+   * to it (up to the driver's own maximum). 0 disables dialing (a simulation with a fixed topology).
+   */
+  targetLinks: number;
+  /** Most connection attempts in flight at once (seed 001's "pending-connection-limit"). */
+  maxDialsInFlight: number;
+  /** A dial that has not produced a link after this long counts as a failure and frees its slot. */
+  dialTimeoutMs: number;
 }
 
 const HOUR = 3_600_000;
 
 export const defaultConfig: Readonly<CoreConfig> = Object.freeze({
-  refreshMs: 4 * HOUR,
-  staleAfterMs: 13 * HOUR,
+  refreshIntervalMs: 4 * HOUR,
+  expireAfterMs: 13 * HOUR,
   forgetAfterMs: 30 * 24 * HOUR,
-  minLinksToForget: 3,
+  minPeersToForget: 3,
+  settleMs: 60_000,
   antiEntropyMs: 60_000,
   wantTimeoutMs: 1_500,
   ihaveDelayMs: 20,
@@ -69,6 +92,9 @@ export const defaultConfig: Readonly<CoreConfig> = Object.freeze({
   maxPendingWants: 4_096,
   reconnectBaseMs: 1_000,
   reconnectMaxMs: 5 * 60_000,
+  targetLinks: 8,
+  maxDialsInFlight: 4,
+  dialTimeoutMs: 15_000,
 });
 
 export class ConfigError extends Error {
@@ -78,14 +104,21 @@ export class ConfigError extends Error {
 export function resolveConfig(overrides: Partial<CoreConfig> = {}): CoreConfig {
   const config = { ...defaultConfig, ...overrides };
   for (const [key, value] of Object.entries(config)) {
-    if (!Number.isFinite(value) || value < 0) throw new ConfigError(`${key} must be a non-negative number`);
+    // Whole milliseconds keep every time the core computes exact, whatever the clock's offset.
+    if (!Number.isSafeInteger(value) || value < 0)
+      throw new ConfigError(`${key} must be a non-negative integer`);
   }
-  if (config.staleAfterMs <= config.refreshMs * 1.1) {
-    throw new ConfigError('staleAfterMs must exceed refreshMs (+10 % jitter), or live nodes go stale');
+  if (config.targetLinks > 0 && (config.maxDialsInFlight < 1 || config.dialTimeoutMs < 1)) {
+    throw new ConfigError('dialing (targetLinks > 0) needs maxDialsInFlight and dialTimeoutMs of at least 1');
   }
-  if (config.forgetAfterMs < config.staleAfterMs) {
+  if (config.expireAfterMs <= config.refreshIntervalMs * 1.1) {
     throw new ConfigError(
-      'forgetAfterMs must be at least staleAfterMs: forget only what is no longer gossiped',
+      'expireAfterMs must exceed refreshIntervalMs (+10 % jitter), or live nodes go stale',
+    );
+  }
+  if (config.forgetAfterMs < config.expireAfterMs) {
+    throw new ConfigError(
+      'forgetAfterMs must be at least expireAfterMs: forget only what is no longer gossiped',
     );
   }
   if (config.maxBodyBytes + 200 > config.maxMessageBytes) {

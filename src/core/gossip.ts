@@ -23,9 +23,13 @@
  *     version, so there are no flooding loops.
  *  6. On link-up, and every `antiEntropyMs` with one random link, peers compare fingerprints; on a
  *     mismatch one sends a DIGEST of refs and the other pushes what is missing and asks for what it lacks.
- *  7. Zooko's rules: gossip only origins linked or heard from within `staleAfterMs`; keep connection
- *     history and reconnect most-recently-seen first; forget origins unseen for `forgetAfterMs` on the
- *     local clock, and only while linked to `minLinksToForget` peers.
+ *  7. Zooko's rules (seed 001): gossip only origins linked or heard from within `expireAfterMs`; keep
+ *     connection history and dial most-recently-seen peers first, a few at a time, backing off from
+ *     those that keep failing; forget origins unseen for `forgetAfterMs` on the local clock, only while
+ *     linked to `minPeersToForget` settled peers, and keep a seqnum floor so the forgotten announcement
+ *     cannot be replayed back in. No rule compares clocks of different nodes, and every time the node
+ *     computes is a whole number of milliseconds, so a node whose clock is off by any constant behaves
+ *     exactly as one whose clock is right.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
@@ -44,7 +48,7 @@ import { type CoreConfig, resolveConfig } from './config.ts';
 import {
   type PeerHistory,
   emptyHistory,
-  reconnectOrder,
+  planDials,
   recordConnected,
   recordDisconnected,
   recordFailure,
@@ -77,6 +81,8 @@ export type DropReason =
   | 'bad-signature'
   | 'duplicate'
   | 'replay'
+  /** An announcement at or below the seqnum of an origin this node forgot (rule 3's floor). */
+  | 'forgotten-replay'
   | 'equivocation-loser'
   | 'tag-collision'
   | 'table-full'
@@ -105,7 +111,21 @@ export type Output =
       readonly hash: Uint8Array;
       readonly receivedAt: number;
     }
-  | { readonly type: 'forgotten'; readonly id: NodeId }
+  /**
+   * The origin is gone from the table: delete its announcement and history. With `floor` (forgotten by
+   * rule 3, not evicted), persist the floor: announcements at or below `seqnum` stay refused until `until`.
+   */
+  | {
+      readonly type: 'forgotten';
+      readonly id: NodeId;
+      readonly floor?: { readonly seqnum: number; readonly until: number };
+    }
+  /** Connection history changed: persist it (rule 2). */
+  | { readonly type: 'history'; readonly id: NodeId; readonly history: Readonly<PeerHistory> }
+  /** Try to link with this peer (rule 2); report `linkUp` or `linkFailed`. */
+  | { readonly type: 'dial'; readonly id: NodeId }
+  /** A dial produced no link within `dialTimeoutMs` and counts as failed: abandon the attempt. */
+  | { readonly type: 'dial-timeout'; readonly id: NodeId }
   | { readonly type: 'flagged'; readonly reason: 'equivocation'; readonly id: NodeId };
 
 /**
@@ -179,6 +199,13 @@ interface Link {
   readonly upAt: number;
 }
 
+/** What is left of a forgotten origin: the seqnum below which its announcements stay refused. */
+interface Floor {
+  readonly origin: Uint8Array;
+  readonly seqnum: number;
+  until: number;
+}
+
 interface Want {
   ref: Ref;
   asked: NodeId;
@@ -188,7 +215,8 @@ interface Want {
 }
 
 const MAX_SOURCES_PER_WANT = 8;
-const SWEEP_MS = 30_000;
+/** Longest time between sweeps (rules 1 and 3); shorter when the configured intervals are. */
+const MAX_SWEEP_MS = 30_000;
 
 const refOf = (e: Entry): Ref => ({ tag: e.tag, seqnum: e.seqnum, hash32: e.hash32 });
 /** Ref order: higher seqnum is newer; at equal seqnum the lower hash wins (rule 3). */
@@ -234,13 +262,19 @@ export class GossipNode {
   private wantQueue: { want: Want; deadline: number }[] = [];
   private wantHead = 0;
   private readonly history = new Map<NodeId, PeerHistory>();
+  private readonly floors = new Map<Tag, Floor>();
+  /** Dials in flight: peer → local time at which the attempt counts as failed. */
+  private readonly dialing = new Map<NodeId, number>();
+  /** When to look for peers to dial again; -Infinity: at the end of the current input. */
+  private redialAt = Number.NEGATIVE_INFINITY;
+  private readonly sweepMs: number;
   private readonly subscribers = new Map<string, Set<ServiceCallback>>();
 
   private fingerprint = new Uint8Array(FINGERPRINT_BYTES);
   private gossipedCount = 0;
   private nextRefreshAt = Number.POSITIVE_INFINITY;
-  private nextAntiEntropyAt: number;
-  private nextSweepAt = 0;
+  private nextAntiEntropyAt = Number.POSITIVE_INFINITY;
+  private nextSweepAt = Number.NEGATIVE_INFINITY;
   private out: Output[] = [];
   /** Per-link IHAVE refs, flushed as one message per link `ihaveDelayMs` after the first was queued. */
   private ihaveQueue = new Map<NodeId, Ref[]>();
@@ -273,7 +307,13 @@ export class GossipNode {
     this.services = options.services ?? {};
     this.hints = options.hints ?? [];
     this.membership = options.membership ?? new Uint8Array(0);
-    this.nextAntiEntropyAt = this.config.antiEntropyMs * this.random.next();
+    const c = this.config;
+    this.sweepMs = Math.max(1, Math.min(MAX_SWEEP_MS, Math.floor(c.refreshIntervalMs / 4)));
+  }
+
+  /** `ms` scaled by a random factor in [low, low + spread), whole milliseconds. */
+  private jittered(ms: number, low: number, spread: number): number {
+    return Math.round(ms * (low + spread * this.random.next()));
   }
 
   // ——— Local changes ———————————————————————————————————————————————————————————————————————————————
@@ -340,7 +380,7 @@ export class GossipNode {
     if (!body.ok || body.value.seqnum !== this.counter)
       throw new Error('acceptOwn: not the prepared announcement');
     const entry = this.store(env, body.value.seqnum, sha256(env.bytes), now);
-    this.nextRefreshAt = now + this.config.refreshMs * (0.9 + 0.2 * this.random.next());
+    this.nextRefreshAt = now + this.jittered(this.config.refreshIntervalMs, 0.9, 0.2);
     this.advertise(entry, undefined, now);
     return this.flush(now);
   }
@@ -354,7 +394,12 @@ export class GossipNode {
     const tag = tagOf(key);
     this.links.set(peer, { id: peer, tag, upAt: now });
     this.linkedTags.add(tag);
-    recordConnected(this.historyOf(peer), now);
+    if (this.dialing.delete(peer)) this.redialAt = Number.NEGATIVE_INFINITY;
+    if (this.nextAntiEntropyAt === Number.POSITIVE_INFINITY)
+      this.nextAntiEntropyAt = now + this.jittered(this.config.antiEntropyMs, 0, 1);
+    const history = this.historyOf(peer);
+    recordConnected(history, now);
+    this.out.push({ type: 'history', id: peer, history: { ...history } });
     const entry = this.entries.get(tag);
     if (entry) this.touch(entry, now);
     // One side opens reconciliation, so a link-up costs one exchange, not two crossing ones.
@@ -367,29 +412,75 @@ export class GossipNode {
     if (!link) return [];
     this.links.delete(peer);
     this.linkedTags.delete(link.tag);
-    recordDisconnected(this.historyOf(peer), now);
+    const history = this.historyOf(peer);
+    recordDisconnected(history, now);
+    this.out.push({ type: 'history', id: peer, history: { ...history } });
     const entry = this.entries.get(link.tag);
     if (entry) entry.lastSeenAt = now;
     this.ihaveQueue.delete(peer);
-    return [];
+    this.redialAt = Number.NEGATIVE_INFINITY;
+    return this.flush(now);
   }
 
-  /** A connection attempt to `peer` failed (rule 2). */
-  linkFailed(peer: NodeId, now: number): void {
-    recordFailure(this.historyOf(peer), now);
+  /** A connection attempt to `peer` failed before it became a link (rule 2). */
+  linkFailed(peer: NodeId, now: number): Output[] {
+    if (!parseNodeId(peer) || this.links.has(peer) || peer === this.id) return [];
+    this.dialing.delete(peer);
+    const history = this.historyOf(peer);
+    recordFailure(history, now);
+    this.out.push({ type: 'history', id: peer, history: { ...history } });
+    this.redialAt = Number.NEGATIVE_INFINITY;
+    return this.flush(now);
   }
 
   recordRtt(peer: NodeId, rttMs: number): void {
     if (Number.isFinite(rttMs) && rttMs >= 0) recordRtt(this.historyOf(peer), rttMs);
   }
 
-  /** Peers to dial now, most recently seen first, skipping those in backoff (rule 2). */
-  reconnectCandidates(now: number, limit: number): NodeId[] {
+  /** Dials in flight now (never more than `maxDialsInFlight`). */
+  get dialsInFlight(): number {
+    return this.dialing.size;
+  }
+
+  /**
+   * Rule 2: while this node has fewer than `targetLinks` links and dials in flight, and fewer than
+   * `maxDialsInFlight` dials, dial the best candidates — every origin it knows and every peer it has a
+   * history with. Cheap when there is nothing to do; the candidate scan runs only after something
+   * changed (a link lost, a dial failed, a new origin) or when a peer's backoff ends.
+   */
+  private redial(now: number): void {
+    const c = this.config;
+    const free = Math.min(
+      c.maxDialsInFlight - this.dialing.size,
+      c.targetLinks - this.links.size - this.dialing.size,
+    );
+    if (free <= 0 || now < this.redialAt) return;
     for (const entry of this.entries.values()) {
       if (entry.tag !== this.tag && !this.linkedTags.has(entry.tag))
         this.historyOf(nodeIdString(originOf(entry)));
     }
-    return reconnectOrder(this.history, now, limit, this.config.reconnectBaseMs, this.config.reconnectMaxMs);
+    const plan = planDials(this.history, now, free, c.reconnectBaseMs, c.reconnectMaxMs, (peer) =>
+      this.dialing.has(peer),
+    );
+    for (const peer of plan.now) {
+      this.dialing.set(peer, now + c.dialTimeoutMs);
+      this.out.push({ type: 'dial', id: peer });
+    }
+    // Filled every free slot: look again when a slot frees (which resets redialAt). Otherwise when the
+    // first backed-off peer is ready.
+    this.redialAt = plan.now.length === free ? Number.POSITIVE_INFINITY : plan.nextReadyAt;
+  }
+
+  private expireDials(now: number): void {
+    for (const [peer, deadline] of this.dialing) {
+      if (deadline > now) continue;
+      this.dialing.delete(peer);
+      const history = this.historyOf(peer);
+      recordFailure(history, now);
+      this.out.push({ type: 'dial-timeout', id: peer });
+      this.out.push({ type: 'history', id: peer, history: { ...history } });
+      this.redialAt = Number.NEGATIVE_INFINITY;
+    }
   }
 
   historyOf(peer: NodeId): PeerHistory {
@@ -400,7 +491,19 @@ export class GossipNode {
 
   /** Restores history saved by the driver (e.g. from IndexedDB) at start. */
   restoreHistory(peer: NodeId, saved: PeerHistory): void {
-    if (parseNodeId(peer)) this.history.set(peer, { ...saved, connectedSince: undefined });
+    if (!parseNodeId(peer) || peer === this.id) return;
+    this.history.set(peer, { ...saved, connectedSince: undefined });
+    this.redialAt = Number.NEGATIVE_INFINITY;
+  }
+
+  /** Restores a floor saved by the driver from a `forgotten` output (rule 3). */
+  restoreFloor(peer: NodeId, seqnum: number, until: number): void {
+    const origin = parseNodeId(peer);
+    if (!origin || peer === this.id || !Number.isSafeInteger(seqnum)) return;
+    const tag = tagOf(origin);
+    const existing = this.floors.get(tag);
+    if (existing && existing.seqnum >= seqnum) return;
+    this.floors.set(tag, { origin, seqnum, until });
   }
 
   // ——— Received bytes ———————————————————————————————————————————————————————————————————————————————
@@ -470,7 +573,10 @@ export class GossipNode {
       if (entry) {
         if (!(ref.seqnum > entry.seqnum || (ref.seqnum === entry.seqnum && ref.hash32 < entry.hash32)))
           continue;
-      } else if (ref.tag === this.tag && ref.seqnum <= this.counter) continue;
+      } else if (
+        ref.tag === this.tag ? ref.seqnum <= this.counter : this.belowFloor(ref.tag, undefined, ref.seqnum)
+      )
+        continue;
       const pending = this.wants.get(ref.tag);
       if (pending && !refNewer(ref, pending.ref)) {
         if (
@@ -529,6 +635,8 @@ export class GossipNode {
     if (tag === this.tag) return this.onOwnEcho(env, seqnum, hash, verify);
 
     const equivocation = existing !== undefined && seqnum === existing.seqnum;
+    if (!existing && this.belowFloor(tag, header.value.origin, seqnum))
+      return void this.count('forgotten-replay');
     if (!existing && this.entries.size >= this.config.maxOrigins) return void this.count('table-full');
     if (!this.verified(env, hash, verify)) return void this.count('bad-signature');
     const refused = this.admit?.(env.origin, body.value, now);
@@ -547,6 +655,12 @@ export class GossipNode {
       skip.add(want.asked);
     }
     this.advertise(entry, skip, now);
+  }
+
+  /** Whether `seqnum` is at or below the floor of a forgotten origin (any origin with this tag, if none given). */
+  private belowFloor(tag: Tag, origin: Uint8Array | undefined, seqnum: number): boolean {
+    const floor = this.floors.get(tag);
+    return floor !== undefined && seqnum <= floor.seqnum && (!origin || equalBytes(floor.origin, origin));
   }
 
   private parseCopy(bytes: Uint8Array): Envelope | undefined {
@@ -573,7 +687,14 @@ export class GossipNode {
   // ——— Table ———————————————————————————————————————————————————————————————————————————————————————
 
   /** Installs `env` (which must not alias a received message buffer) as the newest from its origin. */
-  private store(env: Envelope, seqnum: number, hash: Uint8Array, now: number, persist = true): Entry {
+  private store(
+    env: Envelope,
+    seqnum: number,
+    hash: Uint8Array,
+    now: number,
+    persist = true,
+    gossiped = true,
+  ): Entry {
     const tag = tagOf(env.origin);
     const previous = this.entries.get(tag);
     if (previous?.gossiped) this.unfingerprint(previous);
@@ -585,11 +706,18 @@ export class GossipNode {
       seqnum,
       receivedAt: now,
       lastSeenAt: now,
-      gossiped: true,
+      gossiped,
     };
     this.entries.set(tag, entry);
-    this.xorFingerprint(entry);
-    this.gossipedCount++;
+    if (gossiped) {
+      this.xorFingerprint(entry);
+      this.gossipedCount++;
+    }
+    if (!previous) {
+      // A newer announcement of a forgotten origin: it came back.
+      this.floors.delete(tag);
+      if (tag !== this.tag) this.redialAt = Number.NEGATIVE_INFINITY;
+    }
     if (persist)
       this.out.push({
         type: 'stored',
@@ -646,6 +774,10 @@ export class GossipNode {
   nextDeadline(): number {
     let deadline = Math.min(this.nextRefreshAt, this.nextSweepAt, this.ihaveFlushAt);
     if (this.links.size > 0) deadline = Math.min(deadline, this.nextAntiEntropyAt);
+    for (const dialDeadline of this.dialing.values()) deadline = Math.min(deadline, dialDeadline);
+    const c = this.config;
+    if (this.links.size + this.dialing.size < c.targetLinks && this.dialing.size < c.maxDialsInFlight)
+      deadline = Math.min(deadline, this.redialAt);
     const firstWant = this.peekWant();
     if (firstWant) deadline = Math.min(deadline, firstWant.deadline);
     return deadline;
@@ -688,12 +820,13 @@ export class GossipNode {
       for (const part of encodeRefs(MessageType.IWant, [want.ref], this.config.maxMessageBytes))
         this.send(next, part);
     }
+    this.expireDials(now);
     if (now >= this.nextSweepAt) {
-      this.nextSweepAt = now + SWEEP_MS;
+      this.nextSweepAt = now + this.sweepMs;
       this.sweep(now);
     }
     if (now >= this.nextAntiEntropyAt && this.links.size > 0) {
-      this.nextAntiEntropyAt = now + this.config.antiEntropyMs * (0.5 + this.random.next());
+      this.nextAntiEntropyAt = now + this.jittered(this.config.antiEntropyMs, 0.5, 1);
       const ids = [...this.links.keys()];
       const peer = ids[Math.floor(this.random.next() * ids.length)]!;
       this.send(peer, encodeSummary(this.gossipedCount, this.fingerprint));
@@ -701,42 +834,85 @@ export class GossipNode {
     return this.flush(now);
   }
 
-  /** Rules 1 and 3: stop gossiping stale origins; forget long-unseen ones when well connected. */
+  /**
+   * Rules 1 and 3: stop gossiping stale origins; forget long-unseen ones when well connected, leaving a
+   * floor. A time in the future (the local clock was set back) is taken as now, so a timequake delays
+   * forgetting instead of freezing it.
+   */
   private sweep(now: number): void {
-    const canForget = this.links.size >= this.config.minLinksToForget;
+    const c = this.config;
+    let settled = 0;
+    for (const link of this.links.values()) if (now - link.upAt >= c.settleMs) settled++;
+    const canForget = settled >= c.minPeersToForget;
+    for (const link of this.links.values()) {
+      const history = this.historyOf(link.id);
+      history.lastConnectedAt = now;
+      this.out.push({ type: 'history', id: link.id, history: { ...history } });
+    }
     for (const entry of this.entries.values()) {
       if (entry.tag === this.tag) continue;
       if (this.linkedTags.has(entry.tag)) {
         this.touch(entry, now);
         continue;
       }
+      if (entry.lastSeenAt > now) entry.lastSeenAt = now;
       const unseenMs = now - entry.lastSeenAt;
-      if (entry.gossiped && unseenMs > this.config.staleAfterMs) this.unfingerprint(entry);
-      if (canForget && unseenMs > this.config.forgetAfterMs) {
-        if (entry.gossiped) this.unfingerprint(entry);
-        this.entries.delete(entry.tag);
-        this.out.push({ type: 'forgotten', id: nodeIdString(originOf(entry)) });
-        this.notify(entry, undefined);
-      }
+      if (entry.gossiped && unseenMs > c.expireAfterMs) this.unfingerprint(entry);
+      if (canForget && unseenMs > c.forgetAfterMs) this.forget(entry, now);
     }
+    for (const [tag, floor] of this.floors) {
+      if (floor.until > now + c.forgetAfterMs) floor.until = now + c.forgetAfterMs;
+      if (floor.until <= now) this.floors.delete(tag);
+    }
+  }
+
+  /**
+   * Rule 3: drops the origin's announcement and connection history, and keeps a floor at its seqnum for
+   * another `forgetAfterMs`: long after every honest node has stopped offering it (they stop at
+   * `expireAfterMs`), so the forgotten announcement cannot come back through gossip. A newer one can: that
+   * node has returned.
+   */
+  private forget(entry: Entry, now: number): void {
+    if (entry.gossiped) this.unfingerprint(entry);
+    const origin = originOf(entry);
+    const id = nodeIdString(origin);
+    this.entries.delete(entry.tag);
+    this.wants.delete(entry.tag);
+    this.history.delete(id);
+    this.dialing.delete(id);
+    if (this.floors.size >= this.config.maxOrigins) {
+      let oldest: Tag | undefined;
+      let oldestUntil = Number.POSITIVE_INFINITY;
+      for (const [tag, floor] of this.floors)
+        if (floor.until < oldestUntil) [oldest, oldestUntil] = [tag, floor.until];
+      if (oldest !== undefined) this.floors.delete(oldest);
+    }
+    const floor = { seqnum: entry.seqnum, until: now + this.config.forgetAfterMs };
+    this.floors.set(entry.tag, { origin: origin.slice(), ...floor });
+    this.out.push({ type: 'forgotten', id, floor });
+    this.notify(entry, undefined);
   }
 
   /**
    * Reinstalls an announcement saved earlier (e.g. from IndexedDB) with its original receipt time. The
    * bytes are checked like any received ones, since storage can be corrupted; returns whether it was kept.
    */
-  restore(envelopeBytes: Uint8Array, receivedAt: number, verify: VerifyFn): boolean {
+  restore(envelopeBytes: Uint8Array, receivedAt: number, verify: VerifyFn, now = receivedAt): boolean {
     const env = this.parseCopy(envelopeBytes);
     const body = env && decodeBody(env.body);
     if (!env || !body?.ok || !equalBytes(body.value.gridId, this.gridId)) return false;
     const tag = tagOf(env.origin);
     const existing = this.entries.get(tag);
     if (existing && (existing.seqnum >= body.value.seqnum || !sameOrigin(existing, env.origin))) return false;
+    if (this.belowFloor(tag, env.origin, body.value.seqnum)) return false;
     const hash = sha256(env.bytes);
     if (!this.verified(env, hash, verify)) return false;
     if (tag !== this.tag && this.admit?.(env.origin, body.value, receivedAt)) return false;
     if (tag === this.tag) this.counter = Math.max(this.counter, body.value.seqnum);
-    this.store(env, body.value.seqnum, hash, receivedAt, false);
+    // Restored news is as fresh as when it was received: a node back from a long absence does not offer
+    // what it heard months ago (rule 1) until it hears it again.
+    const fresh = tag === this.tag || now - receivedAt <= this.config.expireAfterMs;
+    this.store(env, body.value.seqnum, hash, Math.min(receivedAt, now), false, fresh);
     return true;
   }
 
@@ -835,6 +1011,7 @@ export class GossipNode {
     if (entry.gossiped) this.unfingerprint(entry);
     this.entries.delete(entry.tag);
     this.wants.delete(entry.tag);
+    this.dialing.delete(nodeIdString(publicKey));
     this.out.push({ type: 'forgotten', id: nodeIdString(publicKey) });
     this.notify(entry, undefined);
     return this.flush(now);
@@ -855,6 +1032,8 @@ export class GossipNode {
       gossiped: this.gossipedCount,
       links: this.links.size,
       pendingWants: this.wants.size,
+      dialsInFlight: this.dialing.size,
+      floors: this.floors.size,
       dropped: { ...c.dropped },
       droppedTotal: Object.values(c.dropped).reduce((a, b) => a + b, 0),
       malformed: { ...c.malformed },
@@ -886,6 +1065,7 @@ export class GossipNode {
   }
 
   private flush(now: number): Output[] {
+    this.redial(now);
     if (now >= this.ihaveFlushAt) {
       for (const [link, refs] of this.ihaveQueue) {
         for (const part of encodeRefs(MessageType.IHave, refs, this.config.maxMessageBytes))

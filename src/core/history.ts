@@ -3,10 +3,11 @@
  * remember when each peer was last connected and last failed, how many times in a row it failed, its
  * total uptime and its round-trip time; on start, try most-recently-seen peers first, keep a limit on
  * pending attempts, and back off exponentially from peers that keep failing, so that a few dead peers
- * cannot delay joining the grid (Tahoe #605).
+ * cannot delay joining the grid (Tahoe #605). Every time is this node's own clock.
  */
 
 export interface PeerHistory {
+  /** The last time this node was linked to the peer: set at link-up, at link-down, and while linked. */
   lastConnectedAt: number | undefined;
   lastFailureAt: number | undefined;
   failuresInRow: number;
@@ -53,10 +54,59 @@ export function backoffMs(failuresInRow: number, baseMs: number, maxMs: number):
   return Math.min(maxMs, baseMs * 2 ** Math.min(30, failuresInRow - 1));
 }
 
+/** 0: the last attempt worked · 1: never tried · 2: the last attempt failed. */
+const groupOf = (h: PeerHistory): number =>
+  h.failuresInRow > 0 ? 2 : h.lastConnectedAt === undefined ? 1 : 0;
+
+export interface DialPlan<K> {
+  /** Peers to dial now, best first. */
+  now: K[];
+  /** When the earliest peer skipped for backoff becomes ready (+Infinity if none was skipped). */
+  nextReadyAt: number;
+}
+
 /**
- * Which peers to dial now: not connected, out of backoff, most recently seen first (never-seen last),
- * fewest failures breaking ties, at most `limit` of them.
+ * Which peers to dial now (Zooko's rule 2, seed 001): those whose last attempt worked, most recently
+ * connected first; then those never tried; then those whose last attempt failed, fewest failures in a row
+ * first — each only once out of backoff. Connected peers and those `skip` names are left out; at most
+ * `limit` are returned. Times are the local clock; one that lies in the future (the clock was set back)
+ * counts as now, so a timequake cannot stall reconnects.
  */
+export function planDials<K>(
+  peers: Iterable<[K, PeerHistory]>,
+  now: number,
+  limit: number,
+  baseMs: number,
+  maxMs: number,
+  skip: (key: K) => boolean = () => false,
+): DialPlan<K> {
+  const ready: [K, PeerHistory][] = [];
+  let nextReadyAt = Number.POSITIVE_INFINITY;
+  for (const [key, h] of peers) {
+    if (h.connectedSince !== undefined || skip(key)) continue;
+    if (h.lastFailureAt !== undefined) {
+      const readyAt = Math.min(h.lastFailureAt, now) + backoffMs(h.failuresInRow, baseMs, maxMs);
+      if (now < readyAt) {
+        nextReadyAt = Math.min(nextReadyAt, readyAt);
+        continue;
+      }
+    }
+    ready.push([key, h]);
+  }
+  const seen = (h: PeerHistory) => h.lastConnectedAt ?? Number.NEGATIVE_INFINITY;
+  ready.sort(([, a], [, b]) => {
+    const ga = groupOf(a);
+    const gb = groupOf(b);
+    if (ga !== gb) return ga - gb;
+    if (a.failuresInRow !== b.failuresInRow) return a.failuresInRow - b.failuresInRow;
+    const sa = seen(a);
+    const sb = seen(b);
+    return sa === sb ? 0 : sb > sa ? 1 : -1;
+  });
+  return { now: ready.slice(0, Math.max(0, limit)).map(([key]) => key), nextReadyAt };
+}
+
+/** The first `limit` peers of `planDials`. */
 export function reconnectOrder<K>(
   peers: Iterable<[K, PeerHistory]>,
   now: number,
@@ -64,18 +114,5 @@ export function reconnectOrder<K>(
   baseMs: number,
   maxMs: number,
 ): K[] {
-  const ready: [K, PeerHistory][] = [];
-  for (const [key, h] of peers) {
-    if (h.connectedSince !== undefined) continue;
-    if (h.lastFailureAt !== undefined && now < h.lastFailureAt + backoffMs(h.failuresInRow, baseMs, maxMs))
-      continue;
-    ready.push([key, h]);
-  }
-  const seen = (h: PeerHistory) => h.lastConnectedAt ?? Number.NEGATIVE_INFINITY;
-  ready.sort(([, a], [, b]) => {
-    const sa = seen(a);
-    const sb = seen(b);
-    return sa === sb ? a.failuresInRow - b.failuresInRow : sb > sa ? 1 : -1;
-  });
-  return ready.slice(0, Math.max(0, limit)).map(([key]) => key);
+  return planDials(peers, now, limit, baseMs, maxMs).now;
 }

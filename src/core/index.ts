@@ -52,7 +52,7 @@ export {
   type VerifyFn,
   GossipNode,
 } from './gossip.ts';
-export { type PeerHistory, backoffMs, reconnectOrder } from './history.ts';
+export { type DialPlan, type PeerHistory, backoffMs, planDials, reconnectOrder } from './history.ts';
 export { permutedOrder } from './permute.ts';
 export { type Random, seededRandom } from './random.ts';
 export { type Role, SERVICE, servicesForRole } from './roles.ts';

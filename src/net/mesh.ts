@@ -1,9 +1,11 @@
 /**
  * The mesh: which peers this node is linked to, and how links come to be.
  *
- * Finding peers. Through the signaling relays (sealed, see signaling.ts) a node broadcasts `hello` when a
- * relay opens and every `helloIntervalMs` while it has room for more links, and sends a directed `hello` to
- * peers it wants back (`dial`, from the core's reconnect order). Between two nodes the one with the smaller
+ * Finding peers. The core decides whom to dial (its reconnect order, a few at a time); `dial` sends those
+ * peers a directed `hello` through the signaling relays (sealed, see signaling.ts), held until a relay is
+ * open. Only when the core has nobody left to try (`wantsDiscovery`) does the mesh broadcast `hello`, when
+ * a relay opens and every `helloIntervalMs` while it has room, so that a restarted node reaches the peers
+ * it saw last before anyone else, and a new node finds the grid. Between two nodes the one with the smaller
  * id always makes the WebRTC offer: on a hello from a larger id it dials; on a broadcast hello from a
  * smaller id it answers with a directed hello, so the smaller one dials. Hellos therefore never echo back
  * and forth, and two nodes never make crossing offers.
@@ -43,6 +45,8 @@ export interface MeshOptions {
   maxLinks?: number;
   helloIntervalMs?: number;
   maxMessageBytes?: number;
+  /** Whether to broadcast hellos now (default: always while there is room for links). */
+  wantsDiscovery?: () => boolean;
 }
 
 export interface MeshEvents {
@@ -64,6 +68,8 @@ interface Attempt {
   challenge: Uint8Array;
   proved: boolean;
   up: boolean;
+  /** Given up on by the dialer: its end is not reported as a failure. */
+  abandoned: boolean;
 }
 
 export class Mesh {
@@ -72,6 +78,9 @@ export class Mesh {
   private helloTimer: ReturnType<typeof setInterval> | undefined;
   private readonly maxLinks: number;
   private readonly session = toHex(crypto.getRandomValues(new Uint8Array(8)));
+  /** Dials asked for while no relay was open. */
+  private readonly heldDials = new Set<NodeId>();
+  private relayOpen = false;
   readonly dropped: Record<string, number> = {};
 
   constructor(
@@ -90,9 +99,7 @@ export class Mesh {
 
   start(): void {
     this.signaling.start();
-    this.helloTimer = setInterval(() => {
-      if (this.links.size < this.maxLinks) this.hello();
-    }, this.options.helloIntervalMs ?? 15_000);
+    this.helloTimer = setInterval(() => this.discover(), this.options.helloIntervalMs ?? 15_000);
   }
 
   stop(): void {
@@ -109,13 +116,36 @@ export class Mesh {
     return [...this.links].filter(([, a]) => a.up).map(([id]) => id);
   }
 
-  /** Asks `peers` to link with us (directed hellos); those already linked or pending are skipped. */
+  /**
+   * Asks `peers` to link with us: the smaller id offers, the larger sends a directed hello. Those already
+   * linked or pending are skipped; while no relay is open the dial waits for one.
+   */
   dial(peers: readonly NodeId[]): void {
     for (const peer of peers) {
       if (this.links.has(peer) || peer === this.options.selfId) continue;
+      if (!this.relayOpen) {
+        this.heldDials.add(peer);
+        continue;
+      }
       if (this.options.selfId < peer) this.connect(peer);
       else this.hello(peer);
     }
+  }
+
+  /** Gives up an attempt that has not become a link (the dialer's timeout); its end is not a failure. */
+  abandon(peer: NodeId): void {
+    this.heldDials.delete(peer);
+    const attempt = this.links.get(peer);
+    if (!attempt || attempt.up) return;
+    attempt.abandoned = true;
+    this.links.delete(peer);
+    attempt.link.close();
+  }
+
+  /** Broadcasts a hello if there is room and the dialer has nobody left to try. */
+  private discover(): void {
+    if (this.relayOpen && this.links.size < this.maxLinks && (this.options.wantsDiscovery?.() ?? true))
+      this.hello();
   }
 
   send(peer: NodeId, bytes: Uint8Array): boolean {
@@ -152,8 +182,14 @@ export class Mesh {
   }
 
   private onSignalingStatus(status: SignalingStatus): void {
-    // A relay (re)opened: announce ourselves there, so peers behind it can find us.
-    if (status.relays.some((r) => r.state === 'open')) this.hello();
+    this.relayOpen = status.relays.some((r) => r.state === 'open');
+    if (this.relayOpen) {
+      const held = [...this.heldDials];
+      this.heldDials.clear();
+      this.dial(held);
+      // A relay (re)opened: announce ourselves there, so peers behind it can find us.
+      this.discover();
+    }
     this.events.signaling?.(status);
   }
 
@@ -221,11 +257,11 @@ export class Mesh {
         close: (reason) => {
           if (this.links.get(peer) === attempt) this.links.delete(peer);
           if (attempt.up) this.events.down(peer, reason);
-          else this.events.failed(peer, reason);
+          else if (!attempt.abandoned) this.events.failed(peer, reason);
         },
       },
     );
-    const attempt: Attempt = { link, session, challenge, proved: false, up: false };
+    const attempt: Attempt = { link, session, challenge, proved: false, up: false, abandoned: false };
     this.links.set(peer, attempt);
     return attempt;
   }

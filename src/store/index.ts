@@ -20,5 +20,6 @@ export {
   type JsonValue,
   type PeerHistoryRecord,
   type AnnouncementRecord,
+  type FloorRecord,
   DB_VERSION,
 } from './schema.ts';

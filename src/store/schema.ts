@@ -6,7 +6,7 @@
 import type { DBSchema, IDBPDatabase } from 'idb';
 import type { PeerHistory } from '../core/history.ts';
 
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 
 /** The only key of the `identity` store: one node key per database. */
 export const IDENTITY_KEY = 'node';
@@ -28,6 +28,15 @@ export interface AnnouncementRecord {
 
 /** A peer's connection history; `connectedSince` is not stored, since no session survives a restart. */
 export type PeerHistoryRecord = Omit<PeerHistory, 'connectedSince'>;
+
+/**
+ * What is kept of a forgotten node (rule 3): announcements at or below `seqnum` stay refused until
+ * `until` (local clock), so the forgotten one cannot come back through gossip.
+ */
+export interface FloorRecord {
+  seqnum: number;
+  until: number;
+}
 
 /** Any value that survives `JSON.stringify` unchanged. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -51,6 +60,7 @@ export interface GridNodeDB extends DBSchema {
   counters: { key: string; value: number };
   announcements: { key: GridNodeKey; value: AnnouncementRecord };
   peers: { key: GridNodeKey; value: PeerHistoryRecord };
+  floors: { key: GridNodeKey; value: FloorRecord };
   /** Keyed by grid id hex. */
   grids: { key: string; value: GridRecord };
   settings: { key: string; value: JsonValue };
@@ -69,5 +79,9 @@ export function upgrade(db: IDBPDatabase<GridNodeDB>, oldVersion: number): void 
     db.createObjectStore('peers');
     db.createObjectStore('grids');
     db.createObjectStore('settings');
+  }
+  // v3: seqnum floors of forgotten nodes.
+  if (oldVersion < 3) {
+    db.createObjectStore('floors');
   }
 }

@@ -25,6 +25,7 @@ import {
 import { DB_VERSION, IDENTITY_KEY, upgrade } from './schema.ts';
 import type {
   AnnouncementRecord,
+  FloorRecord,
   GridNodeDB,
   GridNodeKey,
   GridRecord,
@@ -108,6 +109,7 @@ export class NodeStore {
   private readonly keyEngine: 'auto' | 'noble';
   private readonly announcements = new Map<string, Pending<AnnouncementRecord>>();
   private readonly peers = new Map<string, Pending<PeerHistoryRecord>>();
+  private readonly floors = new Map<string, Pending<FloorRecord>>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** A flush that has not yet taken its batch: later `flush()` calls join it. */
   private nextFlush: Promise<void> | undefined;
@@ -197,14 +199,24 @@ export class NodeStore {
   }
 
   /**
-   * Queues the removal of a forgotten node: its announcement and its connection history. Cancels
-   * whatever is queued for it.
+   * Queues the removal of a forgotten node: its announcement and its connection history, and keeps its
+   * `floor` if given. Cancels whatever is queued for it.
    */
-  queueForget(gridIdHex: string, nodeId: NodeId): boolean {
+  queueForget(gridIdHex: string, nodeId: NodeId, floor?: FloorRecord): boolean {
     const key = keyOf(gridIdHex, nodeId);
     if (this.closed) return this.refuse('closed');
+    if (floor && !(Number.isSafeInteger(floor.seqnum) && Number.isFinite(floor.until)))
+      throw new TypeError('queueForget: floor needs an integer seqnum and a finite until');
     this.enqueue(this.announcements, key, undefined);
     this.enqueue(this.peers, key, undefined);
+    if (floor) this.enqueue(this.floors, key, { seqnum: floor.seqnum, until: floor.until });
+    return true;
+  }
+
+  /** Queues the removal of a floor that has run out. */
+  queueFloorExpired(gridIdHex: string, nodeId: NodeId): boolean {
+    if (this.closed) return this.refuse('closed');
+    this.enqueue(this.floors, keyOf(gridIdHex, nodeId), undefined);
     return true;
   }
 
@@ -254,6 +266,15 @@ export class NodeStore {
     return overlay(keys, values, this.peers, gridIdHex);
   }
 
+  /** Floors of the nodes a grid's node forgot, queued ones included. */
+  async loadFloors(gridIdHex: string): Promise<Map<NodeId, FloorRecord>> {
+    checkGridId(gridIdHex);
+    const tx = this.db.transaction('floors');
+    const range = gridRange(gridIdHex);
+    const [keys, values] = await Promise.all([tx.store.getAllKeys(range), tx.store.getAll(range), tx.done]);
+    return overlay(keys, values, this.floors, gridIdHex);
+  }
+
   async getGrid(gridIdHex: string): Promise<GridRecord | undefined> {
     checkGridId(gridIdHex);
     return this.db.get('grids', gridIdHex);
@@ -277,14 +298,15 @@ export class NodeStore {
    */
   async deleteGrid(gridIdHex: string): Promise<void> {
     checkGridId(gridIdHex);
-    for (const pending of [this.announcements, this.peers])
+    for (const pending of [this.announcements, this.peers, this.floors])
       for (const [id, { key }] of pending) if (key[0] === gridIdHex) pending.delete(id);
-    const tx = this.db.transaction(['grids', 'announcements', 'peers'], 'readwrite');
+    const tx = this.db.transaction(['grids', 'announcements', 'peers', 'floors'], 'readwrite');
     const range = gridRange(gridIdHex);
     await Promise.all([
       tx.objectStore('grids').delete(gridIdHex),
       tx.objectStore('announcements').delete(range),
       tx.objectStore('peers').delete(range),
+      tx.objectStore('floors').delete(range),
       tx.done,
     ]);
   }
@@ -305,7 +327,7 @@ export class NodeStore {
     return {
       ...this.counts,
       refused: { ...this.counts.refused },
-      queued: this.announcements.size + this.peers.size,
+      queued: this.announcements.size + this.peers.size + this.floors.size,
     };
   }
 
@@ -330,7 +352,10 @@ export class NodeStore {
 
   private enqueue<V>(pending: Map<string, Pending<V>>, key: GridNodeKey, value: V | undefined): void {
     pending.set(key.join(' '), { key, value });
-    if (this.announcements.size + this.peers.size >= this.maxBatch && this.failuresInRow === 0) {
+    if (
+      this.announcements.size + this.peers.size + this.floors.size >= this.maxBatch &&
+      this.failuresInRow === 0
+    ) {
       void this.flush().catch(() => undefined); // counted in stats by writeBatch
     } else {
       this.scheduleTimer();
@@ -355,26 +380,34 @@ export class NodeStore {
   private async writeBatch(): Promise<void> {
     const announcements = new Map(this.announcements);
     const peers = new Map(this.peers);
-    const records = announcements.size + peers.size;
+    const floors = new Map(this.floors);
+    const records = announcements.size + peers.size + floors.size;
     if (records === 0) return;
     this.announcements.clear();
     this.peers.clear();
+    this.floors.clear();
     try {
       // Relaxed: a lost batch is only a cache miss, and strict would cost a disk sync per batch.
-      const tx = this.db.transaction(['announcements', 'peers'], 'readwrite', { durability: 'relaxed' });
+      const tx = this.db.transaction(['announcements', 'peers', 'floors'], 'readwrite', {
+        durability: 'relaxed',
+      });
       const writes: Promise<unknown>[] = [tx.done];
       const announcementStore = tx.objectStore('announcements');
       const peerStore = tx.objectStore('peers');
+      const floorStore = tx.objectStore('floors');
       for (const { key, value } of announcements.values())
         writes.push(value ? announcementStore.put(value, key) : announcementStore.delete(key));
       for (const { key, value } of peers.values())
         writes.push(value ? peerStore.put(value, key) : peerStore.delete(key));
+      for (const { key, value } of floors.values())
+        writes.push(value ? floorStore.put(value, key) : floorStore.delete(key));
       // All awaited together, so that an aborted transaction leaves no unhandled rejection behind.
       await Promise.all(writes);
     } catch (error) {
       // Put the batch back under anything queued since, which is newer.
       for (const [id, op] of announcements) if (!this.announcements.has(id)) this.announcements.set(id, op);
       for (const [id, op] of peers) if (!this.peers.has(id)) this.peers.set(id, op);
+      for (const [id, op] of floors) if (!this.floors.has(id)) this.floors.set(id, op);
       this.counts.writeFailures++;
       this.counts.lastError = String(error);
       this.failuresInRow++;

@@ -52,7 +52,7 @@ export interface PeerLike {
   revoked?: boolean | undefined;
 }
 
-export type ActivityKind = 'join' | 'leave' | 'rejected' | 'reconnect' | 'revoked' | 'status';
+export type ActivityKind = 'join' | 'leave' | 'rejected' | 'reconnect' | 'revoked' | 'forgotten' | 'status';
 
 export interface ActivityDetail {
   kind: ActivityKind;

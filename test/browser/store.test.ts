@@ -425,7 +425,7 @@ describe('store: persistence and schema', () => {
 
   it('upgrades a version 1 database and keeps its data', () =>
     withDb(async (name) => {
-      check(DB_VERSION === 2, 'this test builds the v1 layout; extend it when adding a version');
+      check(DB_VERSION === 3, 'this test builds the v1 layout; extend it when adding a version');
       // The v1 layout, by hand: identity, counters and announcements only.
       const secretKey = bytes(32);
       const v1 = await openDB(name, 1, {
@@ -462,6 +462,12 @@ describe('store: persistence and schema', () => {
       await store.setSetting('k', true);
       check((await store.loadPeerHistory(GRID)).size === 1, 'peers store works');
       check((await store.getSetting('k')) === true, 'settings store works');
+      // The v3 store exists and works.
+      store.queueForget(GRID, peer, { seqnum: 5, until: 1_000 });
+      await store.flush();
+      const floors = await store.loadFloors(GRID);
+      check(floors.get(peer)?.seqnum === 5 && floors.get(peer)?.until === 1_000, 'floors store works');
+      check((await store.loadPeerHistory(GRID)).size === 0, 'forgetting drops the history');
       await store.close();
     }));
 

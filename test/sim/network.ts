@@ -1,6 +1,13 @@
 /**
  * An in-memory network of core nodes on a virtual clock: per-hop latency with jitter, message loss,
- * partitions and churn, all driven by one seeded random source, so a seed replays the same run.
+ * partitions and churn, all driven by one seeded random source, so a seed replays the same run. Times are
+ * whole milliseconds. Each node reads its own clock: simulated time plus its `clockOffsetMs`.
+ *
+ * Links come either from the test (`connect`, `randomOverlay`) or, with `dialing`, from the nodes
+ * themselves: a `dial` output reaches a live, reachable peer after a round trip and becomes a link;
+ * a dial to a crashed or unreachable peer goes unanswered, and the dialer's own timeout counts it failed.
+ * With `persist`, each node keeps what a browser node keeps in IndexedDB (announcements with receipt
+ * times, connection history, floors, counter), and `reload` starts a fresh core from it.
  *
  * What is shared between nodes: only the verification cache (nodes of one simulation verify identical
  * bytes; the cache is keyed by the envelope's hash, so sharing changes speed, never results). Everything
@@ -10,6 +17,8 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import {
   type CoreConfig,
   GossipNode,
+  type PeerHistory,
+  nodeIdString,
   type NodeId,
   type Output,
   type Random,
@@ -31,6 +40,20 @@ export interface SimOptions {
   loss?: number;
   config?: Partial<CoreConfig>;
   gridId?: Uint8Array;
+  /** Nodes dial their own links (rule 2). Without it, `targetLinks` is 0 and the test makes links. */
+  dialing?: boolean;
+  /** Most links a node accepts when dialed. */
+  maxLinks?: number;
+  /** Keep each node's persisted state, for `reload`. */
+  persist?: boolean;
+}
+
+/** What a node has written to disk, as the browser node does (see src/node.ts). */
+export interface Persisted {
+  counter: number;
+  announcements: Map<NodeId, { envelope: Uint8Array; receivedAt: number }>;
+  history: Map<NodeId, PeerHistory>;
+  floors: Map<NodeId, { seqnum: number; until: number }>;
 }
 
 export interface SimNode {
@@ -39,7 +62,12 @@ export interface SimNode {
   readonly secretKey: Uint8Array;
   node: GossipNode;
   alive: boolean;
+  /** Answers dials and dials out; false models a peer behind a dead network. */
+  reachable: boolean;
+  /** Added to simulated time to give this node's local clock. */
+  clockOffsetMs: number;
   signer: ReturnType<typeof nobleSigner>;
+  persisted: Persisted | undefined;
 }
 
 type Event =
@@ -107,6 +135,8 @@ export class Simulation {
   /** Observers of every delivered message and every stored announcement (metrics, tests). */
   onDeliver: ((d: Delivery) => void) | undefined;
   onStored: ((node: number, hash: Uint8Array, from: number | undefined) => void) | undefined;
+  /** Observer of every output of every node, at simulated time `at`. */
+  onOutput: ((node: number, out: Output, at: number) => void) | undefined;
   bytesSent = 0;
   messagesSent = 0;
   messagesLost = 0;
@@ -117,11 +147,21 @@ export class Simulation {
   private readonly links = new Map<number, Set<number>>();
   private readonly tickAt: number[] = [];
   private readonly options: Required<Omit<SimOptions, 'config' | 'gridId'>> & Pick<SimOptions, 'config'>;
+  private readonly config: Partial<CoreConfig>;
   /** The node whose input is being handled, so stored announcements can name the hop they came from. */
   private handlingFrom: number | undefined;
 
   constructor(options: SimOptions) {
-    this.options = { latencyMs: 50, jitterMs: 10, loss: 0, ...options };
+    this.options = {
+      latencyMs: 50,
+      jitterMs: 10,
+      loss: 0,
+      dialing: false,
+      maxLinks: 16,
+      persist: false,
+      ...options,
+    };
+    this.config = { ...(this.options.dialing ? {} : { targetLinks: 0 }), ...options.config };
     this.random = seededRandom(options.seed);
     this.gridId = options.gridId ?? sha256(new TextEncoder().encode(`sim-grid-${options.seed}`));
     for (let i = 0; i < options.nodes; i++) this.addNode();
@@ -132,7 +172,19 @@ export class Simulation {
     const secretKey = sha256(new TextEncoder().encode(`sim-key-${this.options.seed}-${index}`));
     const signer = nobleSigner(secretKey);
     const node = this.makeCore(signer.publicKey, 0, index);
-    const sim: SimNode = { index, id: node.id, secretKey, node, alive: true, signer };
+    const sim: SimNode = {
+      index,
+      id: node.id,
+      secretKey,
+      node,
+      alive: true,
+      reachable: true,
+      clockOffsetMs: 0,
+      signer,
+      persisted: this.options.persist
+        ? { counter: 0, announcements: new Map(), history: new Map(), floors: new Map() }
+        : undefined,
+    };
     this.nodes.push(sim);
     this.byId.set(node.id, index);
     this.links.set(index, new Set());
@@ -147,8 +199,13 @@ export class Simulation {
       random: seededRandom(this.options.seed * 1_000_003 + index),
       counter,
       nickname: `node-${index}`,
-      config: this.options.config,
+      config: this.config,
     });
+  }
+
+  /** Node `index`'s local clock now. */
+  clock(index: number): number {
+    return this.now + this.nodes[index]!.clockOffsetMs;
   }
 
   // ——— Topology ——————————————————————————————————————————————————————————————————————————————————————
@@ -185,16 +242,16 @@ export class Simulation {
     if (a === b || this.isLinked(a, b) || !this.nodes[a]!.alive || !this.nodes[b]!.alive) return;
     this.links.get(a)!.add(b);
     this.links.get(b)!.add(a);
-    this.apply(a, this.nodes[a]!.node.linkUp(this.nodes[b]!.id, this.now));
-    this.apply(b, this.nodes[b]!.node.linkUp(this.nodes[a]!.id, this.now));
+    this.apply(a, this.nodes[a]!.node.linkUp(this.nodes[b]!.id, this.clock(a)));
+    this.apply(b, this.nodes[b]!.node.linkUp(this.nodes[a]!.id, this.clock(b)));
   }
 
   disconnect(a: number, b: number): void {
     if (!this.isLinked(a, b)) return;
     this.links.get(a)!.delete(b);
     this.links.get(b)!.delete(a);
-    this.apply(a, this.nodes[a]!.node.linkDown(this.nodes[b]!.id, this.now));
-    this.apply(b, this.nodes[b]!.node.linkDown(this.nodes[a]!.id, this.now));
+    this.apply(a, this.nodes[a]!.node.linkDown(this.nodes[b]!.id, this.clock(a)));
+    this.apply(b, this.nodes[b]!.node.linkDown(this.nodes[a]!.id, this.clock(b)));
   }
 
   /** Cuts every link between different groups; returns the cut links so `heal` can restore them. */
@@ -232,6 +289,30 @@ export class Simulation {
     if (!keepState) sim.node = this.makeCore(sim.signer.publicKey, counter, index);
     sim.alive = true;
     for (const peer of peers) this.connect(index, peer);
+    this.scheduleTick(index);
+  }
+
+  /**
+   * A crashed node starts again as the browser node does after a reload: a new core, restored from what
+   * it persisted (floors, then announcements with their receipt times, then connection history), which
+   * announces itself anew.
+   */
+  reload(index: number): void {
+    const sim = this.nodes[index]!;
+    const saved = sim.persisted;
+    if (!saved) throw new Error('reload needs the persist option');
+    if (sim.alive) this.crash(index);
+    const core = this.makeCore(sim.signer.publicKey, saved.counter, index);
+    const now = this.clock(index);
+    for (const [id, floor] of saved.floors) core.restoreFloor(id, floor.seqnum, floor.until);
+    for (const a of saved.announcements.values())
+      core.restore(a.envelope, a.receivedAt, this.cache.lookup, now);
+    for (const [id, history] of saved.history) core.restoreHistory(id, history);
+    sim.node = core;
+    sim.alive = true;
+    this.tickAt[index] = Number.POSITIVE_INFINITY;
+    // As the browser node does on start: a new announcement, above every seqnum it published before.
+    this.announce(index);
   }
 
   // ——— Actions —————————————————————————————————————————————————————————————————————————————————————
@@ -245,7 +326,8 @@ export class Simulation {
       prepared.body,
       sim.signer.signSync(prepared.message),
     );
-    this.apply(index, sim.node.acceptOwn(envelope, this.now));
+    if (sim.persisted) sim.persisted.counter = prepared.seqnum;
+    this.apply(index, sim.node.acceptOwn(envelope, this.clock(index)));
   }
 
   publish(index: number, service: string, params: Record<string, string> = {}): void {
@@ -286,7 +368,7 @@ export class Simulation {
         this.handlingFrom = event.from;
         this.apply(
           event.to,
-          to.node.receive(this.nodes[event.from]!.id, event.bytes, this.now, this.cache.lookup),
+          to.node.receive(this.nodes[event.from]!.id, event.bytes, this.clock(event.to), this.cache.lookup),
         );
         this.handlingFrom = undefined;
         return;
@@ -295,7 +377,7 @@ export class Simulation {
         if (this.tickAt[event.node] !== event.at) return;
         this.tickAt[event.node] = Number.POSITIVE_INFINITY;
         const sim = this.nodes[event.node]!;
-        if (sim.alive) this.apply(event.node, sim.node.tick(this.now));
+        if (sim.alive) this.apply(event.node, sim.node.tick(this.clock(event.node)));
         return;
       }
       case 'call':
@@ -305,7 +387,10 @@ export class Simulation {
   }
 
   private apply(index: number, outputs: readonly Output[]): void {
+    const sim = this.nodes[index]!;
+    const saved = sim.persisted;
     for (const out of outputs) {
+      this.onOutput?.(index, out, this.now);
       switch (out.type) {
         case 'send': {
           const to = this.byId.get(out.to);
@@ -316,7 +401,7 @@ export class Simulation {
             this.messagesLost++;
             break;
           }
-          const delay = this.options.latencyMs + this.random.next() * this.options.jitterMs;
+          const delay = this.options.latencyMs + Math.floor(this.random.next() * this.options.jitterMs);
           this.queue.push({
             at: this.now + delay,
             seq: this.seq++,
@@ -331,9 +416,24 @@ export class Simulation {
           this.announce(index);
           break;
         case 'stored':
+          saved?.announcements.set(nodeIdString(out.origin), {
+            envelope: out.envelope,
+            receivedAt: out.receivedAt,
+          });
           this.onStored?.(index, out.hash, this.handlingFrom);
           break;
         case 'forgotten':
+          saved?.announcements.delete(out.id);
+          saved?.history.delete(out.id);
+          if (out.floor) saved?.floors.set(out.id, out.floor);
+          break;
+        case 'history':
+          saved?.history.set(out.id, { ...out.history });
+          break;
+        case 'dial':
+          this.dial(index, out.id);
+          break;
+        case 'dial-timeout':
         case 'flagged':
           break;
       }
@@ -341,10 +441,32 @@ export class Simulation {
     this.scheduleTick(index);
   }
 
+  /** A dial is answered after a round trip if both ends are up and reachable and the peer has room. */
+  private dial(from: number, id: NodeId): void {
+    const to = this.byId.get(id);
+    if (to === undefined) return;
+    const rtt = 2 * this.options.latencyMs;
+    this.queue.push({
+      at: this.now + rtt,
+      seq: this.seq++,
+      kind: 'call',
+      fn: () => {
+        const a = this.nodes[from]!;
+        const b = this.nodes[to]!;
+        if (!a.alive || !b.alive || !a.reachable || !b.reachable) return;
+        if (this.degree(to) >= this.options.maxLinks) {
+          this.apply(from, a.node.linkFailed(b.id, this.clock(from)));
+          return;
+        }
+        this.connect(from, to);
+      },
+    });
+  }
+
   private scheduleTick(index: number): void {
     const sim = this.nodes[index]!;
     if (!sim.alive) return;
-    const at = Math.max(this.now, sim.node.nextDeadline());
+    const at = Math.max(this.now, sim.node.nextDeadline() - sim.clockOffsetMs);
     if (!Number.isFinite(at) || at >= this.tickAt[index]!) return;
     this.tickAt[index] = at;
     this.queue.push({ at, seq: this.seq++, kind: 'tick', node: index });

@@ -11,12 +11,13 @@ const KINDS: Record<ActivityKind, string> = {
   rejected: 'Rejected',
   reconnect: 'Reconnected',
   revoked: 'Revoked',
+  forgotten: 'Forgotten',
   status: 'Status',
 };
 
 /**
  * What happened, newest first: members joining and leaving, messages rejected (with the node's reason),
- * reconnects, revocations and status changes. A `log` region, so screen readers hear new entries.
+ * reconnects, members forgotten after a long absence, revocations and status changes. A `log` region, so screen readers hear new entries.
  *
  * @csspart list - the list.
  *

@@ -14,12 +14,10 @@ import {
   encodeSummary,
   fromHex,
   resolveConfig,
-  reconnectOrder,
   toHex,
   utf8,
 } from '../../../src/core/index.ts';
 import { sha1 } from '@noble/hashes/legacy.js';
-import { emptyHistory } from '../../../src/core/history.ts';
 import { permutedOrderVectors } from '../../vectors/tahoe.ts';
 import { rule } from '../rules.ts';
 import { announce, countingVerify, envelope, gridB, idOf, keyOf, linkedNode, node } from './fixtures.ts';
@@ -431,115 +429,12 @@ describe('publish, subscribe and peer selection', () => {
 
 const sha1Of = (a: Uint8Array, b: Uint8Array) => sha1(new Uint8Array([...a, ...b]));
 
-describe('refresh, staleness and forgetting', () => {
-  const config = { refreshMs: 1_000, staleAfterMs: 5_000, forgetAfterMs: 20_000, minLinksToForget: 2 };
-
-  it(rule('A node re-announces every `refreshMs` (4 h, ±10 % jitter), even when nothing changed.'), () => {
-    const n = node('me');
-    const prepared = n.prepareAnnouncement();
-    n.acceptOwn(encodeEnvelope(n.publicKey, prepared.body, keyOf('me').signSync(prepared.message)), 0);
-    const at = n.nextDeadline();
-    assert.ok(at >= 0);
-    let refreshAt = -1;
-    for (let t = 0; t <= 5 * 3_600_000; t += 60_000) {
-      if (n.tick(t).some((o) => o.type === 'announce-needed' && o.reason === 'refresh')) {
-        refreshAt = t;
-        break;
-      }
-    }
-    assert.ok(
-      refreshAt >= 0.9 * 4 * 3_600_000 && refreshAt <= 1.1 * 4 * 3_600_000 + 60_000,
-      `refresh at ${refreshAt}`,
-    );
-  });
-
-  it(
-    rule(
-      'Do not gossip about nodes that you have not been connected to, or heard fresh news of, within `staleAfterMs`.',
-    ),
-    () => {
-      const n = linkedNode('me', 'peer', { config });
-      n.linkUp(idOf('alice'), 0);
-      n.receive(idOf('peer'), announce(envelope('alice'), envelope('bob')), 0, countingVerify());
-      n.tick(config.staleAfterMs + 1);
-      const fresh = n.getPeers().map((p) => [p.id, p.fresh]);
-      assert.deepEqual(new Map(fresh as never).get(idOf('alice')), true, 'linked: still gossiped');
-      assert.deepEqual(
-        new Map(fresh as never).get(idOf('bob')),
-        false,
-        'neither linked nor heard from: stale',
-      );
-      // A stale origin is neither offered in digests nor served on request.
-      const digest = sends(
-        n.receive(idOf('peer'), encodeSummary(9, new Uint8Array(16)), 6_000, countingVerify()),
-      );
-      assert.equal(digest[0]!.bytes[1], 1, 'the digest lists only alice');
-    },
-  );
-
-  it(
-    rule(
-      'Forget a node not seen for `forgetAfterMs` on the local clock, but only while linked to at least `minLinksToForget` peers.',
-    ),
-    () => {
-      const n = linkedNode('me', 'peer', { config });
-      n.receive(idOf('peer'), announce(envelope('bob')), 0, countingVerify());
-      assert.equal(
-        n.tick(config.forgetAfterMs + 1).filter((o) => o.type === 'forgotten').length,
-        0,
-        'one link: keep',
-      );
-      n.linkUp(idOf('other'), config.forgetAfterMs + 2);
-      const out = n.tick(config.forgetAfterMs + 60_000);
-      assert.deepEqual(
-        out.filter((o) => o.type === 'forgotten'),
-        [{ type: 'forgotten', id: idOf('bob') }],
-      );
-      assert.equal(n.getPeers().length, 0);
-    },
-  );
-
-  it(
-    rule(
-      'Keep a connection history per peer, and reconnect most-recently-seen first, skipping peers in backoff.',
-    ),
-    () => {
-      const h = (lastConnectedAt?: number, failuresInRow = 0, lastFailureAt?: number) => ({
-        ...emptyHistory(),
-        lastConnectedAt,
-        failuresInRow,
-        lastFailureAt,
-      });
-      const peers: [string, ReturnType<typeof h>][] = [
-        ['never', h()],
-        ['old', h(100)],
-        ['recent', h(900)],
-        ['failing', h(950, 3, 990)], // backoff 4 s from 990
-        ['connected', { ...h(999), connectedSince: 999 }],
-      ];
-      assert.deepEqual(reconnectOrder(peers, 1_000, 10, 1_000, 60_000), ['recent', 'old', 'never']);
-      assert.deepEqual(reconnectOrder(peers, 10_000, 2, 1_000, 60_000), ['failing', 'recent']);
-    },
-  );
-
-  it('the core records connection history from link events', () => {
-    const n = node('me');
-    n.linkFailed(idOf('p'), 10);
-    n.linkUp(idOf('p'), 100);
-    n.recordRtt(idOf('p'), 80);
-    n.linkDown(idOf('p'), 1_100);
-    const h = n.historyOf(idOf('p'));
-    assert.deepEqual([h.failuresInRow, h.uptimeMs, h.rttMs, h.lastConnectedAt], [0, 1_000, 80, 1_100]);
-    assert.deepEqual(n.reconnectCandidates(2_000, 5), [idOf('p')]);
-  });
-});
-
 describe('configuration', () => {
   it('checks relations between settings once, at start', () => {
-    assert.throws(() => resolveConfig({ refreshMs: 10_000, staleAfterMs: 10_000 }), ConfigError);
+    assert.throws(() => resolveConfig({ refreshIntervalMs: 10_000, expireAfterMs: 10_000 }), ConfigError);
     assert.throws(() => resolveConfig({ forgetAfterMs: 1 }), ConfigError);
     assert.throws(() => resolveConfig({ antiEntropyMs: -1 }), ConfigError);
-    assert.equal(resolveConfig().refreshMs, 4 * 3_600_000);
+    assert.equal(resolveConfig().refreshIntervalMs, 4 * 3_600_000);
   });
 
   it('ids and envelopes held are exactly the bytes received', () => {
