@@ -1,9 +1,14 @@
 /**
- * `npm run bench:sim -- --nodes N --links K --seed S [--latency MS] [--loss P] [--idle-minutes M]`
+ * `npm run bench:sim -- --nodes N --links K --seed S [--latency MS] [--loss P] [--idle-minutes M]
+ *   [--forget-nodes F]`
  *
  * Builds a random overlay of N core nodes with about K links each, lets every node publish, then
- * measures one new announcement's spread and the quiet grid's cost. Prints a readable table, then as its
- * last line one JSON object. The same seed gives the same figures (wall time aside).
+ * measures one new announcement's spread and the quiet grid's cost. Then, in a grid of F nodes (default
+ * min(N, 100)) that dial their own links with liveness intervals scaled down (refresh every 10 minutes,
+ * forget after an hour), one node leaves without a goodbye: `msToForget` is the simulated time until every
+ * other node has forgotten it, to compare with `forgetAfterMs` + `refreshIntervalMs`. (Simulating hours of
+ * refreshes costs N² messages per refresh round, hence the smaller grid.) Prints a readable table, then
+ * as its last line one JSON object. The same seed gives the same figures (wall time aside).
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { MessageType, decodeMessage, equalBytes, tagOf } from '../src/core/index.ts';
@@ -23,6 +28,7 @@ const seed = arg('seed', 1);
 const latencyMs = arg('latency', 50);
 const loss = arg('loss', 0);
 const idleMinutes = arg('idle-minutes', 10);
+const forgetNodes = arg('forget-nodes', Math.min(nodes, 100));
 const started = performance.now();
 
 const sim = new Simulation({ nodes, seed, latencyMs, jitterMs: latencyMs / 5, loss });
@@ -100,6 +106,43 @@ const refreshMinutes = originNode.node.config.refreshIntervalMs / 60_000;
 const perAnnouncementPerNode = (payloadCopies * envelopeBytes + controlBytes) / live;
 const refreshAmortised = (perAnnouncementPerNode * live) / refreshMinutes;
 
+// Phase 4: forgetting a node that left without a goodbye.
+const liveness = {
+  refreshIntervalMs: 10 * 60_000,
+  expireAfterMs: 35 * 60_000,
+  forgetAfterMs: 60 * 60_000,
+  settleMs: 60_000,
+};
+const forgetSim = new Simulation({
+  nodes: forgetNodes,
+  seed,
+  latencyMs,
+  jitterMs: latencyMs / 5,
+  loss,
+  dialing: true,
+  config: liveness,
+});
+forgetSim.randomOverlay(Math.min(links, 4));
+for (const n of forgetSim.nodes) {
+  forgetSim.at(Math.floor(forgetSim.random.next() * 1000), () => forgetSim.announce(n.index));
+}
+forgetSim.runUntil(20 * 60_000);
+const leaver = forgetSim.nodes[Math.floor(forgetSim.random.next() * forgetNodes)]!;
+const forgottenBy = new Set<number>();
+let lastForgottenAt = Number.NaN;
+forgetSim.onOutput = (node, out, at) => {
+  if (out.type === 'forgotten' && out.id === leaver.id && !forgottenBy.has(node)) {
+    forgottenBy.add(node);
+    lastForgottenAt = at;
+  }
+};
+const leftAt = forgetSim.now;
+forgetSim.crash(leaver.index);
+while (forgottenBy.size < forgetNodes - 1 && forgetSim.now < leftAt + 3 * liveness.forgetAfterMs) {
+  forgetSim.runFor(60_000);
+}
+const msToForget = forgottenBy.size === forgetNodes - 1 ? lastForgottenAt - leftAt : null;
+
 const result = {
   nodes,
   links,
@@ -120,6 +163,11 @@ const result = {
     refreshAmortised: round(refreshAmortised, 1),
     refreshMinutes,
   },
+  msToForget,
+  forgetAfterMs: liveness.forgetAfterMs,
+  refreshIntervalMs: liveness.refreshIntervalMs,
+  forgetNodes,
+  forgetMeanLinks: round(forgetSim.nodes.reduce((a, n) => a + forgetSim.degree(n.index), 0) / forgetNodes, 2),
   messagesSent: sim.messagesSent,
   verifications: sim.cache.misses,
   verificationCache:

@@ -5,8 +5,11 @@
  *
  * Query parameters: `?relay=` (repeatable) picks relays; `?db=` the IndexedDB database (so tests can run
  * several nodes in one profile); `?nick=` a first nickname; `?grid=NAME` joins an open development grid
- * (tests only: no membership). The node is exposed as `window.gridNode` for scripting.
+ * (tests only: no membership); `?config=JSON` overrides protocol settings (PROTOCOL.md §6), e.g. seconds
+ * instead of days for forgetting, for trying liveness out and for tests. The node is exposed as
+ * `window.gridNode` for scripting.
  */
+import { type CoreConfig, resolveConfig } from './core/config.ts';
 import { GridNode } from './node.ts';
 import './ui/grid-app.ts';
 
@@ -25,17 +28,34 @@ if (invite) history.replaceState(history.state, '', location.pathname + location
 const params = new URLSearchParams(location.search);
 const defaultRelay = import.meta.env.VITE_RELAY_URL ?? `ws://${location.hostname || '127.0.0.1'}:8787`;
 const gridName = params.get('grid');
+const config = configFrom(params.get('config'));
 const node = await GridNode.create({
   relays: params.getAll('relay').length > 0 ? params.getAll('relay') : [defaultRelay],
   ...(gridName !== null ? { gridName } : {}),
   dbName: params.get('db') ?? 'gridnode',
   nickname: params.get('nick') ?? '',
+  ...(config ? { config } : {}),
 });
 window.gridNode = node;
 const app = document.querySelector('grid-app') as (HTMLElement & { node?: GridNode }) | null;
 if (app) app.node = node;
 // A closing tab says goodbye on its links, so peers (and this profile's next tab) reconnect at once.
 addEventListener('pagehide', () => void node.stop());
+
+/** Protocol settings from `?config=`: checked as the node would check them; refused loudly if wrong. */
+function configFrom(text: string | null): Partial<CoreConfig> | undefined {
+  if (text === null) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new Error('not an object');
+    resolveConfig(parsed as Partial<CoreConfig>);
+    return parsed as Partial<CoreConfig>;
+  } catch (error) {
+    console.error(`gridnode: ?config= ignored: ${(error as Error).message}`);
+    return undefined;
+  }
+}
 await node.start();
 if (invite && node.role === 'leader') {
   try {

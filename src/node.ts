@@ -141,6 +141,8 @@ export interface NodeStats {
 export interface DialRecord {
   id: NodeId;
   at: number;
+  /** Links up when the dial was made. */
+  links: number;
   outcome: 'pending' | 'linked' | 'failed' | 'timeout';
 }
 
@@ -586,7 +588,12 @@ export class GridNode extends EventTarget {
           this.store.queuePeerHistory(this.gridHex, out.id, out.history);
           break;
         case 'dial':
-          this.dials.push({ id: out.id, at: Date.now(), outcome: 'pending' });
+          this.dials.push({
+            id: out.id,
+            at: Date.now(),
+            links: this.mesh?.peers().length ?? 0,
+            outcome: 'pending',
+          });
           if (this.dials.length > MAX_DIAL_RECORDS) this.dials.shift();
           this.mesh?.dial([out.id]);
           break;
