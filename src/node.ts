@@ -361,7 +361,7 @@ export class GridNode extends EventTarget {
     for (const s of saved) core.restore(s.envelope, s.receivedAt, this.cache.lookup, now);
     this.restoring = false;
     for (const [peer, history] of await store.loadPeerHistory(this.gridHex)) {
-      core.restoreHistory(peer, { ...history, connectedSince: undefined });
+      core.restoreHistory(peer, history);
     }
     this.core = core;
     this.mesh = new Mesh(

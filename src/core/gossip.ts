@@ -48,7 +48,9 @@ import { type CoreConfig, resolveConfig } from './config.ts';
 import {
   type PeerHistory,
   emptyHistory,
+  historyFrom,
   planDials,
+  recordAlive,
   recordConnected,
   recordDisconnected,
   recordFailure,
@@ -233,6 +235,7 @@ function bodyOf(e: Entry): AnnouncementBody {
   if (!body || !body.ok) throw new Error('unreachable: a stored envelope no longer decodes');
   return body.value;
 }
+const copyHistory = (h: PeerHistory): PeerHistory => ({ ...h, rttSamples: [...h.rttSamples] });
 const hash32Of = (h: Uint8Array): number => ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
 
 export class GossipNode {
@@ -399,7 +402,7 @@ export class GossipNode {
       this.nextAntiEntropyAt = now + this.jittered(this.config.antiEntropyMs, 0, 1);
     const history = this.historyOf(peer);
     recordConnected(history, now);
-    this.out.push({ type: 'history', id: peer, history: { ...history } });
+    this.out.push({ type: 'history', id: peer, history: copyHistory(history) });
     const entry = this.entries.get(tag);
     if (entry) this.touch(entry, now);
     // One side opens reconciliation, so a link-up costs one exchange, not two crossing ones.
@@ -414,7 +417,7 @@ export class GossipNode {
     this.linkedTags.delete(link.tag);
     const history = this.historyOf(peer);
     recordDisconnected(history, now);
-    this.out.push({ type: 'history', id: peer, history: { ...history } });
+    this.out.push({ type: 'history', id: peer, history: copyHistory(history) });
     const entry = this.entries.get(link.tag);
     if (entry) entry.lastSeenAt = now;
     this.ihaveQueue.delete(peer);
@@ -428,7 +431,7 @@ export class GossipNode {
     this.dialing.delete(peer);
     const history = this.historyOf(peer);
     recordFailure(history, now);
-    this.out.push({ type: 'history', id: peer, history: { ...history } });
+    this.out.push({ type: 'history', id: peer, history: copyHistory(history) });
     this.redialAt = Number.NEGATIVE_INFINITY;
     return this.flush(now);
   }
@@ -478,7 +481,7 @@ export class GossipNode {
       const history = this.historyOf(peer);
       recordFailure(history, now);
       this.out.push({ type: 'dial-timeout', id: peer });
-      this.out.push({ type: 'history', id: peer, history: { ...history } });
+      this.out.push({ type: 'history', id: peer, history: copyHistory(history) });
       this.redialAt = Number.NEGATIVE_INFINITY;
     }
   }
@@ -490,9 +493,9 @@ export class GossipNode {
   }
 
   /** Restores history saved by the driver (e.g. from IndexedDB) at start. */
-  restoreHistory(peer: NodeId, saved: PeerHistory): void {
+  restoreHistory(peer: NodeId, saved: unknown): void {
     if (!parseNodeId(peer) || peer === this.id) return;
-    this.history.set(peer, { ...saved, connectedSince: undefined });
+    this.history.set(peer, historyFrom(saved));
     this.redialAt = Number.NEGATIVE_INFINITY;
   }
 
@@ -846,8 +849,8 @@ export class GossipNode {
     const canForget = settled >= c.minPeersToForget;
     for (const link of this.links.values()) {
       const history = this.historyOf(link.id);
-      history.lastConnectedAt = now;
-      this.out.push({ type: 'history', id: link.id, history: { ...history } });
+      recordAlive(history, now);
+      this.out.push({ type: 'history', id: link.id, history: copyHistory(history) });
     }
     for (const entry of this.entries.values()) {
       if (entry.tag === this.tag) continue;

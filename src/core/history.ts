@@ -11,12 +11,17 @@ export interface PeerHistory {
   lastConnectedAt: number | undefined;
   lastFailureAt: number | undefined;
   failuresInRow: number;
-  /** Milliseconds connected in total, counting closed sessions only. */
+  /** Milliseconds connected in total, up to `connectedSince` when connected. */
   uptimeMs: number;
-  /** Start of the current session, if connected. */
+  /** While connected: from when the current session's time is not yet counted in `uptimeMs`. */
   connectedSince: number | undefined;
+  /** Smoothed round-trip time. */
   rttMs: number | undefined;
+  /** The latest round-trip samples, oldest first, whole ms (at most `RTT_SAMPLES`). */
+  rttSamples: number[];
 }
+
+export const RTT_SAMPLES = 8;
 
 export const emptyHistory = (): PeerHistory => ({
   lastConnectedAt: undefined,
@@ -25,12 +30,41 @@ export const emptyHistory = (): PeerHistory => ({
   uptimeMs: 0,
   connectedSince: undefined,
   rttMs: undefined,
+  rttSamples: [],
 });
 
 export function recordConnected(h: PeerHistory, now: number): void {
   h.lastConnectedAt = now;
   h.connectedSince = now;
   h.failuresInRow = 0;
+}
+
+/**
+ * A history read back from storage, which is trusted no more than a peer: fields of the wrong type, or
+ * missing (written by an older version), take their empty values; samples are capped.
+ */
+export function historyFrom(saved: unknown): PeerHistory {
+  const h = emptyHistory();
+  if (typeof saved !== 'object' || saved === null) return h;
+  const s = saved as Record<string, unknown>;
+  const time = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  h.lastConnectedAt = time(s.lastConnectedAt);
+  h.lastFailureAt = time(s.lastFailureAt);
+  h.rttMs = time(s.rttMs);
+  h.uptimeMs = Math.max(0, time(s.uptimeMs) ?? 0);
+  h.failuresInRow = Number.isSafeInteger(s.failuresInRow) ? Math.max(0, s.failuresInRow as number) : 0;
+  if (Array.isArray(s.rttSamples))
+    h.rttSamples = s.rttSamples.filter((x): x is number => time(x) !== undefined).slice(-RTT_SAMPLES);
+  return h;
+}
+
+/** Still connected at `now`: counts the session so far, so a crash loses at most one sweep of uptime. */
+export function recordAlive(h: PeerHistory, now: number): void {
+  if (h.connectedSince !== undefined) {
+    h.uptimeMs += Math.max(0, now - h.connectedSince);
+    h.connectedSince = now;
+  }
+  h.lastConnectedAt = now;
 }
 
 export function recordDisconnected(h: PeerHistory, now: number): void {
@@ -47,6 +81,7 @@ export function recordFailure(h: PeerHistory, now: number): void {
 /** Smoothed RTT, as TCP does (RFC 6298: alpha = 1/8). */
 export function recordRtt(h: PeerHistory, rttMs: number): void {
   h.rttMs = h.rttMs === undefined ? rttMs : h.rttMs + (rttMs - h.rttMs) / 8;
+  h.rttSamples = [...h.rttSamples.slice(-(RTT_SAMPLES - 1)), Math.round(rttMs)];
 }
 
 export function backoffMs(failuresInRow: number, baseMs: number, maxMs: number): number {

@@ -26,8 +26,13 @@ export interface AnnouncementRecord {
   receivedAt: number;
 }
 
-/** A peer's connection history; `connectedSince` is not stored, since no session survives a restart. */
-export type PeerHistoryRecord = Omit<PeerHistory, 'connectedSince'>;
+/**
+ * A peer's connection history; `connectedSince` is not stored, since no session survives a restart.
+ * `rttSamples` is missing from records written before it existed.
+ */
+export type PeerHistoryRecord = Omit<PeerHistory, 'connectedSince' | 'rttSamples'> & {
+  rttSamples?: number[];
+};
 
 /**
  * What is kept of a forgotten node (rule 3): announcements at or below `seqnum` stay refused until

@@ -224,8 +224,15 @@ export class NodeStore {
   queuePeerHistory(gridIdHex: string, nodeId: NodeId, history: PeerHistory | PeerHistoryRecord): boolean {
     const key = keyOf(gridIdHex, nodeId);
     if (this.closed) return this.refuse('closed');
-    const { lastConnectedAt, lastFailureAt, failuresInRow, uptimeMs, rttMs } = history;
-    this.enqueue(this.peers, key, { lastConnectedAt, lastFailureAt, failuresInRow, uptimeMs, rttMs });
+    const { lastConnectedAt, lastFailureAt, failuresInRow, uptimeMs, rttMs, rttSamples } = history;
+    this.enqueue(this.peers, key, {
+      lastConnectedAt,
+      lastFailureAt,
+      failuresInRow,
+      uptimeMs,
+      rttMs,
+      ...(rttSamples ? { rttSamples: [...rttSamples] } : {}),
+    });
     return true;
   }
 

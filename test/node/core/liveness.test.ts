@@ -233,6 +233,39 @@ describe('connection history and dialing', () => {
     },
   );
 
+  it('history is counted while linked, so a crash loses at most one sweep of uptime; RTT samples are kept', () => {
+    const n = node('me', { config: { ...config, refreshIntervalMs: 4_000 } });
+    n.linkUp(idOf('p'), 0);
+    for (const ms of [40, 60, 50]) n.recordRtt(idOf('p'), ms);
+    const out = run(n, 0, 2_000);
+    const saved = ofType(out, 'history').at(-1)!;
+    assert.equal(saved.history.uptimeMs, 2_000);
+    assert.equal(saved.history.lastConnectedAt, 2_000);
+    assert.deepEqual(saved.history.rttSamples, [40, 60, 50]);
+    // Restored after a crash: the uptime counted so far survives.
+    const again = node('me');
+    again.restoreHistory(idOf('p'), JSON.parse(JSON.stringify(saved.history)));
+    assert.equal(again.historyOf(idOf('p')).uptimeMs, 2_000);
+  });
+
+  it('stored history is checked like anything else read back', () => {
+    const n = node('me');
+    n.restoreHistory(idOf('p'), {
+      lastConnectedAt: 'yesterday',
+      failuresInRow: -3,
+      uptimeMs: Number.NaN,
+      rttSamples: [1, 'x', ...Array(20).fill(5)],
+    });
+    const h = n.historyOf(idOf('p'));
+    assert.deepEqual(
+      [h.lastConnectedAt, h.failuresInRow, h.uptimeMs, h.rttSamples.length],
+      [undefined, 0, 0, 8],
+    );
+    n.restoreHistory('not an id' as never, {});
+    n.restoreHistory(idOf('q'), null);
+    assert.equal(n.historyOf(idOf('q')).failuresInRow, 0);
+  });
+
   it(
     rule(
       'Dial peers whose last attempt worked first, most recently connected first; then peers never tried; then peers whose last attempt failed, each after its backoff.',

@@ -143,5 +143,8 @@ describe('liveness in real browsers', { timeout: 240_000 }, () => {
       assert.ok(dial.links >= 2, `D was dialed only once A and B were linked: ${JSON.stringify(dials)}`);
     }
     assert.ok(!(await linkedTo(x.page)).includes(d.id));
+    // What it forgot stays forgotten across the reload: C's floor was saved and restored.
+    const floors = await x.page.evaluate(() => window.gridNode!.stats().core?.floors);
+    assert.ok((floors ?? 0) >= 1, `floors after reload: ${floors}`);
   });
 });
