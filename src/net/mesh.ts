@@ -20,6 +20,11 @@
  * tab does not always say goodbye; ICE notices only after its consent timeout); a hello or offer from a
  * new session of a linked peer therefore replaces the old link at once.
  *
+ * Attempts. Each offer carries a fresh attempt id (`c`), echoed in every signal of that attempt. An offer
+ * with a new id replaces the answerer's old attempt, and signals of an attempt given up are ignored. A
+ * directed hello means the sender has no attempt with us, so an unanswered offer of ours to it went
+ * nowhere (it was restarting): the offerer starts over at once instead of waiting for a timeout.
+ *
  * Frames inside a PeerLink message: 0x00 gossip message · 0x10 challenge(32) · 0x11 proof(64).
  */
 import { concatBytes, toHex, utf8 } from '../core/bytes.ts';
@@ -65,6 +70,10 @@ interface Attempt {
   link: PeerLink;
   /** The peer's session, once heard in a hello or signal. */
   session: string | undefined;
+  /** This attempt's id, in every signal of it. */
+  readonly cid: string;
+  /** A signal of this attempt has arrived from the peer. */
+  answered: boolean;
   challenge: Uint8Array;
   proved: boolean;
   up: boolean;
@@ -204,24 +213,36 @@ export class Mesh {
     let attempt = this.links.get(peer);
     if (attempt?.session !== undefined && attempt.session !== session) {
       // The peer restarted: its old link is dead even if it does not look it yet.
-      this.links.delete(peer);
-      attempt.link.close();
+      this.replace(peer, attempt);
       attempt = undefined;
     }
     if (message.t === 'hello') {
+      if (attempt && direct && !attempt.up && !attempt.answered && this.options.selfId < peer) {
+        this.replace(peer, attempt);
+        attempt = undefined;
+      }
       if (attempt || this.links.size >= this.maxLinks) return;
       if (this.options.selfId < peer) this.connect(peer, true, session);
       else if (!direct) this.hello(peer);
       return;
     }
     if (message.t === 'signal') {
+      const cid = (message as { c?: unknown }).c;
+      if (typeof cid !== 'string' || cid.length === 0 || cid.length > 32) return this.count('bad-signal');
+      if (attempt && attempt.cid !== cid) {
+        // Ours to answer: the offerer started over. Ours to offer: an answer to an offer we gave up.
+        if (this.options.selfId < peer) return this.count('stale-signal');
+        this.replace(peer, attempt);
+        attempt = undefined;
+      }
       if (!attempt) {
         // Only the smaller id offers; an offer from a larger id is a confused or hostile peer.
         if (this.options.selfId < peer) return this.count('unexpected-offer');
         if (this.links.size >= this.maxLinks) return this.count('full');
-        attempt = this.connect(peer, false, session);
+        attempt = this.connect(peer, false, session, cid);
       }
       attempt.session ??= session;
+      attempt.answered = true;
       attempt.link.signal(message.data);
       return;
     }
@@ -237,7 +258,19 @@ export class Mesh {
     this.signaling.send({ ...payload, s: this.session }, to).catch(() => this.count('signal-not-sent'));
   }
 
-  private connect(peer: NodeId, initiator = true, session?: string): Attempt {
+  /** Ends `attempt` for a new one: a link that was up goes down; one that was not is not a failure. */
+  private replace(peer: NodeId, attempt: Attempt): void {
+    this.links.delete(peer);
+    if (!attempt.up) attempt.abandoned = true;
+    attempt.link.close();
+  }
+
+  private connect(
+    peer: NodeId,
+    initiator = true,
+    session?: string,
+    cid = toHex(crypto.getRandomValues(new Uint8Array(8))),
+  ): Attempt {
     const challenge = crypto.getRandomValues(new Uint8Array(CHALLENGE_BYTES));
     const link: PeerLink = new PeerLink(
       {
@@ -248,7 +281,7 @@ export class Mesh {
       {
         signal: (data) => {
           this.signaling
-            .send({ t: 'signal', s: this.session, data }, peer)
+            .send({ t: 'signal', s: this.session, c: cid, data }, peer)
             .catch(() => this.count('signal-not-sent'));
         },
         open: () => link.send(concatBytes(new Uint8Array([FRAME_CHALLENGE]), challenge)),
@@ -261,7 +294,16 @@ export class Mesh {
         },
       },
     );
-    const attempt: Attempt = { link, session, challenge, proved: false, up: false, abandoned: false };
+    const attempt: Attempt = {
+      link,
+      session,
+      cid,
+      answered: false,
+      challenge,
+      proved: false,
+      up: false,
+      abandoned: false,
+    };
     this.links.set(peer, attempt);
     return attempt;
   }
