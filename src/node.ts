@@ -580,6 +580,8 @@ export class GridNode extends EventTarget {
         }
         case 'forgotten':
           this.store.queueForget(this.gridHex, out.id, out.floor);
+          // Rare, and what keeps the forgotten forgotten: written now rather than with the next batch.
+          if (out.floor) void this.store.flush().catch(() => undefined);
           this.rtts.delete(out.id);
           if (out.floor) queueMicrotask(() => this.activity('forgotten', out.id));
           changed = true;

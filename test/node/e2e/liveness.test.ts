@@ -94,6 +94,11 @@ describe('liveness in real browsers', { timeout: 240_000 }, () => {
     }
     // What was forgotten stays forgotten across a reload: the floor is saved and restored with the rest.
     const b = nodes[B]!;
+    await eventually(
+      'B has written what it forgot',
+      () => b.page.evaluate(() => window.gridNode!.stats().store?.queued),
+      (queued) => queued === 0,
+    );
     await b.page.reload();
     await b.page.waitForFunction(
       () => window.gridNode?.role === 'leader' && window.gridNode.status === 'online',
