@@ -428,11 +428,7 @@ export class GossipNode {
   /** A connection attempt to `peer` failed before it became a link (rule 2). */
   linkFailed(peer: NodeId, now: number): Output[] {
     if (!parseNodeId(peer) || this.links.has(peer) || peer === this.id) return [];
-    this.dialing.delete(peer);
-    const history = this.historyOf(peer);
-    recordFailure(history, now);
-    this.out.push({ type: 'history', id: peer, history: copyHistory(history) });
-    this.redialAt = Number.NEGATIVE_INFINITY;
+    this.failed(peer, now);
     return this.flush(now);
   }
 
@@ -477,13 +473,18 @@ export class GossipNode {
   private expireDials(now: number): void {
     for (const [peer, deadline] of this.dialing) {
       if (deadline > now) continue;
-      this.dialing.delete(peer);
-      const history = this.historyOf(peer);
-      recordFailure(history, now);
       this.out.push({ type: 'dial-timeout', id: peer });
-      this.out.push({ type: 'history', id: peer, history: copyHistory(history) });
-      this.redialAt = Number.NEGATIVE_INFINITY;
+      this.failed(peer, now);
     }
+  }
+
+  /** An attempt to link with `peer` ended without a link: it counts against the peer, and frees a slot. */
+  private failed(peer: NodeId, now: number): void {
+    this.dialing.delete(peer);
+    const history = this.historyOf(peer);
+    recordFailure(history, now);
+    this.out.push({ type: 'history', id: peer, history: copyHistory(history) });
+    this.redialAt = Number.NEGATIVE_INFINITY;
   }
 
   historyOf(peer: NodeId): PeerHistory {
@@ -502,7 +503,7 @@ export class GossipNode {
   /** Restores a floor saved by the driver from a `forgotten` output (rule 3). */
   restoreFloor(peer: NodeId, seqnum: number, until: number): void {
     const origin = parseNodeId(peer);
-    if (!origin || peer === this.id || !Number.isSafeInteger(seqnum)) return;
+    if (!origin || peer === this.id || !Number.isSafeInteger(seqnum) || !Number.isFinite(until)) return;
     const tag = tagOf(origin);
     const existing = this.floors.get(tag);
     if (existing && existing.seqnum >= seqnum) return;
