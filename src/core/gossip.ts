@@ -507,7 +507,7 @@ export class GossipNode {
     const tag = tagOf(origin);
     const existing = this.floors.get(tag);
     if (existing && existing.seqnum >= seqnum) return;
-    this.floors.set(tag, { origin, seqnum, until });
+    this.setFloor(tag, { origin, seqnum, until });
   }
 
   // ——— Received bytes ———————————————————————————————————————————————————————————————————————————————
@@ -884,24 +884,28 @@ export class GossipNode {
     this.wants.delete(entry.tag);
     this.history.delete(id);
     this.dialing.delete(id);
-    if (this.floors.size >= this.config.maxOrigins) {
-      let oldest: Tag | undefined;
-      let oldestUntil = Number.POSITIVE_INFINITY;
-      for (const [tag, floor] of this.floors)
-        if (floor.until < oldestUntil) [oldest, oldestUntil] = [tag, floor.until];
-      if (oldest !== undefined) this.floors.delete(oldest);
-    }
     const floor = { seqnum: entry.seqnum, until: now + this.config.forgetAfterMs };
-    this.floors.set(entry.tag, { origin: origin.slice(), ...floor });
+    this.setFloor(entry.tag, { origin: origin.slice(), ...floor });
     this.out.push({ type: 'forgotten', id, floor });
     this.notify(entry, undefined);
+  }
+
+  /** Keeps at most `maxOrigins` floors: a new one replaces the one that would lapse first. */
+  private setFloor(tag: Tag, floor: Floor): void {
+    if (!this.floors.has(tag) && this.floors.size >= this.config.maxOrigins) {
+      let oldest: Tag | undefined;
+      let oldestUntil = Number.POSITIVE_INFINITY;
+      for (const [t, f] of this.floors) if (f.until < oldestUntil) [oldest, oldestUntil] = [t, f.until];
+      if (oldest !== undefined) this.floors.delete(oldest);
+    }
+    this.floors.set(tag, floor);
   }
 
   /**
    * Reinstalls an announcement saved earlier (e.g. from IndexedDB) with its original receipt time. The
    * bytes are checked like any received ones, since storage can be corrupted; returns whether it was kept.
    */
-  restore(envelopeBytes: Uint8Array, receivedAt: number, verify: VerifyFn, now = receivedAt): boolean {
+  restore(envelopeBytes: Uint8Array, receivedAt: number, verify: VerifyFn, now: number): boolean {
     const env = this.parseCopy(envelopeBytes);
     const body = env && decodeBody(env.body);
     if (!env || !body?.ok || !equalBytes(body.value.gridId, this.gridId)) return false;

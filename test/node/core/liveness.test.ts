@@ -34,6 +34,14 @@ function run(n: GossipNode, from: number, to: number, step = 100): Output[] {
   return out;
 }
 
+/** A node linked to `peer` and to alice, which has heard announcements of alice and bob at time 0. */
+function aliceLinkedBobHeard(): GossipNode {
+  const n = linkedNode('me', 'peer', { config });
+  n.linkUp(idOf('alice'), 0);
+  n.receive(idOf('peer'), announce(envelope('alice'), envelope('bob')), 0, countingVerify());
+  return n;
+}
+
 describe('refresh and freshness', () => {
   it(
     rule('A node re-announces every `refreshIntervalMs` (4 h, ±10 % jitter), even when nothing changed.'),
@@ -66,9 +74,7 @@ describe('refresh and freshness', () => {
       "An origin is fresh while this node is linked to it or received its newest seqnum within `expireAfterMs`, on this node's own clock.",
     ),
     () => {
-      const n = linkedNode('me', 'peer', { config });
-      n.linkUp(idOf('alice'), 0);
-      n.receive(idOf('peer'), announce(envelope('alice'), envelope('bob')), 0, countingVerify());
+      const n = aliceLinkedBobHeard();
       n.tick(config.expireAfterMs - 100);
       const fresh = () => new Map(n.getPeers().map((p) => [p.id, p.fresh]));
       assert.equal(fresh().get(idOf('bob')), true, 'received within expireAfterMs');
@@ -86,9 +92,7 @@ describe('refresh and freshness', () => {
       'Do not gossip about nodes that you have not been connected to, or heard fresh news of, within `expireAfterMs`.',
     ),
     () => {
-      const n = linkedNode('me', 'peer', { config });
-      n.linkUp(idOf('alice'), 0);
-      n.receive(idOf('peer'), announce(envelope('alice'), envelope('bob')), 0, countingVerify());
+      const n = aliceLinkedBobHeard();
       n.tick(config.expireAfterMs + 1_000);
       // A stale origin is neither offered in digests nor served on request.
       const digest = ofType(
@@ -189,6 +193,22 @@ describe('forgetting', () => {
     run(n, 100, 50_100, 1_000);
     n.receive(idOf('peer'), announce(envelope('bob', { seqnum: 7 })), 50_200, verify);
     assert.equal(n.getPeers().find((p) => p.id === idOf('bob'))?.seqnum, 7, 'lapsed');
+  });
+
+  it('floors are bounded by maxOrigins, restored ones too: the one lapsing first gives way', () => {
+    const n = node('me', { config: { ...config, maxOrigins: 2 } });
+    n.restoreFloor(idOf('a'), 1, 300);
+    n.restoreFloor(idOf('b'), 1, 100);
+    n.restoreFloor(idOf('c'), 1, 200);
+    assert.equal(n.stats().floors, 2);
+    n.linkUp(idOf('peer'), 0);
+    const verify = countingVerify();
+    n.receive(idOf('peer'), announce(envelope('b'), envelope('a'), envelope('c')), 0, verify);
+    assert.deepEqual(
+      n.getPeers().map((p) => p.id),
+      [idOf('b')],
+      'only b, whose floor gave way, is admitted',
+    );
   });
 
   it('a clock set back does not freeze forgetting: a future last-seen counts as now', () => {
