@@ -6,7 +6,7 @@
 import type { AnnouncementBody, Envelope, Services } from './announcement.ts';
 import type { PeerHistory } from './history.ts';
 import type { NodeId } from './identity.ts';
-import type { MembershipReason } from './membership.ts';
+import type { MembershipReason } from './chain.ts';
 
 /** Every reason an input is dropped. Each has a counter in `stats().dropped`. */
 export type DropReason =
