@@ -12,9 +12,10 @@
  *
  * The composer (`GossipNode`) talks to dissemination only through `Dissemination`. Eager push trees
  * (Plumtree: per-origin trees, prune on duplicate, graft on missing) are meant to be added beside this
- * lazy part, not to replace it: an eager layer implements the same interface, sends the full envelope to
- * its tree links in `spread` and hands the rest to `LazyPush.spread` with those links skipped, and grafts
- * where a want times out. The table stays the only judge of what is news.
+ * lazy part, not to replace it: an eager layer implements the same interface around a `LazyPush`; in
+ * `spread` it sends the full envelope to its tree links and hands the rest to `LazyPush.advertise` with
+ * those links skipped; it grafts where a want times out; and it prunes on the table's `duplicate` drop,
+ * which the composer would then pass on. The table stays the only judge of what is news.
  */
 import type { CoreConfig } from './config.ts';
 import type { NodeId, Tag } from './identity.ts';
