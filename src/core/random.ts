@@ -47,3 +47,8 @@ export function seededRandom(seed: number): Random {
     },
   };
 }
+
+/** `ms` scaled by a random factor in [low, low + spread), in whole milliseconds (PROTOCOL.md §6, clocks). */
+export function jittered(random: Random, ms: number, low: number, spread: number): number {
+  return Math.round(ms * (low + spread * random.next()));
+}

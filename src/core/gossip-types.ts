@@ -1,0 +1,100 @@
+/**
+ * The vocabulary of the gossip core (PROTOCOL.md §3–§7): what a driver feeds it (a signature check, a
+ * membership rule), what it returns (outputs), what it counts (drop reasons) and what it reports about
+ * peers. Types only; every part of the core speaks them, and `gossip.ts` exports them with `GossipNode`.
+ */
+import type { AnnouncementBody, Envelope, Services } from './announcement.ts';
+import type { PeerHistory } from './history.ts';
+import type { NodeId } from './identity.ts';
+import type { MembershipReason } from './chain.ts';
+
+/** Every reason an input is dropped. Each has a counter in `stats().dropped`. */
+export type DropReason =
+  | 'not-linked'
+  | 'oversized-message'
+  | 'malformed-message'
+  | 'malformed-envelope'
+  | 'malformed-body'
+  | 'foreign-grid'
+  | 'bad-signature'
+  | 'duplicate'
+  | 'replay'
+  /** An announcement at or below the seqnum of an origin this node forgot (rule 3's floor). */
+  | 'forgotten-replay'
+  | 'equivocation-loser'
+  | 'tag-collision'
+  | 'table-full'
+  | 'want-limit'
+  | 'want-unavailable'
+  | 'want-timeout'
+  /** Refused by the membership check (see chain.ts and membership.ts for each reason). */
+  | MembershipReason;
+
+/**
+ * Decides whether a verified announcement's origin belongs to the grid; returns a reason to refuse it.
+ * Runs after the signature check (membership is about who signed) and must be synchronous.
+ */
+export type AdmitFn = (origin: Uint8Array, body: AnnouncementBody, now: number) => DropReason | undefined;
+
+export type Output =
+  | { readonly type: 'send'; readonly to: NodeId; readonly bytes: Uint8Array }
+  /** Sign and publish a new announcement now (`prepareAnnouncement` → sign → `acceptOwn`). */
+  | { readonly type: 'announce-needed'; readonly reason: 'changed' | 'refresh' | 'counter-jump' }
+  /** A new announcement is held: persist its bytes with the local receipt time. */
+  | {
+      readonly type: 'stored';
+      readonly origin: Uint8Array;
+      readonly seqnum: number;
+      readonly envelope: Uint8Array;
+      readonly hash: Uint8Array;
+      readonly receivedAt: number;
+    }
+  /**
+   * The origin is gone from the table: delete its announcement and history. With `floor` (forgotten by
+   * rule 3, not evicted), persist the floor: announcements at or below `seqnum` stay refused until `until`.
+   */
+  | {
+      readonly type: 'forgotten';
+      readonly id: NodeId;
+      readonly floor?: { readonly seqnum: number; readonly until: number };
+    }
+  /** Connection history changed: persist it (rule 2). */
+  | { readonly type: 'history'; readonly id: NodeId; readonly history: Readonly<PeerHistory> }
+  /** Try to link with this peer (rule 2); report `linkUp` or `linkFailed`. */
+  | { readonly type: 'dial'; readonly id: NodeId }
+  /** A dial produced no link within `dialTimeoutMs` and counts as failed: abandon the attempt. */
+  | { readonly type: 'dial-timeout'; readonly id: NodeId }
+  | { readonly type: 'flagged'; readonly reason: 'equivocation'; readonly id: NodeId };
+
+/**
+ * Checks an envelope's signature. Called only for news, with the SHA-256 of the envelope bytes (which the
+ * core has computed anyway); must be synchronous, so a driver puts a cache in front of it.
+ */
+export type VerifyFn = (envelope: Envelope, hash: Uint8Array) => boolean;
+
+export interface PeerInfo {
+  readonly id: NodeId;
+  readonly publicKey: Uint8Array;
+  readonly nickname: string;
+  readonly services: Services;
+  readonly hints: readonly string[];
+  readonly membership: Uint8Array;
+  readonly seqnum: number;
+  /** Directly linked to this node now. */
+  readonly connected: boolean;
+  /** Local time of the newest news from or link with this origin. */
+  readonly lastSeen: number;
+  /** Still gossiped (rule 1). */
+  readonly fresh: boolean;
+  readonly self: boolean;
+}
+
+export type ServiceEvent = { readonly type: 'added' | 'updated' | 'removed'; readonly peer: PeerInfo };
+export type ServiceCallback = (event: ServiceEvent) => void;
+
+export interface PreparedAnnouncement {
+  readonly seqnum: number;
+  readonly body: Uint8Array;
+  /** The bytes to sign: domain · origin · body. */
+  readonly message: Uint8Array;
+}
