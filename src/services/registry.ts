@@ -26,7 +26,14 @@ export class ServiceRegistry {
   private readonly counters = new Map<string, Record<string, number>>();
   private readonly linked = new Set<NodeId>();
 
-  constructor(private readonly host: HostBase) {}
+  /** `report` hears a service's errors; by default they are reported as uncaught errors are. */
+  constructor(
+    private readonly host: HostBase,
+    private readonly report: (error: unknown, service: string) => void = (error) =>
+      queueMicrotask(() => {
+        throw error;
+      }),
+  ) {}
 
   /** Makes and registers a service; returns it. */
   add<S extends Service>(factory: ServiceFactory<S>): S {
@@ -101,8 +108,6 @@ export class ServiceRegistry {
   private failed(service: Service, error: unknown): void {
     const counters = this.counters.get(service.name)!;
     counters.error = (counters.error ?? 0) + 1;
-    queueMicrotask(() => {
-      throw error;
-    });
+    this.report(error, service.name);
   }
 }
