@@ -203,7 +203,8 @@ export class GridSession {
     if (type === 'peer-up') {
       this.runtime.dialEnded(id, 'linked');
       const mesh = this.runtime.mesh;
-      if (mesh)
+      // The link may have gone again while its `linkUp` waited in the queue; its down event follows.
+      if (mesh?.peers().includes(id))
         this.services.linkUp({ peer: id, channel: (label, channelId) => mesh.channel(id, label, channelId) });
     } else this.services.linkDown(id);
     this.hooks.emit(type, { id, reason });
