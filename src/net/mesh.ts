@@ -30,7 +30,7 @@
 import { concatBytes, toHex, utf8 } from '../core/bytes.ts';
 import { type NodeId, parseNodeId } from '../core/identity.ts';
 import type { Signer, Verifier } from '../crypto/ed25519.ts';
-import { PeerLink } from './peer-link.ts';
+import { ChannelError, PeerLink } from './peer-link.ts';
 import { SignalingClient, type SignalingStatus } from './signaling.ts';
 
 const FRAME_GOSSIP = 0x00;
@@ -167,6 +167,13 @@ export class Mesh {
     const sent = attempt.link.send(frame);
     if (!sent) this.count('send-queue-full');
     return sent;
+  }
+
+  /** Opens a service's own data channel on the link to `peer`, which must be up (proved). */
+  channel(peer: NodeId, label: string, id: number): RTCDataChannel {
+    const attempt = this.links.get(peer);
+    if (!attempt?.up) throw new ChannelError(`no link to ${peer}`);
+    return attempt.link.openChannel(label, id);
   }
 
   close(peer: NodeId): void {

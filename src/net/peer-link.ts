@@ -6,7 +6,7 @@
 //   0 data  [0, ...payload]      payload is at most maxMessageBytes
 //   1 ping  [1, nonce(8)]        nonce is the sender's performance.now() as a float64
 //   2 pong  [2, nonce(8)]        echoes a ping's nonce
-import { createSimplePeer, dataChannelOf, maxMessageSizeOf } from './simple-peer.ts';
+import { createSimplePeer, dataChannelOf, maxMessageSizeOf, peerConnectionOf } from './simple-peer.ts';
 import type { SignalData, SimplePeerInstance } from './simple-peer.ts';
 
 const DATA = 0;
@@ -79,6 +79,14 @@ export type PeerLinkState = 'connecting' | 'open' | 'closed';
 export class MessageTooLargeError extends Error {
   override name = 'MessageTooLargeError';
 }
+
+/** A service channel with a reserved id, or on a link that is not open. */
+export class ChannelError extends Error {
+  override name = 'ChannelError';
+}
+// Service channel ids: 0–15 belong to the link's own channel; Chromium negotiates 1024 SCTP streams.
+export const FIRST_SERVICE_CHANNEL_ID = 16;
+const MAX_CHANNEL_ID = 1023;
 
 export class PeerLinkOptionsError extends Error {
   override name = 'PeerLinkOptionsError';
@@ -304,6 +312,21 @@ export class PeerLink {
     }
     this.queue.push(frame);
     return true;
+  }
+
+  /**
+   * A service's own data channel on this connection, negotiated out of band (`negotiated: true`, the same
+   * label and id on both sides, so neither waits for the other to announce it). Ordered, binary; it
+   * closes with the link. Throws ChannelError on a reserved id or a link that is not open.
+   */
+  openChannel(label: string, id: number): RTCDataChannel {
+    if (!Number.isInteger(id) || id < FIRST_SERVICE_CHANNEL_ID || id > MAX_CHANNEL_ID)
+      throw new ChannelError(`channel id ${id} is outside ${FIRST_SERVICE_CHANNEL_ID}–${MAX_CHANNEL_ID}`);
+    const pc = peerConnectionOf(this.peer);
+    if (this.linkState !== 'open' || pc === undefined) throw new ChannelError('the link is not open');
+    const channel = pc.createDataChannel(label, { negotiated: true, id, ordered: true });
+    channel.binaryType = 'arraybuffer';
+    return channel;
   }
 
   /** Closes the link, discarding anything not yet sent. */

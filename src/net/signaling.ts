@@ -9,20 +9,33 @@
  */
 import { GRID_ID_BYTES } from '../core/announcement.ts';
 import { toHex, utf8, utf8Decode } from '../core/bytes.ts';
-import { backoffDelay, defaultBackoff } from './backoff.ts';
+import { defaultBackoff } from './backoff.ts';
 import type { Backoff } from './backoff.ts';
+import { RelayConnection, type RelayStatus } from './relay-connection.ts';
 import { deriveSignalKey, gridTopic, IV_BYTES, open, seal } from './seal.ts';
+import {
+  MAX_FRAME_BYTES,
+  MAX_PEER_ID_LENGTH,
+  MAX_PLAINTEXT_BYTES,
+  MESSAGE_ID_BYTES,
+  RecentIds,
+  SignalingConfigError,
+  SignalingPayloadError,
+  checkRelayUrl,
+  isPeerId,
+  notify,
+  parseEnvelope,
+  parseObject,
+} from './signaling-frames.ts';
 
-export type RelayState = 'connecting' | 'open' | 'closed';
-
-export interface RelayStatus {
-  url: string;
-  state: RelayState;
-  /** Consecutive failed or lost connections since the last successful open. */
-  failures: number;
-  /** When the next connection attempt is due (epoch ms), while waiting for it. */
-  nextRetryAt?: number;
-}
+export type { RelayState, RelayStatus } from './relay-connection.ts';
+export {
+  MAX_FRAME_BYTES,
+  MAX_PEER_ID_LENGTH,
+  MAX_PLAINTEXT_BYTES,
+  SignalingConfigError,
+  SignalingPayloadError,
+} from './signaling-frames.ts';
 
 export interface SignalingStatus {
   relays: RelayStatus[];
@@ -78,65 +91,19 @@ export const signalingDefaults = {
   connectTimeoutMs: 10_000,
 } as const;
 
-/** Largest frame accepted from a relay (as our relay enforces on its side). */
-export const MAX_FRAME_BYTES = 64 * 1024;
-/**
- * Largest sealed plaintext (the JSON envelope around the payload), both ways. Sealed and base64url-encoded
- * it stays well below MAX_FRAME_BYTES, so whatever we send, a relay enforcing that limit accepts.
- */
-export const MAX_PLAINTEXT_BYTES = 32 * 1024;
-/** Longest node id accepted in `from` / `to`. */
-export const MAX_PEER_ID_LENGTH = 256;
-const MESSAGE_ID_BYTES = 16;
 // Message ids remembered for de-duplication. Copies of one message arrive within a relay round trip of each
 // other, so this only needs to cover the messages of a few seconds, with a wide margin.
 const RECENT_IDS = 4096;
 // Frames waiting to be decrypted. Decryption is async, so a flood could otherwise queue without bound.
 const MAX_BACKLOG = 256;
-// Bytes queued on a socket past which we stop writing to it: a relay that does not drain must not make us
-// hold every message for it. Its keep-alive then times out and the connection is replaced.
-const MAX_BUFFERED_BYTES = 1024 * 1024;
-const MESSAGE_ID = /^[0-9a-f]{32}$/;
-
-export class SignalingConfigError extends Error {
-  override name = 'SignalingConfigError';
-}
-
-/** A payload or recipient that cannot be sent (not JSON, too large, bad id). */
-export class SignalingPayloadError extends Error {
-  override name = 'SignalingPayloadError';
-}
-
-interface RelayConn {
-  url: string;
-  state: RelayState;
-  failures: number;
-  nextRetryAt?: number;
-  ws?: WebSocket;
-  // One timer per relay is enough, because each state needs at most one: the connect deadline while
-  // connecting, the next ping or the pong deadline while open, the retry while closed.
-  timer?: ReturnType<typeof setTimeout>;
-  awaitingPong: boolean;
-}
-
-interface Envelope {
-  id: string;
-  from: string;
-  to?: string;
-  payload: unknown;
-}
 
 export class SignalingClient {
   onMessage: MessageHandler | undefined;
   onStatus: StatusHandler | undefined;
   readonly topic: string;
   private readonly selfId: string;
-  private readonly WebSocketImpl: typeof WebSocket;
-  private readonly backoff: Backoff;
-  private readonly random: () => number;
-  private readonly timing: { pingIntervalMs: number; pongTimeoutMs: number; connectTimeoutMs: number };
   private readonly key: Promise<CryptoKey>;
-  private readonly relays: RelayConn[];
+  private readonly relays: RelayConnection[];
   private readonly recent = new RecentIds(RECENT_IDS);
   private readonly dropped = new Map<string, number>();
   private sent = 0;
@@ -178,40 +145,40 @@ export class SignalingClient {
     if (backoff.maxMs < backoff.baseMs) throw new SignalingConfigError('backoff.maxMs must be ≥ baseMs');
 
     this.selfId = selfId;
-    this.WebSocketImpl = WebSocketImpl;
-    this.backoff = backoff;
-    this.timing = timing;
-    this.random = options.random ?? Math.random;
     this.onMessage = options.onMessage;
     this.onStatus = options.onStatus;
     this.topic = gridTopic(gridId);
     this.key = deriveSignalKey(gridId);
     // Its failure surfaces on every send and is counted on every receive; it must not also be unhandled.
     this.key.catch(() => {});
-    this.relays = [...new Set(relays)].map((url) => ({
-      url,
-      state: 'closed',
-      failures: 0,
-      awaitingPong: false,
-    }));
+    const random = options.random ?? Math.random;
+    this.relays = [...new Set(relays)].map(
+      (url) =>
+        new RelayConnection({
+          url,
+          topic: this.topic,
+          WebSocket: WebSocketImpl,
+          backoff,
+          random,
+          timing,
+          onFrame: (relay, data) => this.onFrame(relay, data),
+          onChange: () => this.emitStatus(),
+        }),
+    );
   }
 
   /** Connects to every relay (and keeps reconnecting) until stop(). */
   start(): void {
     if (this.running) return;
     this.running = true;
-    for (const relay of this.relays) this.connect(relay);
+    for (const relay of this.relays) relay.start();
   }
 
   /** Closes every connection and cancels every timer. start() may be called again later. */
   stop(): void {
     if (!this.running) return;
     this.running = false;
-    for (const relay of this.relays) {
-      const ws = relay.ws;
-      this.setClosed(relay);
-      closeQuietly(ws);
-    }
+    for (const relay of this.relays) relay.stop();
     this.emitStatus();
   }
 
@@ -245,9 +212,7 @@ export class SignalingClient {
 
   status(): SignalingStatus {
     return {
-      relays: this.relays.map(({ url, state, failures, nextRetryAt }) =>
-        nextRetryAt === undefined ? { url, state, failures } : { url, state, failures, nextRetryAt },
-      ),
+      relays: this.relays.map((relay) => relay.status()),
       sent: this.sent,
       received: this.received,
       dropped: Object.fromEntries(this.dropped),
@@ -259,114 +224,13 @@ export class SignalingClient {
     const data = await seal(await this.key, plaintext, iv);
     const frame = JSON.stringify({ type: 'publish', topic: this.topic, data });
     let written = 0;
-    for (const relay of this.relays) if (this.write(relay, frame)) written++;
+    for (const relay of this.relays) if (relay.write(frame)) written++;
     if (written > 0) this.sent++;
     else this.count('no-open-relay');
     return written;
   }
 
-  // ---- connections ----
-
-  private connect(relay: RelayConn): void {
-    this.clearTimer(relay);
-    relay.state = 'connecting';
-    relay.nextRetryAt = undefined;
-    relay.awaitingPong = false;
-    let ws: WebSocket;
-    try {
-      ws = new this.WebSocketImpl(relay.url);
-    } catch {
-      // The URL was checked up front, so this is the runtime refusing (e.g. too many sockets): try again later.
-      return this.lost(relay);
-    }
-    relay.ws = ws;
-    ws.binaryType = 'arraybuffer';
-    // Events of a socket we have already given up on (timed out, replaced, stopped) are ignored.
-    ws.onopen = () => {
-      if (relay.ws === ws) this.opened(relay);
-    };
-    ws.onmessage = (event: MessageEvent) => {
-      if (relay.ws === ws) this.onFrame(relay, event.data);
-    };
-    ws.onclose = () => {
-      if (relay.ws === ws) this.lost(relay);
-    };
-    // Browsers give no detail on errors and always follow with close; ws (Node) throws if nobody listens.
-    ws.onerror = () => {};
-    relay.timer = setTimeout(() => this.abandon(relay), this.timing.connectTimeoutMs);
-    this.emitStatus();
-  }
-
-  private opened(relay: RelayConn): void {
-    this.clearTimer(relay);
-    relay.state = 'open';
-    relay.failures = 0;
-    this.write(relay, JSON.stringify({ type: 'subscribe', topics: [this.topic] }));
-    this.schedulePing(relay);
-    this.emitStatus();
-  }
-
-  private schedulePing(relay: RelayConn): void {
-    relay.awaitingPong = false;
-    relay.timer = setTimeout(() => {
-      this.write(relay, PING);
-      relay.awaitingPong = true;
-      relay.timer = setTimeout(() => this.abandon(relay), this.timing.pongTimeoutMs);
-    }, this.timing.pingIntervalMs);
-  }
-
-  private onPong(relay: RelayConn): void {
-    if (!relay.awaitingPong) return;
-    this.clearTimer(relay);
-    this.schedulePing(relay);
-  }
-
-  /** Gives up on a connection that did not open or stopped answering, without waiting for its close. */
-  private abandon(relay: RelayConn): void {
-    const ws = relay.ws;
-    this.lost(relay);
-    closeQuietly(ws);
-  }
-
-  /** The connection is gone (or never came up): schedule the next attempt. */
-  private lost(relay: RelayConn): void {
-    this.setClosed(relay);
-    if (this.running) {
-      relay.failures++;
-      const delay = backoffDelay(relay.failures, this.backoff, this.random);
-      relay.nextRetryAt = Date.now() + delay;
-      relay.timer = setTimeout(() => this.connect(relay), delay);
-    }
-    this.emitStatus();
-  }
-
-  private setClosed(relay: RelayConn): void {
-    this.clearTimer(relay);
-    relay.ws = undefined;
-    relay.state = 'closed';
-    relay.nextRetryAt = undefined;
-    relay.awaitingPong = false;
-  }
-
-  private clearTimer(relay: RelayConn): void {
-    clearTimeout(relay.timer);
-    relay.timer = undefined;
-  }
-
-  private write(relay: RelayConn, text: string): boolean {
-    const ws = relay.ws;
-    if (relay.state !== 'open' || ws === undefined || ws.bufferedAmount > MAX_BUFFERED_BYTES) return false;
-    try {
-      ws.send(text);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  // ---- incoming ----
-
-  private onFrame(relay: RelayConn, data: unknown): void {
+  private onFrame(relay: RelayConnection, data: unknown): void {
     if (typeof data !== 'string') return this.count('binary-frame');
     // Code units never outnumber UTF-8 bytes, so the cheap check rejects most oversized frames unencoded.
     if (data.length > MAX_FRAME_BYTES || utf8(data).length > MAX_FRAME_BYTES) {
@@ -376,7 +240,7 @@ export class SignalingClient {
     if (frame === undefined) return this.count('bad-frame');
     switch (frame.type) {
       case 'pong':
-        return this.onPong(relay);
+        return relay.pong();
       case 'publish':
         break;
       case 'error':
@@ -428,81 +292,4 @@ export class SignalingClient {
     const onStatus = this.onStatus;
     if (onStatus) notify(() => onStatus(this.status()));
   }
-}
-
-const PING = JSON.stringify({ type: 'ping' });
-
-/** Message ids seen recently, forgetting the oldest beyond `capacity`. */
-class RecentIds {
-  private readonly ids = new Set<string>();
-
-  constructor(private readonly capacity: number) {}
-
-  /** Records `id`; false if it was already there. */
-  add(id: string): boolean {
-    if (this.ids.has(id)) return false;
-    this.ids.add(id);
-    if (this.ids.size > this.capacity) this.ids.delete(this.ids.values().next().value!);
-    return true;
-  }
-}
-
-/**
- * Runs an application callback. If it throws, that is the application's bug: report it as an uncaught error,
- * as an event listener's would be, rather than let it break a connection's state machine or the inbound queue.
- */
-function notify(callback: () => void): void {
-  try {
-    callback();
-  } catch (err) {
-    queueMicrotask(() => {
-      throw err;
-    });
-  }
-}
-
-function closeQuietly(ws: WebSocket | undefined): void {
-  try {
-    ws?.close();
-  } catch {
-    // Already closing or closed.
-  }
-}
-
-function checkRelayUrl(url: unknown): void {
-  let protocol: string | undefined;
-  try {
-    protocol = typeof url === 'string' ? new URL(url).protocol : undefined;
-  } catch {
-    protocol = undefined;
-  }
-  if (protocol !== 'ws:' && protocol !== 'wss:') {
-    throw new SignalingConfigError(`relay URL must be ws:// or wss://: ${String(url)}`);
-  }
-}
-
-function isPeerId(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= MAX_PEER_ID_LENGTH;
-}
-
-function parseObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return isObject(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** `{ v: 1, id, from, to?, payload }`, or undefined. Unknown extra fields are ignored. */
-function parseEnvelope(value: unknown): Envelope | undefined {
-  if (!isObject(value) || value.v !== 1 || !('payload' in value)) return undefined;
-  const { id, from, to, payload } = value;
-  if (typeof id !== 'string' || !MESSAGE_ID.test(id) || !isPeerId(from)) return undefined;
-  if (to !== undefined && !isPeerId(to)) return undefined;
-  return to === undefined ? { id, from, payload } : { id, from, to, payload };
 }

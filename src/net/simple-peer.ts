@@ -49,3 +49,8 @@ export function dataChannelOf(peer: Instance): RTCDataChannel | undefined {
 export function maxMessageSizeOf(peer: Instance): number | undefined {
   return (peer as unknown as Internals)._pc?.sctp?.maxMessageSize ?? undefined;
 }
+
+/** The peer's RTCPeerConnection, for channels of its own beside simple-peer's (negotiated ones). */
+export function peerConnectionOf(peer: Instance): RTCPeerConnection | undefined {
+  return (peer as unknown as Internals)._pc ?? undefined;
+}

@@ -22,7 +22,8 @@ export interface DataChannelLike {
   close(): void;
   addEventListener(type: 'open' | 'close' | 'bufferedamountlow', listener: () => void): void;
   addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
-  removeEventListener(type: string, listener: (...args: never[]) => void): void;
+  removeEventListener(type: 'open' | 'close' | 'bufferedamountlow', listener: () => void): void;
+  removeEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
 }
 
 /** One authenticated link as a service sees it. */
@@ -56,6 +57,16 @@ export interface Service {
   policyChanged?(): void;
   stop?(): void | Promise<void>;
 }
+
+/** Makes a service, given the host it runs in. GridNode calls each factory once, at `create`. */
+export type ServiceFactory<S extends Service = Service> = (host: ServiceHost) => S;
+
+/**
+ * The services reached as `gridNode.<name>`, by name. Each service module adds its own entry
+ * (`declare module '…/services/types.ts' { interface ServiceMap { name: TheService } }`), so the property
+ * is typed wherever the module is imported, and GridNode does not change.
+ */
+export interface ServiceMap {}
 
 export interface StorageVersion {
   /** Largest share this server accepts, in bytes. */

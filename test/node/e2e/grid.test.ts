@@ -57,6 +57,25 @@ describe('a grid of four browsers', { timeout: 240_000 }, () => {
     );
   });
 
+  it('linked nodes measure RTT with the ping service, on a data channel of its own', async () => {
+    const measured = () =>
+      Promise.all(
+        nodes.map((n) =>
+          n.page.evaluate(() => {
+            const node = window.gridNode!;
+            const linked = node.getPeers().filter((p) => p.connected && !p.self);
+            return {
+              pongs: node.stats().services?.ping?.pongs ?? 0,
+              rtts: linked.map((p) => node.ping.rttOf(p.id)).filter((ms) => ms !== undefined),
+            };
+          }),
+        ),
+      );
+    await eventually('every node has ping RTTs', measured, (all) =>
+      all.every((m) => m.pongs >= 1 && m.rtts.length >= 1 && m.rtts.every((ms) => ms >= 0 && ms < 5_000)),
+    );
+  });
+
   it('a new publish on one node reaches all', async () => {
     await nodes[0]!.page.evaluate(() => window.gridNode!.publish('helper', { note: 'hello' }));
     await eventually(

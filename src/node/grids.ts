@@ -33,9 +33,9 @@ import {
   signedCertificate,
   signedDescriptor,
   toHex,
-} from './core/index.ts';
-import { type Signer, nobleSigner, verifySync } from './crypto/ed25519.ts';
-import { base64urlDecode, base64urlEncode } from './net/seal.ts';
+} from '../core/index.ts';
+import { type Signer, nobleSigner, verifySync } from '../crypto/ed25519.ts';
+import { base64urlDecode, base64urlEncode } from '../net/seal.ts';
 
 export interface ActiveGrid {
   readonly id: Uint8Array;

@@ -1,0 +1,138 @@
+/**
+ * Invitations: issuing them, redeeming them, and witnessing other nodes' redemptions.
+ *
+ * The protocol (PROTOCOL.md, invitations; the signing steps are in grids.ts):
+ * - An invitation is a single-use bearer capability in a URL fragment (`#invite=…`), which browsers never
+ *   send to a server. It names relays and hints (the inviter and a few of its peers).
+ * - The invitee cannot link to anyone yet, so it asks over the grid's relays (sealed `redeem` requests,
+ *   repeated every 1.5 s for 30 s) for a member to witness its redemption. It prefers a witness the
+ *   invitation names (members in good standing as far as the inviter knew) and takes any other only if
+ *   none of those answers within a second.
+ * - A member witnesses a valid redemption; it answers spent or expired invitations so that the invitee can
+ *   say why, and stays silent on anything else (counted as a refusal).
+ */
+import { type Certificate, type Invite, type NodeId, gridIdOf, InviteError, toHex } from '../core/index.ts';
+import type { Signer } from '../crypto/ed25519.ts';
+import { SignalingClient } from '../net/signaling.ts';
+import {
+  type ActiveGrid,
+  completeRedemption,
+  issueInvite,
+  prepareRedemption,
+  readInvite,
+  redemptionRequest,
+  witnessRedemption,
+} from './grids.ts';
+import type { MembershipGuard } from './guard.ts';
+
+const RETRY_MS = 1_500;
+const FALLBACK_WAIT_MS = 1_000;
+const DEADLINE_MS = 30_000;
+/** Peers named as hints in an invitation, besides the inviter. */
+const HINTED_PEERS = 4;
+
+export interface Redemption {
+  invite: Invite;
+  redemption: Certificate;
+}
+
+export interface InvitationDeps {
+  selfId: NodeId;
+  publicKey: Uint8Array;
+  signer: Signer;
+  guard: MembershipGuard;
+  relays(): string[];
+  peers(): NodeId[];
+  sendSignal(payload: Record<string, unknown>, to: NodeId): void;
+}
+
+export class Invitations {
+  constructor(private readonly deps: InvitationDeps) {}
+
+  /** A single-use invitation to `grid`, as a link and as a code. */
+  async create(grid: ActiveGrid, options: { expiresInMs?: number; canInvite?: boolean }) {
+    const hints = [this.deps.selfId, ...this.deps.peers().slice(0, HINTED_PEERS)];
+    const { code, expiresAt } = await issueInvite(grid, this.deps.signer, Date.now(), {
+      ...options,
+      relays: this.deps.relays(),
+      hints,
+    });
+    const base = typeof location === 'undefined' ? '' : `${location.origin}${location.pathname}`;
+    return { url: `${base}#invite=${code}`, code, expiresAt };
+  }
+
+  /** Reads an invitation (a link or a pasted code) and signs this node's redemption of it. */
+  async prepare(urlOrCode: string): Promise<Redemption> {
+    const invite = readInvite(urlOrCode);
+    return { invite, redemption: await prepareRedemption(invite, this.deps.publicKey, Date.now()) };
+  }
+
+  /** Has the redemption witnessed: the grid joined, and the relays and peers the invitation names. */
+  async redeem({ invite, redemption }: Redemption) {
+    const witness = await this.askForWitness(invite, redemptionRequest(invite, redemption));
+    const grid = completeRedemption(invite, redemption, witness, this.deps.publicKey, Date.now());
+    return { grid, relays: invite.relays, hints: invite.hints };
+  }
+
+  /** A sealed `redeem` request from the grid's signaling topic. */
+  async witness(grid: ActiveGrid, from: NodeId, request: unknown): Promise<void> {
+    const membership = this.deps.guard.membership;
+    if (!membership) return;
+    const answer = await witnessRedemption(grid, membership, this.deps.signer, request, Date.now());
+    if ('witness' in answer || answer.refused === 'invite-used' || answer.refused === 'expired-invitation') {
+      this.deps.sendSignal({ t: 'witness', ...answer }, from);
+    }
+    if ('refused' in answer) this.deps.guard.refuse(answer.refused, from);
+  }
+
+  /**
+   * Asks the grid, over its relays, for a member to witness our redemption; resolves with the first
+   * witness, rejects when a member says the invitation is spent, or when nobody answers.
+   */
+  private askForWitness(invite: Invite, request: string): Promise<unknown> {
+    const gridId = gridIdOf(invite.descriptor.gridKey);
+    const relays = [...new Set([...invite.relays, ...this.deps.relays()])];
+    const session = toHex(crypto.getRandomValues(new Uint8Array(8)));
+    return new Promise((resolve, reject) => {
+      let retry: ReturnType<typeof setInterval> | undefined;
+      let fallback: string | undefined;
+      let done = false;
+      const finish = (error?: Error, witness?: unknown) => {
+        if (done) return;
+        done = true;
+        clearInterval(retry);
+        clearTimeout(deadline);
+        client.stop();
+        if (error) reject(error);
+        else resolve(witness);
+      };
+      const client = new SignalingClient({
+        relays,
+        gridId,
+        selfId: this.deps.selfId,
+        onMessage: (from, payload) => {
+          const reply = payload as { t?: unknown; witness?: unknown; refused?: unknown } | null;
+          if (reply?.t !== 'witness') return;
+          if (typeof reply.witness === 'string') {
+            if (invite.hints.includes(from)) finish(undefined, reply.witness);
+            else if (!fallback) {
+              fallback = reply.witness;
+              setTimeout(() => finish(undefined, fallback), FALLBACK_WAIT_MS);
+            }
+          } else if (reply.refused === 'invite-used')
+            finish(new InviteError('this invitation has already been used'));
+          else if (reply.refused === 'expired-invitation')
+            finish(new InviteError('this invitation has expired'));
+        },
+      });
+      const ask = () => void client.send({ t: 'redeem', s: session, request }).catch(() => undefined);
+      const deadline = setTimeout(
+        () => finish(new InviteError('no member of the grid answered; try again when one is online')),
+        DEADLINE_MS,
+      );
+      client.start();
+      retry = setInterval(ask, RETRY_MS);
+      ask();
+    });
+  }
+}

@@ -1,0 +1,292 @@
+/**
+ * The runtime of one grid: it gives the pure core (`src/core`) time, bytes, signatures and memory, and
+ * applies what the core returns.
+ *
+ * Invariants:
+ * - Every input to the core runs in one promise queue, so the asynchronous steps around it (verifying news,
+ *   signing, the durable counter write) never interleave with another input.
+ * - The counter is written durably before an announcement with that seqnum is signed, so a crash never
+ *   leaves the counter behind a published seqnum.
+ * - The core's clock is wall time (receipt times are persisted) that never goes backwards; one timer
+ *   stands at `nextDeadline()` (at most a minute away) after every input.
+ * - What storage hands back is verified again before the core sees it (storage is not trusted more than
+ *   peers), and floors are restored before announcements, so a forgotten node that a lost write left on
+ *   disk stays forgotten.
+ * - Only ANNOUNCE messages carry signatures: they are verified (natively, cached) before the core reads
+ *   them; other messages go to the core decoded once.
+ */
+import {
+  type AdmitFn,
+  type CoreConfig,
+  GossipNode,
+  type NodeId,
+  type Output,
+  type Services,
+  decodeMessage,
+  encodeEnvelope,
+  MessageType,
+  nodeIdString,
+} from '../core/index.ts';
+import { defaultVerifier, type Signer } from '../crypto/ed25519.ts';
+import type { VerificationCache } from '../crypto/verify-cache.ts';
+import { Mesh, type MeshEvents } from '../net/mesh.ts';
+import type { NodeStore } from '../store/index.ts';
+import { cryptoRandom, type DialRecord } from './types.ts';
+
+const MAX_DIAL_RECORDS = 64;
+const MAX_TIMER_MS = 60_000;
+
+export interface RuntimeDeps {
+  store: NodeStore;
+  signer: Signer;
+  publicKey: Uint8Array;
+  cache: VerificationCache;
+  /** Events for the page: `announcement`, `flagged`. */
+  emit(type: string, detail: unknown): void;
+  forgotten(id: NodeId): void;
+  changed(): void;
+}
+
+/** What one grid's run needs besides the node's own parts. */
+export interface RunOptions {
+  gridId: Uint8Array;
+  gridHex: string;
+  nickname: string;
+  services: Services;
+  membership: Uint8Array;
+  admit: AdmitFn | undefined;
+  /** Set while saved announcements are restored (members restored are not news). */
+  restoring(flag: boolean): void;
+  config: Partial<CoreConfig> | undefined;
+  relays: string[];
+  iceServers: RTCIceServer[];
+  maxLinks: number | undefined;
+  /** The mesh's links and requests; messages, failed dials and RTTs the runtime handles itself. */
+  events: Pick<MeshEvents, 'up' | 'down' | 'request'>;
+}
+
+export class Runtime {
+  core: GossipNode | undefined;
+  mesh: Mesh | undefined;
+  readonly dials: DialRecord[] = [];
+  readonly rtts = new Map<NodeId, number>();
+  private gridHex = '';
+  private queue: Promise<unknown> = Promise.resolve();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private clock = 0;
+  private announcing = false;
+  private announceAgain = false;
+
+  constructor(private readonly deps: RuntimeDeps) {}
+
+  /** Starts the core with its saved state, the mesh, and a first announcement. Runs inside the queue. */
+  async start(run: RunOptions): Promise<void> {
+    const { store, cache } = this.deps;
+    this.gridHex = run.gridHex;
+    const core = new GossipNode({
+      publicKey: this.deps.publicKey,
+      gridId: run.gridId,
+      random: cryptoRandom,
+      counter: await store.loadCounter(run.gridHex),
+      nickname: run.nickname,
+      services: run.services,
+      membership: run.membership,
+      // Leaves room for the link's frame bytes under the data channel's 256 KiB message limit.
+      config: { maxMessageBytes: 250 * 1024, ...run.config },
+      ...(run.admit ? { admit: run.admit } : {}),
+    });
+    const saved = await store.loadAnnouncements(run.gridHex);
+    await cache.verifyAll(
+      saved.map((s) => s.envelope),
+      core.config.maxBodyBytes,
+    );
+    const now = this.now();
+    for (const [peer, floor] of await store.loadFloors(run.gridHex)) {
+      if (floor.until > now) core.restoreFloor(peer, floor.seqnum, floor.until);
+      else store.queueFloorExpired(run.gridHex, peer);
+    }
+    run.restoring(true);
+    for (const s of saved) core.restore(s.envelope, s.receivedAt, cache.lookup, now);
+    run.restoring(false);
+    for (const [peer, history] of await store.loadPeerHistory(run.gridHex)) {
+      core.restoreHistory(peer, history);
+    }
+    this.core = core;
+    this.mesh = new Mesh(
+      {
+        selfId: nodeIdString(this.deps.publicKey),
+        signer: this.deps.signer,
+        verifier: await defaultVerifier(),
+        gridId: run.gridId,
+        relays: run.relays,
+        iceServers: run.iceServers,
+        ...(run.maxLinks ? { maxLinks: run.maxLinks } : {}),
+        // Broadcast only when the reconnect order has nobody left to try, so the peers seen last come first.
+        wantsDiscovery: () => (this.core?.dialsInFlight ?? 0) === 0,
+      },
+      {
+        ...run.events,
+        rtt: (peer, ms) => {
+          this.rtts.set(peer, ms);
+          this.core?.recordRtt(peer, ms);
+        },
+        failed: (peer) => {
+          this.dialEnded(peer, 'failed');
+          void this.input((c, now) => c.linkFailed(peer, now));
+        },
+        message: (peer, bytes) => void this.receive(peer, bytes),
+      },
+    );
+    this.mesh.start();
+    // Not awaited: this runs inside the input queue, where the announcement queues behind it.
+    void this.announce();
+    // The first tick dials the peers seen last (rule 2).
+    void this.input((c, now) => c.tick(now));
+  }
+
+  /** Ends the run (links closed, timer cleared) and flushes the store. Runs inside the queue. */
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    this.mesh?.stop();
+    this.mesh = undefined;
+    this.core = undefined;
+    await this.deps.store.flush();
+  }
+
+  /** The queue every input runs in. */
+  enqueue<T>(task: () => Promise<T> | T): Promise<T> {
+    const run = this.queue.then(task);
+    this.queue = run.catch((error) => console.error('gridnode: input failed', error));
+    return run;
+  }
+
+  /** Resolves once everything queued so far has run. */
+  idle(): Promise<unknown> {
+    return this.queue;
+  }
+
+  /** Runs one synchronous core input in the queue and applies its outputs. */
+  input(step: (core: GossipNode, now: number) => Output[]): Promise<void> {
+    return this.enqueue(() => {
+      if (this.core) this.apply(step(this.core, this.now()));
+    });
+  }
+
+  /** Local clock for the core: wall time, never going backwards. */
+  now(): number {
+    this.clock = Math.max(this.clock, Date.now());
+    return this.clock;
+  }
+
+  /** Records how the newest pending dial to `id` ended, for `stats().dials`. */
+  dialEnded(id: NodeId, outcome: DialRecord['outcome']): void {
+    for (let i = this.dials.length - 1; i >= 0; i--) {
+      const dial = this.dials[i]!;
+      if (dial.id !== id) continue;
+      if (dial.outcome === 'pending') dial.outcome = outcome;
+      return;
+    }
+  }
+
+  private receive(peer: NodeId, bytes: Uint8Array): Promise<void> {
+    return this.enqueue(async () => {
+      const core = this.core;
+      if (!core) return;
+      if (bytes[0] === MessageType.Announce) {
+        const message = decodeMessage(bytes, core.config.maxBodyBytes + 128);
+        if (message.ok && message.value.type === MessageType.Announce) {
+          await this.deps.cache.verifyAll(message.value.envelopes, core.config.maxBodyBytes);
+        }
+      }
+      if (this.core === core) this.apply(core.receive(peer, bytes, this.now(), this.deps.cache.lookup));
+    });
+  }
+
+  private apply(outputs: readonly Output[]): void {
+    const { store } = this.deps;
+    let changed = false;
+    for (const out of outputs) {
+      switch (out.type) {
+        case 'send':
+          this.mesh?.send(out.to, out.bytes);
+          break;
+        case 'announce-needed':
+          void this.announce();
+          break;
+        case 'stored': {
+          const id = nodeIdString(out.origin);
+          store.queueAnnouncement(this.gridHex, id, out.envelope, out.receivedAt);
+          this.deps.emit('announcement', { id, seqnum: out.seqnum });
+          changed = true;
+          break;
+        }
+        case 'forgotten':
+          store.queueForget(this.gridHex, out.id, out.floor);
+          // Rare, and what keeps the forgotten forgotten: written now rather than with the next batch.
+          if (out.floor) void store.flush().catch(() => undefined);
+          this.rtts.delete(out.id);
+          if (out.floor) queueMicrotask(() => this.deps.forgotten(out.id));
+          changed = true;
+          break;
+        case 'history':
+          store.queuePeerHistory(this.gridHex, out.id, out.history);
+          break;
+        case 'dial':
+          this.dials.push({
+            id: out.id,
+            at: Date.now(),
+            links: this.mesh?.peers().length ?? 0,
+            outcome: 'pending',
+          });
+          if (this.dials.length > MAX_DIAL_RECORDS) this.dials.shift();
+          this.mesh?.dial([out.id]);
+          break;
+        case 'dial-timeout':
+          this.dialEnded(out.id, 'timeout');
+          this.mesh?.abandon(out.id);
+          break;
+        case 'flagged':
+          this.deps.emit('flagged', { id: out.id, reason: out.reason });
+          break;
+      }
+    }
+    this.schedule();
+    if (changed) this.deps.changed();
+  }
+
+  /** Signs and publishes a new announcement; concurrent requests coalesce into one more. */
+  private announce(): Promise<void> {
+    if (this.announcing) {
+      this.announceAgain = true;
+      return Promise.resolve();
+    }
+    this.announcing = true;
+    return this.enqueue(async () => {
+      try {
+        const core = this.core;
+        if (!core) return;
+        const prepared = core.prepareAnnouncement();
+        await this.deps.store.saveCounter(this.gridHex, prepared.seqnum);
+        const signature = await this.deps.signer.sign(prepared.message);
+        if (this.core === core) {
+          const envelope = encodeEnvelope(this.deps.publicKey, prepared.body, signature);
+          this.apply(core.acceptOwn(envelope, this.now()));
+        }
+      } finally {
+        this.announcing = false;
+        if (this.announceAgain) {
+          this.announceAgain = false;
+          void this.announce();
+        }
+      }
+    });
+  }
+
+  private schedule(): void {
+    clearTimeout(this.timer);
+    const core = this.core;
+    if (!core) return;
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, core.nextDeadline() - Date.now()));
+    this.timer = setTimeout(() => void this.input((c, now) => c.tick(now)), delay);
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * One node's parts, assembled, and the run of its active grid: which grid is active, starting and
+ * stopping its runtime, the links that come up (checked by the guard, then told to the services), and
+ * the sealed requests that reach it over signaling. `GridNode` is the facade in front of it.
+ *
+ * Invariants: grid switches run in the runtime's input queue, so no input sees half a switch; a link
+ * reaches the services only after its proof and the core's `linkUp`; when a run ends, every service
+ * hears `linkDown` for every link it was told of.
+ */
+import {
+  type NodeId,
+  type PeerInfo,
+  type Services,
+  nodeIdString,
+  servicesForRole,
+  toHex,
+} from '../core/index.ts';
+import { defaultVerifier, type Signer } from '../crypto/ed25519.ts';
+import { VerificationCache } from '../crypto/verify-cache.ts';
+import { builtinServices } from '../services/index.ts';
+import { ServiceRegistry } from '../services/registry.ts';
+import { type NodeStore, openStore } from '../store/index.ts';
+import { type ActiveGrid, gridFromStored, gridToStored, type StoredGrid } from './grids.ts';
+import { MembershipGuard } from './guard.ts';
+import { Invitations } from './invitations.ts';
+import { Runtime } from './runtime.ts';
+import { Settings } from './settings.ts';
+import { type ActivityKind, devGridId, type GridNodeOptions, type Peer } from './types.ts';
+
+export interface SessionHooks {
+  emit(type: string, detail?: unknown): void;
+  activity(kind: ActivityKind, id?: string, reason?: string): void;
+  changed(): void;
+}
+
+export class GridSession {
+  store!: NodeStore;
+  signer!: Signer;
+  publicKey!: Uint8Array;
+  cache!: VerificationCache;
+  settings!: Settings;
+  guard!: MembershipGuard;
+  runtime!: Runtime;
+  invitations!: Invitations;
+  services!: ServiceRegistry;
+  active: ActiveGrid | undefined;
+  nickname = '';
+
+  private constructor(
+    private readonly options: GridNodeOptions,
+    private readonly hooks: SessionHooks,
+  ) {}
+
+  get id(): NodeId {
+    return nodeIdString(this.publicKey);
+  }
+
+  /** Opens the node's store and identity, and assembles its parts. */
+  static async open(options: GridNodeOptions, hooks: SessionHooks): Promise<GridSession> {
+    const node = new GridSession(options, hooks);
+    node.store = await openStore(options.dbName ?? 'gridnode');
+    const identity = await node.store.loadOrCreateIdentity();
+    node.signer = identity.signer;
+    node.publicKey = identity.publicKey;
+    node.guard = new MembershipGuard({
+      publicKey: node.publicKey,
+      signer: node.signer,
+      active: () => node.active,
+      activity: (kind, id, reason) => node.hooks.activity(kind, id, reason),
+      input: (step) => node.runtime.input(step),
+      closeLink: (peer) => node.runtime.mesh?.close(peer),
+      sendSignal: (payload, to) => node.runtime.mesh?.sendSignal(payload, to),
+      expelled: () => node.expelled(),
+    });
+    node.cache = new VerificationCache(await defaultVerifier());
+    node.settings = await Settings.load(node.store, options);
+    node.runtime = new Runtime({
+      store: node.store,
+      signer: node.signer,
+      publicKey: node.publicKey,
+      cache: node.cache,
+      emit: (type, detail) => node.hooks.emit(type, detail),
+      forgotten: (id) => node.hooks.activity('forgotten', id),
+      changed: () => node.hooks.changed(),
+    });
+    node.invitations = new Invitations({
+      selfId: node.id,
+      publicKey: node.publicKey,
+      signer: node.signer,
+      guard: node.guard,
+      relays: () => node.settings.relays(),
+      peers: () => node.runtime.mesh?.peers() ?? [],
+      sendSignal: (payload, to) => node.runtime.mesh?.sendSignal(payload, to),
+    });
+    node.services = new ServiceRegistry({
+      self: node.id,
+      mayUse: (peer) => node.guard.isMember(peer) && node.settings.mayUse(peer),
+      now: () => node.runtime.now(),
+    });
+    for (const factory of builtinServices) node.services.add(factory);
+    node.active = await node.loadGrid();
+    return node;
+  }
+
+  async loadGrid(): Promise<ActiveGrid | undefined> {
+    const name = this.options.gridName;
+    if (name !== undefined) {
+      const id = devGridId(name);
+      return { id, hex: toHex(id), name, open: true, chain: [], role: 'member', canInvite: false };
+    }
+    const hex = (await this.store.getSetting('activeGrid')) as string | undefined;
+    return this.fromRecord(hex ? await this.store.getGrid(hex) : undefined);
+  }
+
+  /** A stored membership, checked again (storage is not trusted more than peers). */
+  fromRecord(record: { data?: unknown } | undefined): ActiveGrid | undefined {
+    return record?.data ? gridFromStored(record.data as StoredGrid, this.publicKey, Date.now()) : undefined;
+  }
+
+  /** Joins the active grid: membership rules, the runtime, its links to the services. */
+  async startRuntime(): Promise<void> {
+    const grid = this.active!;
+    this.guard.reset(grid);
+    this.nickname = await this.settings.nickname();
+    const services = await this.settings.services(grid.hex, servicesForRole(this.options.role ?? 'storage'));
+    await this.runtime.start({
+      gridId: grid.id,
+      gridHex: grid.hex,
+      nickname: this.nickname,
+      services,
+      membership: this.guard.ownMembership(),
+      admit: this.guard.membership
+        ? (origin, body, now) => this.guard.admit(origin, body.membership, now)
+        : undefined,
+      restoring: (flag) => (this.guard.restoring = flag),
+      config: this.options.config,
+      relays: this.settings.relays(),
+      iceServers: this.settings.iceServers(),
+      maxLinks: this.options.maxLinks,
+      events: {
+        up: (peer) => {
+          if (!this.guard.admitLink(peer)) return this.runtime.mesh?.close(peer);
+          const returning = this.runtime.core?.historyOf(peer).lastConnectedAt !== undefined;
+          void this.runtime
+            .input((c, now) => c.linkUp(peer, now))
+            .then(() => {
+              this.linkEvent('peer-up', peer);
+              if (returning) this.hooks.activity('reconnect', peer);
+            });
+        },
+        down: (peer, reason) =>
+          void this.runtime
+            .input((c, now) => c.linkDown(peer, now))
+            .then(() => this.linkEvent('peer-down', peer, reason)),
+        request: (from, message) => void this.onRequest(from, message),
+      },
+    });
+    this.hooks.changed();
+  }
+
+  async stopRuntime(): Promise<void> {
+    this.services.allDown();
+    await this.runtime.stop();
+    this.guard.reset(undefined);
+  }
+
+  /** Leaves the current grid's runtime (if any) and joins `grid` (if any), in the input queue. */
+  switchGrid(grid: ActiveGrid | undefined): Promise<void> {
+    return this.runtime.enqueue(async () => {
+      await this.stopRuntime();
+      this.active = grid;
+      if (grid && !grid.open) {
+        await this.store.putGrid(grid.hex, {
+          name: grid.name,
+          joinedAt: Date.now(),
+          relays: this.settings.relays(),
+          data: gridToStored(grid) as never,
+        });
+        await this.store.setSetting('activeGrid', grid.hex);
+      }
+      if (grid) await this.startRuntime();
+      this.hooks.changed();
+    });
+  }
+
+  /** This node was revoked: it leaves the grid (nobody would listen) and forgets it. */
+  private async expelled(): Promise<void> {
+    const grid = this.active!;
+    await this.switchGrid(undefined);
+    await this.store.deleteGrid(grid.hex);
+    await this.store.deleteSetting('activeGrid');
+  }
+
+  /** Sealed requests from the grid's signaling topic: redemptions to witness, revocation notices. */
+  private async onRequest(from: NodeId, message: { t: string } & Record<string, unknown>): Promise<void> {
+    const grid = this.active;
+    if (!grid || !this.guard.membership || !this.runtime.mesh) return;
+    if (message.t === 'revoked') return this.guard.onRevokedNotice(message.notice);
+    if (message.t === 'redeem') return this.invitations.witness(grid, from, message.request);
+  }
+
+  linkEvent(type: 'peer-up' | 'peer-down', id: NodeId, reason?: string): void {
+    if (type === 'peer-up') {
+      this.runtime.dialEnded(id, 'linked');
+      const mesh = this.runtime.mesh;
+      // The link may have gone again while its `linkUp` waited in the queue; its down event follows.
+      if (mesh?.peers().includes(id))
+        this.services.linkUp({ peer: id, channel: (label, channelId) => mesh.channel(id, label, channelId) });
+    } else this.services.linkDown(id);
+    this.hooks.emit(type, { id, reason });
+    this.hooks.changed();
+  }
+
+  ownServices(): Services {
+    return this.runtime.core?.getPeers().find((p) => p.self)?.services ?? {};
+  }
+
+  toPeer(p: PeerInfo): Peer {
+    const facts = p.self
+      ? this.active && { role: this.active.role, invitedBy: this.active.invitedBy }
+      : this.guard.members.get(p.id);
+    const history = p.self ? undefined : this.runtime.core?.historyOf(p.id);
+    return {
+      id: p.id,
+      nickname: p.nickname,
+      services: p.services,
+      seqnum: p.seqnum,
+      connected: p.connected,
+      lastSeen: p.lastSeen,
+      self: p.self,
+      rttMs: this.runtime.rtts.get(p.id),
+      ...(facts && !this.active?.open ? { role: facts.role, invitedBy: facts.invitedBy } : {}),
+      ...(history ? { uptimeMs: history.uptimeMs, failuresInRow: history.failuresInRow } : {}),
+    };
+  }
+}

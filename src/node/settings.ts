@@ -1,0 +1,96 @@
+/**
+ * The owner's settings, kept in IndexedDB: relays, ICE servers, the allow/deny policy for this node's
+ * services, the nickname, and the services offered per grid.
+ *
+ * Rules:
+ * - Stored values win over the options given to `GridNode.create` (those are first-start defaults), except
+ *   that no stored relay list means the options' list.
+ * - Relays are kept only if they are ws:// or wss:// URLs.
+ * - An invitation's relays are adopted only while the owner has chosen none (they are merged with the
+ *   options' relays).
+ * - Policy: deny wins; once any node is allowed, only allowed nodes may use this node's services.
+ * Stored values are read back as stored; storage belongs to this origin, like the page itself.
+ */
+import type { Services } from '../core/index.ts';
+import type { NodeStore } from '../store/index.ts';
+import type { GridNodeOptions, Policy } from './types.ts';
+
+export class Settings {
+  private relayList: string[] | undefined;
+  private iceList: RTCIceServer[] | undefined;
+  private policies: Record<string, Policy> = {};
+
+  private constructor(
+    private readonly store: NodeStore,
+    private readonly options: GridNodeOptions,
+  ) {}
+
+  static async load(store: NodeStore, options: GridNodeOptions): Promise<Settings> {
+    const settings = new Settings(store, options);
+    settings.relayList = (await store.getSetting('relays')) as string[] | undefined;
+    settings.iceList = (await store.getSetting('iceServers')) as RTCIceServer[] | undefined;
+    return settings;
+  }
+
+  relays(): string[] {
+    return this.relayList ?? this.options.relays;
+  }
+
+  async setRelays(urls: string[]): Promise<void> {
+    this.relayList = urls.filter((u) => /^wss?:\/\//.test(u));
+    await this.store.setSetting('relays', this.relayList);
+  }
+
+  /** Relays named by an invitation, used unless the owner chose relays already. */
+  async adoptRelays(urls: readonly string[]): Promise<void> {
+    if (urls.length === 0 || this.relayList) return;
+    this.relayList = [...new Set([...urls, ...this.options.relays])];
+    await this.store.setSetting('relays', this.relayList);
+  }
+
+  iceServers(): RTCIceServer[] {
+    return this.iceList ?? this.options.iceServers ?? [];
+  }
+
+  async setIceServers(servers: RTCIceServer[]): Promise<void> {
+    this.iceList = servers;
+    await this.store.setSetting('iceServers', servers as never);
+  }
+
+  /** Reads the policy again: a tab taking over may hold an old copy. */
+  async loadPolicy(): Promise<void> {
+    this.policies = ((await this.store.getSetting('policy')) as Record<string, Policy> | undefined) ?? {};
+  }
+
+  policy(): Record<string, Policy> {
+    return { ...this.policies };
+  }
+
+  async setPolicy(id: string, policy: Policy | undefined): Promise<void> {
+    if (policy) this.policies[id] = policy;
+    else delete this.policies[id];
+    await this.store.setSetting('policy', this.policies);
+  }
+
+  mayUse(id: string): boolean {
+    if (this.policies[id] === 'deny') return false;
+    return !Object.values(this.policies).includes('allow') || this.policies[id] === 'allow';
+  }
+
+  async nickname(): Promise<string> {
+    return ((await this.store.getSetting('nickname')) as string | undefined) ?? this.options.nickname ?? '';
+  }
+
+  async setNickname(nickname: string): Promise<void> {
+    await this.store.setSetting('nickname', nickname);
+  }
+
+  /** The services offered in a grid; `fallback` on the first start in it. */
+  async services(gridHex: string, fallback: Services): Promise<Services> {
+    return ((await this.store.getSetting(`services:${gridHex}`)) as Services | undefined) ?? fallback;
+  }
+
+  async setServices(gridHex: string, services: Services): Promise<void> {
+    await this.store.setSetting(`services:${gridHex}`, services as never);
+  }
+}
