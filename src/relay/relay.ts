@@ -7,7 +7,7 @@
 // (cluster.ts), publishes also reach the subscribers of other relay processes; every bound below applies
 // to local clients either way, and frames from the cluster go through the same send queue bound.
 import http from 'node:http';
-import type https from 'node:https';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
@@ -87,7 +87,7 @@ export class Relay {
     });
     this.port = (server.address() as AddressInfo).port;
     const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-    this.url = `ws://${host}:${this.port}${opts.path}`;
+    this.url = `${server instanceof https.Server ? 'wss' : 'ws'}://${host}:${this.port}${opts.path}`;
     if (ownsServer) server.on('request', (req, res) => this.onHttp(req, res));
     server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     this.pingTimer = setInterval(() => this.pingAll(), opts.pingIntervalMs);
