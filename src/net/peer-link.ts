@@ -6,8 +6,13 @@
 //   0 data  [0, ...payload]      payload is at most maxMessageBytes
 //   1 ping  [1, nonce(8)]        nonce is the sender's performance.now() as a float64
 //   2 pong  [2, nonce(8)]        echoes a ping's nonce
-import { createSimplePeer, dataChannelOf, maxMessageSizeOf } from './simple-peer.ts';
-import type { SignalData, SimplePeerInstance } from './simple-peer.ts';
+import {
+  createSimplePeer,
+  dataChannelOf,
+  maxMessageSizeOf,
+  selectedCandidateTypesOf,
+} from './simple-peer.ts';
+import type { CandidateType, SignalData, SimplePeerInstance } from './simple-peer.ts';
 
 const DATA = 0;
 const PING = 1;
@@ -36,6 +41,8 @@ export interface PeerLinkOptions {
   initiator: boolean;
   /** STUN/TURN servers. None by default: host candidates suffice on a LAN or one machine. */
   iceServers?: RTCIceServer[];
+  /** 'relay' uses TURN candidates only (hides addresses from the peer; tests TURN); default 'all'. */
+  iceTransportPolicy?: 'relay' | 'all';
   /** Largest message payload `send` accepts and the largest received one delivered. */
   maxMessageBytes?: number;
   /** `send` stops writing to the data channel while its bufferedAmount is above this. */
@@ -71,6 +78,8 @@ export interface PeerLinkStats {
   /** The latest round-trip time. */
   rttMs?: number;
   queuedBytes: number;
+  /** The selected candidate pair's types (`relay` = through TURN), known shortly after open. */
+  candidateTypes?: { local: CandidateType; remote: CandidateType };
 }
 
 export type PeerLinkState = 'connecting' | 'open' | 'closed';
@@ -99,6 +108,7 @@ function resolveOptions(options: PeerLinkOptions): ResolvedOptions {
   const resolved: ResolvedOptions = {
     initiator: options.initiator,
     iceServers: options.iceServers ?? [],
+    iceTransportPolicy: options.iceTransportPolicy ?? 'all',
     maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     highWaterBytes,
     maxQueuedBytes: options.maxQueuedBytes ?? 4 * highWaterBytes,
@@ -110,6 +120,8 @@ function resolveOptions(options: PeerLinkOptions): ResolvedOptions {
     if (!Number.isSafeInteger(value) || value < 1)
       throw new PeerLinkOptionsError(`${key} must be a positive integer`);
   }
+  if (resolved.iceTransportPolicy !== 'all' && resolved.iceTransportPolicy !== 'relay')
+    throw new PeerLinkOptionsError("iceTransportPolicy must be 'relay' or 'all'");
   // Otherwise a maximum-size message could never be queued and `send` would refuse it forever.
   if (resolved.maxQueuedBytes < resolved.maxMessageBytes + HEADER_BYTES + QUEUE_ENTRY_OVERHEAD)
     throw new PeerLinkOptionsError('maxQueuedBytes must hold at least one maximum-size message');
@@ -230,6 +242,7 @@ export class PeerLink {
   private receivedBytes = 0;
   private readonly dropped: Record<string, number> = {};
   private rttMs: number | undefined;
+  private candidateTypes: PeerLinkStats['candidateTypes'];
 
   constructor(options: PeerLinkOptions, events: PeerLinkEvents) {
     this.options = resolveOptions(options);
@@ -238,7 +251,7 @@ export class PeerLink {
       initiator: this.options.initiator,
       trickle: true,
       // Passing the list (even empty) replaces simple-peer's default public Google/Twilio STUN servers.
-      config: { iceServers: this.options.iceServers },
+      config: { iceServers: this.options.iceServers, iceTransportPolicy: this.options.iceTransportPolicy },
       channelConfig: { ordered: true },
     });
     this.peer.on('signal', (data: unknown) => this.onLocalSignal(data));
@@ -320,6 +333,7 @@ export class PeerLink {
       dropped: { ...this.dropped },
       rttMs: this.rttMs,
       queuedBytes: this.queue.bytes,
+      ...(this.candidateTypes ? { candidateTypes: { ...this.candidateTypes } } : {}),
     };
   }
 
@@ -347,6 +361,7 @@ export class PeerLink {
     channel.bufferedAmountLowThreshold = Math.floor(this.options.highWaterBytes / 2);
     channel.addEventListener('bufferedamountlow', this.flush);
     this.pingTimer = setInterval(() => this.ping(), this.options.pingIntervalMs);
+    void selectedCandidateTypesOf(this.peer).then((types) => (this.candidateTypes = types));
     this.notify(() => this.events.open?.());
     // Messages sent before open (and any sent by the open callback behind them) go out in order.
     this.flush();
