@@ -8,8 +8,8 @@
  *
  * Per run: connections held; memory per connection (the relay processes' RSS growth from start to holding
  * every client, over the clients); publish→deliver latency p50/p99 over `--publishes` publishes paced at
- * about 400/s (one timestamped publish, delivered to every member of its topic, sender included; both ends on this
- * process's clock); and throughput: every client publishes `--blast` frames back to back (within the
+ * about 400/s (one timestamped publish, delivered to every member of its topic, sender included; both
+ * ends on this process's clock); and throughput: every client publishes `--blast` frames back to back (within the
  * relay's rate limit burst), measured as deliveries and publishes per second until the last delivery.
  * Progress goes to stderr; stdout gets one JSON line. It stops by itself (each wait has a deadline).
  */
