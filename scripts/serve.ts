@@ -1,7 +1,8 @@
 /**
  * `npm run serve -- --host H --port P [--tls-cert FILE --tls-key FILE] [--nats nats://HOST:PORT]...`:
  * one process serves the built dashboard, widget.js and the relay (at /relay) on one port, over HTTPS and
- * WSS when given a certificate (src/relay/app-server.ts). Builds the app first when dist/ is missing or
+ * WSS when given a certificate (src/relay/app-server.ts). `--dist DIR` serves (and builds into) another
+ * folder than dist/; `--no-build` serves it as it is. Builds the app first when dist/ is missing or
  * older than its sources. The build leaves the page's default relay unset, so each page uses its own
  * origin's /relay. HOST and PORT set the defaults (127.0.0.1 and 8080).
  */
@@ -10,14 +11,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'vite';
-import { startAppServer } from '../src/relay/app-server.ts';
+import { type AppServer, startAppServer } from '../src/relay/app-server.ts';
 import { natsCluster } from '../src/relay/nats-cluster.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const dist = join(root, 'dist');
 // Written after a build by this script; a build by anyone else (`npm start` bakes its relay's address into
 // the page) empties dist/ and so removes it.
-const STAMP = join(dist, '.gridnode-serve-build');
+const STAMP_NAME = '.gridnode-serve-build';
 const INPUTS = ['index.html', 'vite.config.ts', 'package-lock.json', 'src', 'public'];
 
 function newestMtime(path: string): number {
@@ -27,9 +27,10 @@ function newestMtime(path: string): number {
   return Math.max(stat.mtimeMs, ...readdirSync(path).map((name) => newestMtime(join(path, name))));
 }
 
-function stale(): boolean {
-  if (!existsSync(STAMP) || !existsSync(join(dist, 'index.html'))) return true;
-  const built = statSync(STAMP).mtimeMs;
+function stale(dist: string): boolean {
+  const stamp = join(dist, STAMP_NAME);
+  if (!existsSync(stamp) || !existsSync(join(dist, 'index.html'))) return true;
+  const built = statSync(stamp).mtimeMs;
   return INPUTS.some((input) => newestMtime(join(root, input)) > built);
 }
 
@@ -46,6 +47,8 @@ const { values } = parseArgs({
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
     nats: { type: 'string', multiple: true, default: [] },
+    // Where the build lives (tests use a temporary folder).
+    dist: { type: 'string', default: join(root, 'dist') },
     'no-build': { type: 'boolean', default: false },
   },
 });
@@ -56,14 +59,27 @@ if ((certFile === undefined) !== (keyFile === undefined)) {
   process.exit(2);
 }
 
-if (!values['no-build'] && stale()) {
-  console.log('building the app into dist/ …');
+// Registered before anything slow, so a signal during the build or start-up also stops the process
+// cleanly instead of killing it halfway.
+let server: AppServer | undefined;
+let stopping = false;
+function shutdown(): void {
+  if (stopping) process.exit(1);
+  stopping = true;
+  void (server?.close() ?? Promise.resolve()).then(() => process.exit(0));
+}
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);
+
+const dist = values.dist;
+if (!values['no-build'] && stale(dist)) {
+  console.log(`building the app into ${dist} …`);
   delete process.env.VITE_RELAY_URL;
   await build({ root, logLevel: 'warn', build: { outDir: dist, emptyOutDir: true } });
-  writeFileSync(STAMP, `${new Date().toISOString()}\n`);
+  writeFileSync(join(dist, STAMP_NAME), `${new Date().toISOString()}\n`);
 }
 
-const server = await startAppServer({
+server = await startAppServer({
   host: values.host,
   port: parsePort(values.port),
   root: dist,
@@ -71,12 +87,3 @@ const server = await startAppServer({
   ...(values.nats.length > 0 ? { cluster: natsCluster({ servers: values.nats }) } : {}),
 });
 console.log(`serving ${server.url}  (relay: ${server.relay.url}, health: ${server.url}health)`);
-
-let stopping = false;
-function shutdown(): void {
-  if (stopping) process.exit(1);
-  stopping = true;
-  void server.close().then(() => process.exit(0));
-}
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);
