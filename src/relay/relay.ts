@@ -13,6 +13,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { RawData, WebSocket } from 'ws';
 import type { ClusterFactory, ClusterFrame, ClusterHealth, RelayCluster } from './cluster.ts';
+import { type Frame, Rejection, parseFrame, toBuffer } from './frames.ts';
 import { type RelayOptions, relayDefaults } from './options.ts';
 
 export { type RelayOptions, relayDefaults } from './options.ts';
@@ -48,17 +49,7 @@ interface Peer {
   closed: Promise<void>;
 }
 
-type Frame = Record<string, unknown>;
-
 const PONG = JSON.stringify({ type: 'pong' });
-
-// A refused frame: answered with an error frame, the connection stays open.
-class Rejection {
-  constructor(
-    readonly reason: string,
-    readonly detail?: string,
-  ) {}
-}
 
 export class Relay {
   readonly port: number;
@@ -424,22 +415,4 @@ export class RelayAttachError extends Error {
 
 export function startRelay(options: RelayStartOptions = {}): Promise<Relay> {
   return Relay.start(options);
-}
-
-function parseFrame(text: string): Frame {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new Rejection('bad-json');
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new Rejection('not-object', 'frame must be a JSON object');
-  }
-  return value as Frame;
-}
-
-function toBuffer(data: RawData): Buffer {
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.isBuffer(data) ? data : Buffer.from(data);
 }
