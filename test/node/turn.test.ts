@@ -54,7 +54,7 @@ describe('a relay-only link through coturn', { timeout: 120_000 }, () => {
     await turn?.stop();
   });
 
-  it('links with relay candidates only, carries data, and coturn relayed it', async () => {
+  it('links with relay candidates only, carries data, and coturn relayed it', async (t) => {
     const [a, b] = pages as [Page, Page];
     // Signals cross between the two processes through this test, as a relay would carry them.
     await a.exposeFunction('toPeer', (s: unknown) => b.evaluate((d) => window.link!.signal(d), s));
@@ -91,11 +91,12 @@ describe('a relay-only link through coturn', { timeout: 120_000 }, () => {
     }
     // Closing ends the allocations; coturn then logs each session's final usage.
     for (const page of pages) await page.evaluate(() => window.link!.close());
-    await eventually(
+    const relayed = await eventually(
       'coturn to report the relayed bytes',
       async () => turn.relayedBytes(),
       (bytes) => bytes >= MESSAGES * MESSAGE_BYTES,
       30_000,
     );
+    t.diagnostic(`coturn relayed ${relayed} bytes for ${MESSAGES * MESSAGE_BYTES} bytes of messages`);
   });
 });
