@@ -3,9 +3,15 @@ import { defineConfig } from 'vite';
 // Two entries: the dashboard (index.html) and the embeddable widget (src/widget.ts), which lands at the
 // stable address `dist/widget.js` so pages can embed it as `<script type="module" src=".../widget.js">`.
 // Its chunks are imported by relative URL, so the widget loads from any origin (with CORS headers).
+//
+// A page built without VITE_RELAY_URL uses its own origin's /relay (as `npm run serve` provides); the dev
+// server forwards that path to a relay on its own port (`npm run relay`, RELAY_PORT or 8787).
+const relayTarget = `ws://127.0.0.1:${process.env.RELAY_PORT ?? 8787}`;
+const relayProxy = { '/relay': { target: relayTarget, ws: true, rewrite: () => '/' } };
+
 export default defineConfig({
-  server: { host: '127.0.0.1' },
-  preview: { host: '127.0.0.1' },
+  server: { host: '127.0.0.1', proxy: relayProxy },
+  preview: { host: '127.0.0.1', proxy: relayProxy },
   build: {
     target: 'es2022',
     sourcemap: true,

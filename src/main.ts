@@ -3,12 +3,14 @@
  * or join one; a link ending in `#invite=…` joins at once and the fragment is removed from the address
  * bar and history before anything else happens.
  *
- * Query parameters: `?relay=` (repeatable) picks relays; `?db=` the IndexedDB database (so tests can run
- * several nodes in one profile); `?nick=` a first nickname; `?grid=NAME` joins an open development grid
+ * Query parameters: `?relay=` (repeatable) picks relays (default: the one the build names, else this
+ * origin's `/relay`); `?db=` the IndexedDB database (so tests can run several nodes in one profile);
+ * `?nick=` a first nickname; `?grid=NAME` joins an open development grid
  * (tests only: no membership); `?config=JSON` overrides protocol settings (PROTOCOL.md §6), e.g. seconds
  * instead of days for forgetting, for trying liveness out and for tests. The node is exposed as
  * `window.gridNode` for scripting.
  */
+import { requireSecureContext } from './insecure-context.ts';
 import { type CoreConfig, resolveConfig } from './core/config.ts';
 import { GridNode } from './node.ts';
 import './ui/grid-app.ts';
@@ -21,12 +23,19 @@ declare global {
   }
 }
 
+// Over plain http on a name other than localhost there is no Web Crypto or Web Locks: say so and stop.
+requireSecureContext();
+
 // Take the invitation out of the address bar first: it is a bearer secret.
 const invite = location.hash.startsWith('#invite=') ? location.hash : undefined;
 if (invite) history.replaceState(history.state, '', location.pathname + location.search);
 
 const params = new URLSearchParams(location.search);
-const defaultRelay = import.meta.env.VITE_RELAY_URL ?? `ws://${location.hostname || '127.0.0.1'}:8787`;
+// `npm start` bakes its relay's address into the build; otherwise (`npm run serve`, `npm run dev` with its
+// proxy) the relay is this origin's /relay, so a page served under any name finds its relay.
+const defaultRelay =
+  import.meta.env.VITE_RELAY_URL ??
+  `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/relay`;
 const gridName = params.get('grid');
 const config = configFrom(params.get('config'));
 const node = await GridNode.create({

@@ -6,8 +6,15 @@
 //   0 data  [0, ...payload]      payload is at most maxMessageBytes
 //   1 ping  [1, nonce(8)]        nonce is the sender's performance.now() as a float64
 //   2 pong  [2, nonce(8)]        echoes a ping's nonce
-import { createSimplePeer, dataChannelOf, maxMessageSizeOf, peerConnectionOf } from './simple-peer.ts';
-import type { SignalData, SimplePeerInstance } from './simple-peer.ts';
+import {
+  createSimplePeer,
+  dataChannelOf,
+  maxMessageSizeOf,
+  peerConnectionOf,
+  selectedCandidateTypesOf,
+} from './simple-peer.ts';
+import type { CandidateType, SignalData, SimplePeerInstance } from './simple-peer.ts';
+import { FrameQueue, QUEUE_ENTRY_OVERHEAD } from './frame-queue.ts';
 
 const DATA = 0;
 const PING = 1;
@@ -18,9 +25,6 @@ const NONCE_BYTES = 8;
 // Chromium's SCTP max-message-size is 262144 bytes and it refuses larger sends, so the largest payload is
 // that minus the type byte.
 const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 - HEADER_BYTES;
-// A queued frame costs more than its bytes (the Uint8Array object); counting this keeps a flood of tiny
-// messages within the same memory bound as a few big ones.
-const QUEUE_ENTRY_OVERHEAD = 64;
 // Only the newest pings can still be answered; older ones were lost, so the set stays small.
 const MAX_PENDING_PINGS = 8;
 // Bounds on what the signaling path may hand us. SDP for one data channel is a few KiB and a peer has a
@@ -36,6 +40,8 @@ export interface PeerLinkOptions {
   initiator: boolean;
   /** STUN/TURN servers. None by default: host candidates suffice on a LAN or one machine. */
   iceServers?: RTCIceServer[];
+  /** 'relay' uses TURN candidates only (hides addresses from the peer; tests TURN); default 'all'. */
+  iceTransportPolicy?: 'relay' | 'all';
   /** Largest message payload `send` accepts and the largest received one delivered. */
   maxMessageBytes?: number;
   /** `send` stops writing to the data channel while its bufferedAmount is above this. */
@@ -71,6 +77,8 @@ export interface PeerLinkStats {
   /** The latest round-trip time. */
   rttMs?: number;
   queuedBytes: number;
+  /** The selected candidate pair's types (`relay` = through TURN), known shortly after open. */
+  candidateTypes?: { local: CandidateType; remote: CandidateType };
 }
 
 export type PeerLinkState = 'connecting' | 'open' | 'closed';
@@ -107,6 +115,7 @@ function resolveOptions(options: PeerLinkOptions): ResolvedOptions {
   const resolved: ResolvedOptions = {
     initiator: options.initiator,
     iceServers: options.iceServers ?? [],
+    iceTransportPolicy: options.iceTransportPolicy ?? 'all',
     maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     highWaterBytes,
     maxQueuedBytes: options.maxQueuedBytes ?? 4 * highWaterBytes,
@@ -118,6 +127,8 @@ function resolveOptions(options: PeerLinkOptions): ResolvedOptions {
     if (!Number.isSafeInteger(value) || value < 1)
       throw new PeerLinkOptionsError(`${key} must be a positive integer`);
   }
+  if (resolved.iceTransportPolicy !== 'all' && resolved.iceTransportPolicy !== 'relay')
+    throw new PeerLinkOptionsError("iceTransportPolicy must be 'relay' or 'all'");
   // Otherwise a maximum-size message could never be queued and `send` would refuse it forever.
   if (resolved.maxQueuedBytes < resolved.maxMessageBytes + HEADER_BYTES + QUEUE_ENTRY_OVERHEAD)
     throw new PeerLinkOptionsError('maxQueuedBytes must hold at least one maximum-size message');
@@ -176,49 +187,6 @@ function closeReasonOf(err: unknown): string {
   return `error: ${String(code ?? name)} ${String(message)}${detail}`;
 }
 
-/** FIFO of outgoing frames. Array.shift is O(n), and the queue may hold tens of thousands of tiny frames. */
-class FrameQueue {
-  private frames: Uint8Array<ArrayBuffer>[] = [];
-  private head = 0;
-  bytes = 0;
-
-  get length(): number {
-    return this.frames.length - this.head;
-  }
-
-  /** Whether one more frame of `size` bytes keeps the queue's estimated memory within `limit`. */
-  fits(size: number, limit: number): boolean {
-    return this.bytes + size + (this.length + 1) * QUEUE_ENTRY_OVERHEAD <= limit;
-  }
-
-  push(frame: Uint8Array<ArrayBuffer>): void {
-    this.frames.push(frame);
-    this.bytes += frame.length;
-  }
-
-  shift(): Uint8Array<ArrayBuffer> | undefined {
-    const frame = this.frames[this.head];
-    if (frame === undefined) return undefined;
-    this.head++;
-    this.bytes -= frame.length;
-    // Compact once the consumed prefix dominates, so memory follows the live queue.
-    if (this.head > 1024 && this.head * 2 > this.frames.length) {
-      this.frames = this.frames.slice(this.head);
-      this.head = 0;
-    } else if (this.head === this.frames.length) {
-      this.frames = [];
-      this.head = 0;
-    }
-    return frame;
-  }
-
-  clear(): void {
-    this.frames = [];
-    this.head = 0;
-    this.bytes = 0;
-  }
-}
-
 export class PeerLink {
   private readonly options: ResolvedOptions;
   private readonly events: PeerLinkEvents;
@@ -238,6 +206,7 @@ export class PeerLink {
   private receivedBytes = 0;
   private readonly dropped: Record<string, number> = {};
   private rttMs: number | undefined;
+  private candidateTypes: PeerLinkStats['candidateTypes'];
 
   constructor(options: PeerLinkOptions, events: PeerLinkEvents) {
     this.options = resolveOptions(options);
@@ -246,7 +215,7 @@ export class PeerLink {
       initiator: this.options.initiator,
       trickle: true,
       // Passing the list (even empty) replaces simple-peer's default public Google/Twilio STUN servers.
-      config: { iceServers: this.options.iceServers },
+      config: { iceServers: this.options.iceServers, iceTransportPolicy: this.options.iceTransportPolicy },
       channelConfig: { ordered: true },
     });
     this.peer.on('signal', (data: unknown) => this.onLocalSignal(data));
@@ -343,6 +312,7 @@ export class PeerLink {
       dropped: { ...this.dropped },
       rttMs: this.rttMs,
       queuedBytes: this.queue.bytes,
+      ...(this.candidateTypes ? { candidateTypes: { ...this.candidateTypes } } : {}),
     };
   }
 
@@ -370,6 +340,7 @@ export class PeerLink {
     channel.bufferedAmountLowThreshold = Math.floor(this.options.highWaterBytes / 2);
     channel.addEventListener('bufferedamountlow', this.flush);
     this.pingTimer = setInterval(() => this.ping(), this.options.pingIntervalMs);
+    void selectedCandidateTypesOf(this.peer).then((types) => (this.candidateTypes = types));
     this.notify(() => this.events.open?.());
     // Messages sent before open (and any sent by the open callback behind them) go out in order.
     this.flush();

@@ -54,3 +54,37 @@ export function maxMessageSizeOf(peer: Instance): number | undefined {
 export function peerConnectionOf(peer: Instance): RTCPeerConnection | undefined {
   return (peer as unknown as Internals)._pc ?? undefined;
 }
+
+export type CandidateType = 'host' | 'srflx' | 'prflx' | 'relay';
+
+/**
+ * The candidate types of the pair ICE selected (RFC 8445 §5.1.1.1; `relay` means through TURN), from
+ * getStats(): the transport's selectedCandidatePairId (W3C webrtc-stats §7.13), or else the nominated
+ * succeeded pair. Undefined before a pair is selected or once the connection is gone.
+ */
+export async function selectedCandidateTypesOf(
+  peer: Instance,
+): Promise<{ local: CandidateType; remote: CandidateType } | undefined> {
+  const pc = (peer as unknown as Internals)._pc;
+  if (!pc) return undefined;
+  let report: RTCStatsReport;
+  try {
+    report = await pc.getStats();
+  } catch {
+    return undefined;
+  }
+  const all = [...report.values()] as Record<string, unknown>[];
+  const selectedId = all.find(
+    (s) => s.type === 'transport' && s.selectedCandidatePairId,
+  )?.selectedCandidatePairId;
+  const pair =
+    all.find((s) => s.type === 'candidate-pair' && s.id === selectedId) ??
+    all.find((s) => s.type === 'candidate-pair' && s.nominated === true && s.state === 'succeeded');
+  const typeOf = (id: unknown): CandidateType | undefined => {
+    const type = all.find((s) => s.id === id)?.candidateType;
+    return type === 'host' || type === 'srflx' || type === 'prflx' || type === 'relay' ? type : undefined;
+  };
+  const local = typeOf(pair?.localCandidateId);
+  const remote = typeOf(pair?.remoteCandidateId);
+  return local && remote ? { local, remote } : undefined;
+}

@@ -1,5 +1,8 @@
-// Usage: node --import tsx src/relay/cli.ts [--host 127.0.0.1] [--port 8787]   (RELAY_PORT sets the default port)
+// Usage: node --import tsx src/relay/cli.ts [--host 127.0.0.1] [--port 8787] [--nats nats://HOST:PORT]...
+// RELAY_PORT sets the default port. Each --nats names a server of one NATS cluster; with any, this relay
+// shares its topics with every other relay started with the same servers (nats-cluster.ts).
 import { parseArgs } from 'node:util';
+import { natsCluster } from './nats-cluster.ts';
 import { relayDefaults, startRelay } from './relay.ts';
 
 function parsePort(value: string): number {
@@ -13,10 +16,16 @@ async function main(): Promise<void> {
     options: {
       host: { type: 'string', default: relayDefaults.host },
       port: { type: 'string', default: process.env.RELAY_PORT ?? String(relayDefaults.port) },
+      nats: { type: 'string', multiple: true, default: [] },
     },
   });
-  const relay = await startRelay({ host: values.host, port: parsePort(values.port) });
-  console.log(`relay listening on ${relay.url}`);
+  const cluster = values.nats.length > 0 ? natsCluster({ servers: values.nats }) : undefined;
+  const relay = await startRelay({
+    host: values.host,
+    port: parsePort(values.port),
+    ...(cluster ? { cluster } : {}),
+  });
+  console.log(`relay listening on ${relay.url}${cluster ? ` (NATS: ${values.nats.join(', ')})` : ''}`);
   let stopping = false;
   const stop = (): void => {
     // A second signal while draining means the operator does not want to wait.

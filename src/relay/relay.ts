@@ -1,63 +1,26 @@
 // A hardened WebSocket signaling relay speaking the y-webrtc protocol (see y-webrtc/bin/server.js).
 // Browser nodes use it only to find each other and exchange WebRTC offers/answers, so every frame is small
 // and no client has a legitimate reason to hold much of the relay's memory or CPU.
+//
+// It runs on a port of its own (`Relay.start`, also answering /health) or inside another HTTP(S) server at
+// one path (`Relay.attach`, used by `npm run serve`, whose server routes everything else). With a cluster
+// (cluster.ts), publishes also reach the subscribers of other relay processes; every bound below applies
+// to local clients either way, and frames from the cluster go through the same send queue bound.
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { RawData, WebSocket } from 'ws';
+import type { ClusterFactory, ClusterFrame, ClusterHealth, RelayCluster } from './cluster.ts';
+import { type Frame, Rejection, parseFrame, toBuffer } from './frames.ts';
+import { type RelayOptions, relayDefaults } from './options.ts';
 
-export interface RelayOptions {
-  host: string;
-  port: number;
-  maxFrameBytes: number;
-  maxTopicsPerConnection: number;
-  maxTopicLength: number;
-  maxSubscribersPerTopic: number;
-  maxConnections: number;
-  maxBufferedBytes: number;
-  rateLimitPerSecond: number;
-  rateLimitBurst: number;
-  maxErrorsPerConnection: number;
-  pingIntervalMs: number;
-  closeGraceMs: number;
-}
+export { type RelayOptions, relayDefaults } from './options.ts';
 
-export const relayDefaults: Readonly<RelayOptions> = {
-  // Loopback unless told otherwise: exposing the relay publicly should be a deliberate choice.
-  host: '127.0.0.1',
-  // Default port for `npm run relay`; 0 picks a free port (tests).
-  port: 8787,
-  // Largest accepted frame. Signaling frames are SDP offers/answers and ICE candidates (a few KiB), so
-  // anything near this is abuse; ws enforces it before buffering the whole frame (maxPayload).
-  maxFrameBytes: 64 * 1024,
-  // Topics one connection may be subscribed to at once. A node joins a handful of rooms; this caps the
-  // fan-out one socket can add to the topic table.
-  maxTopicsPerConnection: 64,
-  // Longest topic name in characters. Room names are short; this bounds the memory held per topic key.
-  maxTopicLength: 128,
-  // Subscribers per topic. Each publish is copied to every subscriber, so this bounds the work (and
-  // outgoing bytes) a single publish can cause.
-  maxSubscribersPerTopic: 256,
-  // Open WebSocket connections in total; further upgrades get HTTP 503. Bounds memory and file descriptors.
-  maxConnections: 4096,
-  // Bytes queued for one connection that it has not read yet. A reader that never drains would otherwise
-  // make the relay buffer every publish for it forever; past this it is dropped (close 1008).
-  maxBufferedBytes: 1024 * 1024,
-  // Sustained frames per second per connection (token bucket refill rate). Signaling bursts when a node
-  // joins a room, then goes quiet; a client above this is flooding and is closed (1008).
-  rateLimitPerSecond: 200,
-  // Token bucket size: frames a connection may send back to back before the sustained rate applies.
-  rateLimitBurst: 400,
-  // Rejected frames tolerated per connection; one more closes it (1008). A buggy client gets enough error
-  // frames to be diagnosed, a fuzzer cannot keep the relay busy answering garbage.
-  maxErrorsPerConnection: 20,
-  // Interval between WebSocket pings; a connection that has not answered the previous ping is terminated,
-  // so dead peers stop occupying topics. Matches the reference server's 30 s.
-  pingIntervalMs: 30_000,
-  // Time a connection closed by the relay gets to finish the close handshake before its socket is destroyed.
-  // Slow readers cannot complete it, and their queued bytes must not be held indefinitely.
-  closeGraceMs: 5_000,
+export type RelayStartOptions = Partial<RelayOptions> & {
+  /** Joins this relay to others (e.g. natsCluster from nats-cluster.ts). */
+  cluster?: ClusterFactory;
 };
 
 export interface RelayHealth {
@@ -70,6 +33,8 @@ export interface RelayHealth {
   framesRejected: Record<string, number>;
   /** Connections closed or refused by the relay, by reason. */
   dropped: Record<string, number>;
+  /** Present when the relay is clustered. */
+  cluster?: ClusterHealth;
 }
 
 interface Peer {
@@ -84,21 +49,12 @@ interface Peer {
   closed: Promise<void>;
 }
 
-type Frame = Record<string, unknown>;
-
 const PONG = JSON.stringify({ type: 'pong' });
-
-// A refused frame: answered with an error frame, the connection stays open.
-class Rejection {
-  constructor(
-    readonly reason: string,
-    readonly detail?: string,
-  ) {}
-}
 
 export class Relay {
   readonly port: number;
   readonly url: string;
+  private readonly wss: WebSocketServer;
   private readonly peers = new Set<Peer>();
   private readonly topics = new Map<string, Set<Peer>>();
   private framesRelayed = 0;
@@ -106,28 +62,33 @@ export class Relay {
   private readonly dropped = new Map<string, number>();
   private readonly pingTimer: NodeJS.Timeout;
   private closing: Promise<void> | undefined;
+  private readonly cluster: RelayCluster | undefined;
 
   private constructor(
     private readonly opts: RelayOptions,
-    private readonly server: http.Server,
-    private readonly wss: WebSocketServer,
+    private readonly server: http.Server | https.Server,
+    private readonly ownsServer: boolean,
+    cluster: ClusterFactory | undefined,
   ) {
-    this.port = (server.address() as AddressInfo).port;
-    const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-    this.url = `ws://${host}:${this.port}`;
-    server.on('request', (req, res) => this.onHttp(req, res));
-    server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
-    this.pingTimer = setInterval(() => this.pingAll(), opts.pingIntervalMs);
-  }
-
-  static async start(options: Partial<RelayOptions> = {}): Promise<Relay> {
-    const opts = { ...relayDefaults, ...options };
     // Compression is off: inflating attacker-chosen frames costs CPU and defeats maxPayload accounting.
-    const wss = new WebSocketServer({
+    this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: opts.maxFrameBytes,
       perMessageDeflate: false,
     });
+    this.port = (server.address() as AddressInfo).port;
+    const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+    this.url = `${server instanceof https.Server ? 'wss' : 'ws'}://${host}:${this.port}${opts.path}`;
+    if (ownsServer) server.on('request', (req, res) => this.onHttp(req, res));
+    server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+    this.pingTimer = setInterval(() => this.pingAll(), opts.pingIntervalMs);
+    this.cluster = cluster?.((topic, frame) => this.deliverRemote(topic, frame), opts);
+  }
+
+  /** A relay on a port of its own, answering `/health` and `/` as well. */
+  static async start(options: RelayStartOptions = {}): Promise<Relay> {
+    const { cluster, ...rest } = options;
+    const opts = { ...relayDefaults, ...rest };
     const server = http.createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -136,7 +97,21 @@ export class Relay {
         resolve();
       });
     });
-    return new Relay(opts, server, wss);
+    return new Relay(opts, server, true, cluster);
+  }
+
+  /**
+   * A relay inside `server`, which is already listening and answers its own HTTP requests: the relay takes
+   * the WebSocket upgrades to `options.path` (default '/relay') and refuses upgrades to any other path.
+   * Closing the relay leaves the server running.
+   */
+  static attach(server: http.Server | https.Server, options: RelayStartOptions = {}): Relay {
+    const { cluster, ...rest } = options;
+    const address = server.address();
+    if (address === null || typeof address === 'string')
+      throw new RelayAttachError('server is not listening');
+    const opts = { ...relayDefaults, path: '/relay', host: address.address, ...rest, port: address.port };
+    return new Relay(opts, server, false, cluster);
   }
 
   health(): RelayHealth {
@@ -147,7 +122,13 @@ export class Relay {
       framesRelayed: this.framesRelayed,
       framesRejected: Object.fromEntries(this.framesRejected),
       dropped: Object.fromEntries(this.dropped),
+      ...(this.cluster ? { cluster: this.cluster.health() } : {}),
     };
+  }
+
+  /** Resolves once the cluster has seen every subscription this relay made so far (tests, benchmarks). */
+  async clusterSettled(): Promise<void> {
+    await this.cluster?.settle();
   }
 
   close(): Promise<void> {
@@ -167,6 +148,8 @@ export class Relay {
     clearTimeout(grace);
     for (const peer of this.peers) peer.ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await this.cluster?.close();
+    if (!this.ownsServer) return;
     const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
     await serverClosed;
@@ -187,6 +170,11 @@ export class Relay {
   }
 
   private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.opts.path !== '' && (req.url ?? '').split('?')[0] !== this.opts.path) {
+      socket.on('error', () => {});
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     if (this.closing || this.peers.size >= this.opts.maxConnections) {
       // Refusing before the handshake is cheaper than accepting and closing, and clients retry with backoff.
       this.count(this.dropped, this.closing ? 'shutting-down' : 'max-connections');
@@ -308,7 +296,10 @@ export class Relay {
         continue;
       }
       subscribers.add(peer);
-      this.topics.set(topic, subscribers);
+      if (subscribers.size === 1) {
+        this.topics.set(topic, subscribers);
+        this.cluster?.join(topic);
+      }
       peer.topics.add(topic);
     }
     if (full.length > 0) throw new Rejection('topic-full', full.join(',').slice(0, 256));
@@ -316,8 +307,10 @@ export class Relay {
 
   private unsubscribe(peer: Peer, topic: string): void {
     const subscribers = this.topics.get(topic);
-    subscribers?.delete(peer);
-    if (subscribers?.size === 0) this.topics.delete(topic);
+    if (subscribers?.delete(peer) && subscribers.size === 0) {
+      this.topics.delete(topic);
+      this.cluster?.leave(topic);
+    }
     peer.topics.delete(topic);
   }
 
@@ -326,6 +319,13 @@ export class Relay {
   }
 
   private publish(frame: Frame, topic: string): void {
+    this.deliver(topic, frame);
+    // After local delivery, so a frame that cannot be serialized is refused before it leaves this relay.
+    this.cluster?.publish(topic, frame);
+  }
+
+  /** `clients` counts this relay's receivers only: each relay of a cluster sets its own. */
+  private deliver(topic: string, frame: Frame): void {
     const receivers = this.topics.get(topic);
     if (!receivers) return;
     let text: string;
@@ -337,6 +337,16 @@ export class Relay {
     }
     for (const receiver of [...receivers]) {
       if (this.send(receiver, text)) this.framesRelayed++;
+    }
+  }
+
+  private deliverRemote(topic: string, frame: ClusterFrame): void {
+    if (this.closing) return;
+    try {
+      this.deliver(topic, frame);
+    } catch {
+      // The sending relay serialized it, so this cannot happen; if it does, one frame is lost, not the relay.
+      this.count(this.framesRejected, 'cluster-unserializable');
     }
   }
 
@@ -398,24 +408,11 @@ export class Relay {
   }
 }
 
-export function startRelay(options: Partial<RelayOptions> = {}): Promise<Relay> {
+/** `Relay.attach` was given a server that is not listening on a TCP port: a caller bug. */
+export class RelayAttachError extends Error {
+  override name = 'RelayAttachError';
+}
+
+export function startRelay(options: RelayStartOptions = {}): Promise<Relay> {
   return Relay.start(options);
-}
-
-function parseFrame(text: string): Frame {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new Rejection('bad-json');
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new Rejection('not-object', 'frame must be a JSON object');
-  }
-  return value as Frame;
-}
-
-function toBuffer(data: RawData): Buffer {
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.isBuffer(data) ? data : Buffer.from(data);
 }

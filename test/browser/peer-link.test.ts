@@ -1,5 +1,5 @@
 // PeerLink over real WebRTC in Chromium: two links in one page, signaling through an in-memory function.
-import { MessageTooLargeError, PeerLink } from '../../src/net/peer-link.ts';
+import { MessageTooLargeError, PeerLink, PeerLinkOptionsError } from '../../src/net/peer-link.ts';
 import type { PeerLinkOptions, PeerSignal } from '../../src/net/peer-link.ts';
 import { createSimplePeer } from '../../src/net/simple-peer.ts';
 import type { SignalData } from '../../src/net/simple-peer.ts';
@@ -112,6 +112,27 @@ describe('PeerLink', () => {
     );
     check(a.signals.filter((s) => s.type === 'offer').length === 1, 'the initiator sends one offer');
     check(b.signals.filter((s) => s.type === 'answer').length === 1, 'the responder sends one answer');
+  });
+
+  it('reports the selected candidate types once open: host to host on one machine', async () => {
+    const { a, b } = await openPair({ iceTransportPolicy: 'all' });
+    for (const s of [a, b]) {
+      await until(() => s.link.stats().candidateTypes !== undefined, 'candidate types in stats');
+      const types = s.link.stats().candidateTypes!;
+      // Chromium may learn the remote host candidate as peer-reflexive when its mDNS name is not resolved.
+      check(types.local === 'host', `local candidate is host: ${JSON.stringify(types)}`);
+      check(['host', 'prflx'].includes(types.remote), `remote candidate: ${JSON.stringify(types)}`);
+    }
+  });
+
+  it('refuses an unknown iceTransportPolicy with PeerLinkOptionsError', () => {
+    let error: unknown;
+    try {
+      new PeerLink({ initiator: true, iceTransportPolicy: 'none' as 'all' }, { signal: () => {} });
+    } catch (e) {
+      error = e;
+    }
+    check(error instanceof PeerLinkOptionsError, 'throws PeerLinkOptionsError');
   });
 
   it('measures RTT with pings on both sides', async () => {

@@ -42,10 +42,11 @@ export async function startSite(): Promise<Site> {
   };
 }
 
-export async function launch(): Promise<Browser> {
+/** `extraArgs` add to the shared configuration, e.g. --host-resolver-rules for a name on loopback. */
+export async function launch(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? chromiumConfig.path,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
   });
 }
 

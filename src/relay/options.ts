@@ -1,0 +1,59 @@
+// The relay's settings: one table of defaults, each with the reason for its value. Every size and count a
+// client can influence is bounded here; the same bounds hold whether the relay owns its port (`npm run
+// relay`) or shares the app's port at a path (`npm run serve`), and whether or not it is clustered.
+export interface RelayOptions {
+  host: string;
+  port: number;
+  path: string;
+  maxFrameBytes: number;
+  maxTopicsPerConnection: number;
+  maxTopicLength: number;
+  maxSubscribersPerTopic: number;
+  maxConnections: number;
+  maxBufferedBytes: number;
+  rateLimitPerSecond: number;
+  rateLimitBurst: number;
+  maxErrorsPerConnection: number;
+  pingIntervalMs: number;
+  closeGraceMs: number;
+}
+
+export const relayDefaults: Readonly<RelayOptions> = {
+  // Loopback unless told otherwise: exposing the relay publicly should be a deliberate choice.
+  host: '127.0.0.1',
+  // Default port for `npm run relay`; 0 picks a free port (tests).
+  port: 8787,
+  // Path a WebSocket upgrade must ask for. '' takes any path: a relay on a port of its own serves y-webrtc
+  // clients, which connect to the root. Sharing the app's port (`npm run serve`) it is '/relay'.
+  path: '',
+  // Largest accepted frame. Signaling frames are SDP offers/answers and ICE candidates (a few KiB), so
+  // anything near this is abuse; ws enforces it before buffering the whole frame (maxPayload).
+  maxFrameBytes: 64 * 1024,
+  // Topics one connection may be subscribed to at once. A node joins a handful of rooms; this caps the
+  // fan-out one socket can add to the topic table.
+  maxTopicsPerConnection: 64,
+  // Longest topic name in characters. Room names are short; this bounds the memory held per topic key.
+  maxTopicLength: 128,
+  // Subscribers per topic. Each publish is copied to every subscriber, so this bounds the work (and
+  // outgoing bytes) a single publish can cause.
+  maxSubscribersPerTopic: 256,
+  // Open WebSocket connections in total; further upgrades get HTTP 503. Bounds memory and file descriptors.
+  maxConnections: 4096,
+  // Bytes queued for one connection that it has not read yet. A reader that never drains would otherwise
+  // make the relay buffer every publish for it forever; past this it is dropped (close 1008).
+  maxBufferedBytes: 1024 * 1024,
+  // Sustained frames per second per connection (token bucket refill rate). Signaling bursts when a node
+  // joins a room, then goes quiet; a client above this is flooding and is closed (1008).
+  rateLimitPerSecond: 200,
+  // Token bucket size: frames a connection may send back to back before the sustained rate applies.
+  rateLimitBurst: 400,
+  // Rejected frames tolerated per connection; one more closes it (1008). A buggy client gets enough error
+  // frames to be diagnosed, a fuzzer cannot keep the relay busy answering garbage.
+  maxErrorsPerConnection: 20,
+  // Interval between WebSocket pings; a connection that has not answered the previous ping is terminated,
+  // so dead peers stop occupying topics. Matches the reference server's 30 s.
+  pingIntervalMs: 30_000,
+  // Time a connection closed by the relay gets to finish the close handshake before its socket is destroyed.
+  // Slow readers cannot complete it, and their queued bytes must not be held indefinitely.
+  closeGraceMs: 5_000,
+};
