@@ -23,9 +23,12 @@ const config = {
 
 /** How the dashboard's member list shows `id`: 'connected', 'last seen …', or undefined when absent. */
 async function shown(page: Page, id: string): Promise<string | undefined> {
-  const row = page.locator(`grid-members tr[data-id="${id}"]`);
-  if ((await row.count()) === 0) return undefined;
-  return (await row.locator('td').nth(1).innerText()).trim();
+  // One read in the page: a row forgotten between a count and a read would leave the read waiting.
+  const rows = page.locator(`grid-members tr[data-id="${id}"]`);
+  const text = await rows.evaluateAll(
+    (found) => (found[0] as HTMLElement | undefined)?.querySelectorAll('td')[1]?.innerText,
+  );
+  return text?.trim();
 }
 
 const known = (page: Page) => page.evaluate(() => window.gridNode!.getPeers().map((p): string => p.id));
