@@ -46,6 +46,8 @@ export interface MeshOptions {
   gridId: Uint8Array;
   relays: string[];
   iceServers?: RTCIceServer[];
+  /** 'relay' links only through TURN servers among `iceServers` (hides this node's addresses). */
+  iceTransportPolicy?: 'relay' | 'all';
   /** Most links at once. A few more than the gossip needs, so churn does not isolate anyone. */
   maxLinks?: number;
   helloIntervalMs?: number;
@@ -186,6 +188,13 @@ export class Mesh {
       links: this.links.size,
       up: this.peers().length,
       dropped: { ...this.dropped },
+      /** Per proved link, the ICE candidate types of its selected pair ('relay' = through TURN). */
+      candidates: Object.fromEntries(
+        this.peers().flatMap((peer) => {
+          const types = this.links.get(peer)?.link.stats().candidateTypes;
+          return types ? [[peer, types] as const] : [];
+        }),
+      ),
     };
   }
 
@@ -283,6 +292,7 @@ export class Mesh {
       {
         initiator,
         iceServers: this.options.iceServers ?? [],
+        iceTransportPolicy: this.options.iceTransportPolicy ?? 'all',
         ...(this.options.maxMessageBytes ? { maxMessageBytes: this.options.maxMessageBytes + 1 } : {}),
       },
       {

@@ -23,6 +23,7 @@ import { foundGrid, type GridInfo, gridInfo } from './grids.ts';
 import type { Invitations } from './invitations.ts';
 import { Leadership } from './leadership.ts';
 import { GridSession } from './session.ts';
+import type { IceTransportPolicy } from './settings.ts';
 import {
   type Activity,
   type ActivityKind,
@@ -302,8 +303,17 @@ export class GridNode extends EventTarget {
     return this.session.settings.iceServers();
   }
 
-  async setIceServers(servers: RTCIceServer[]): Promise<void> {
-    await this.session.settings.setIceServers(servers);
+  /** 'relay' while links go only through TURN. */
+  iceTransportPolicy(): IceTransportPolicy {
+    return this.session.settings.iceTransportPolicy();
+  }
+
+  /** ICE servers for new links; `transportPolicy: 'relay'` links only through TURN (needs a TURN server). */
+  async setIceServers(
+    servers: RTCIceServer[],
+    options: { transportPolicy?: IceTransportPolicy } = {},
+  ): Promise<void> {
+    await this.session.settings.setIceServers(servers, options.transportPolicy);
     if (this.session.active && this.role === 'leader') await this.session.switchGrid(this.session.active);
   }
 

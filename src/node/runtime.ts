@@ -60,6 +60,7 @@ export interface RunOptions {
   config: Partial<CoreConfig> | undefined;
   relays: string[];
   iceServers: RTCIceServer[];
+  iceTransportPolicy: 'relay' | 'all';
   maxLinks: number | undefined;
   /** The mesh's links and requests; messages, failed dials and RTTs the runtime handles itself. */
   events: Pick<MeshEvents, 'up' | 'down' | 'request'>;
@@ -120,6 +121,7 @@ export class Runtime {
         gridId: run.gridId,
         relays: run.relays,
         iceServers: run.iceServers,
+        iceTransportPolicy: run.iceTransportPolicy,
         ...(run.maxLinks ? { maxLinks: run.maxLinks } : {}),
         // Broadcast only when the reconnect order has nobody left to try, so the peers seen last come first.
         wantsDiscovery: () => (this.core?.dialsInFlight ?? 0) === 0,

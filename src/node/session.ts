@@ -136,6 +136,7 @@ export class GridSession {
       config: this.options.config,
       relays: this.settings.relays(),
       iceServers: this.settings.iceServers(),
+      iceTransportPolicy: this.settings.iceTransportPolicy(),
       maxLinks: this.options.maxLinks,
       events: {
         up: (peer) => {

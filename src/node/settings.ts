@@ -8,6 +8,7 @@
  * - Relays are kept only if they are ws:// or wss:// URLs.
  * - An invitation's relays are adopted only while the owner has chosen none (they are merged with the
  *   options' relays).
+ * - ICE: the transport policy is 'all' unless set to 'relay', which needs a TURN server in the list.
  * - Policy: deny wins; once any node is allowed, only allowed nodes may use this node's services.
  * Stored values are read back as stored; storage belongs to this origin, like the page itself.
  */
@@ -15,9 +16,14 @@ import type { Services } from '../core/index.ts';
 import type { NodeStore } from '../store/index.ts';
 import type { GridNodeOptions, Policy } from './types.ts';
 
+export type IceTransportPolicy = 'relay' | 'all';
+
+const isTurn = (server: RTCIceServer): boolean => [server.urls].flat().some((url) => /^turns?:/i.test(url));
+
 export class Settings {
   private relayList: string[] | undefined;
   private iceList: RTCIceServer[] | undefined;
+  private icePolicy: IceTransportPolicy = 'all';
   private policies: Record<string, Policy> = {};
 
   private constructor(
@@ -29,6 +35,8 @@ export class Settings {
     const settings = new Settings(store, options);
     settings.relayList = (await store.getSetting('relays')) as string[] | undefined;
     settings.iceList = (await store.getSetting('iceServers')) as RTCIceServer[] | undefined;
+    const policy = await store.getSetting('iceTransportPolicy');
+    settings.icePolicy = policy === 'relay' ? 'relay' : 'all';
     return settings;
   }
 
@@ -52,9 +60,22 @@ export class Settings {
     return this.iceList ?? this.options.iceServers ?? [];
   }
 
-  async setIceServers(servers: RTCIceServer[]): Promise<void> {
+  /** 'relay': links only through the TURN servers among the ICE servers (hides this node's addresses). */
+  iceTransportPolicy(): IceTransportPolicy {
+    return this.icePolicy;
+  }
+
+  async setIceServers(servers: RTCIceServer[], transportPolicy?: IceTransportPolicy): Promise<void> {
+    if (transportPolicy !== undefined && transportPolicy !== 'relay' && transportPolicy !== 'all')
+      throw new TypeError("transportPolicy must be 'relay' or 'all'");
+    if (transportPolicy === 'relay' && !servers.some(isTurn))
+      throw new TypeError("transportPolicy 'relay' needs at least one turn: or turns: server");
     this.iceList = servers;
     await this.store.setSetting('iceServers', servers as never);
+    if (transportPolicy) {
+      this.icePolicy = transportPolicy;
+      await this.store.setSetting('iceTransportPolicy', transportPolicy);
+    }
   }
 
   /** Reads the policy again: a tab taking over may hold an old copy. */

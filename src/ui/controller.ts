@@ -79,7 +79,8 @@ export interface NodeLike extends EventTarget {
   relays(): string[];
   setRelays(urls: string[]): Promise<void>;
   iceServers(): RTCIceServer[];
-  setIceServers(servers: RTCIceServer[]): Promise<void>;
+  iceTransportPolicy(): 'relay' | 'all';
+  setIceServers(servers: RTCIceServer[], options?: { transportPolicy?: 'relay' | 'all' }): Promise<void>;
   publish(service: string, params?: Record<string, string>): Promise<void>;
   unpublish(service: string): Promise<void>;
   getPeers(service?: string): PeerLike[];
@@ -289,6 +290,10 @@ export class GridController implements ReactiveController {
     return this.nodeValue?.iceServers() ?? [];
   }
 
+  get iceTransportPolicy(): 'relay' | 'all' {
+    return this.nodeValue?.iceTransportPolicy() ?? 'all';
+  }
+
   /** The display name of `id`: petname, nickname or the start of the id. */
   nameOf(id: string): string {
     const petname = this.petnameMap[id];
@@ -322,8 +327,8 @@ export class GridController implements ReactiveController {
     return this.act('relays', (node) => node.setRelays(relays));
   }
 
-  setIceServers(servers: RTCIceServer[]): Promise<void> {
-    return this.act('ice', (node) => node.setIceServers(servers));
+  setIceServers(servers: RTCIceServer[], transportPolicy: 'relay' | 'all' = 'all'): Promise<void> {
+    return this.act('ice', (node) => node.setIceServers(servers, { transportPolicy }));
   }
 
   setPolicy(id: string, policy: Policy | undefined): Promise<void> {

@@ -17,7 +17,7 @@ export interface GridEventDetails {
   /** Offer (publish) or stop offering (unpublish) one service. */
   'grid-service': { service: string; offered: boolean };
   'grid-relays': { relays: string[] };
-  'grid-ice-servers': { iceServers: IceServer[] };
+  'grid-ice-servers': { iceServers: IceServer[]; transportPolicy: 'relay' | 'all' };
   /** `policy: undefined` returns the member to the grid's default. */
   'grid-policy': { id: string; policy: Policy | undefined };
   'grid-revoke': { id: string };

@@ -102,6 +102,7 @@ export class GridApp extends LitElement {
                     .services=${c.services}
                     .relays=${c.relays}
                     .iceServers=${c.iceServers}
+                    ?relayOnly=${c.iceTransportPolicy === 'relay'}
                     .members=${members}
                     .admin=${info.role === 'admin'}
                     .busy=${c.busy}
@@ -154,7 +155,7 @@ export class GridApp extends LitElement {
   }
 
   private onIceServers(e: GridEvent<'grid-ice-servers'>): void {
-    void this.grid.setIceServers(e.detail.iceServers);
+    void this.grid.setIceServers(e.detail.iceServers, e.detail.transportPolicy);
   }
 
   private onPolicy(e: GridEvent<'grid-policy'>): void {

@@ -24,7 +24,7 @@ const SERVICES = [
  * @fires grid-nickname - `detail: { nickname }`.
  * @fires grid-service - a service was switched on or off; `detail: { service, offered }`.
  * @fires grid-relays - `detail: { relays }`, each a ws:// or wss:// URL.
- * @fires grid-ice-servers - `detail: { iceServers }`.
+ * @fires grid-ice-servers - `detail: { iceServers, transportPolicy }`.
  * @fires grid-policy - `detail: { id, policy }`, `policy` undefined for the default.
  * @fires grid-revoke - an admin confirmed revoking a member; `detail: { id }`.
  * @fires grid-leave - leaving the grid was confirmed.
@@ -41,6 +41,7 @@ export class GridControlPanel extends LitElement {
     services: { attribute: false },
     relays: { attribute: false },
     iceServers: { attribute: false },
+    relayOnly: { type: Boolean },
     members: { attribute: false },
     admin: { type: Boolean },
     busy: { attribute: false },
@@ -54,6 +55,8 @@ export class GridControlPanel extends LitElement {
   services: string[] = [];
   relays: string[] = [];
   iceServers: IceServer[] = [];
+  /** Links go only through TURN servers (ICE transport policy 'relay'). */
+  relayOnly = false;
   /** Members to set a policy for (this node is left out). */
   members: Member[] = [];
   /** This node is an admin of the grid: it may revoke members. */
@@ -139,6 +142,10 @@ export class GridControlPanel extends LitElement {
           ></textarea>
           <span id="ice-error" class="error"
             >${this.fieldError?.field === 'ice' ? this.fieldError.message : ''}</span
+          >
+          <label class="check"
+            ><input type="checkbox" name="relay-only" .checked=${this.relayOnly} /> Link only through TURN
+            (hides my addresses; needs a TURN server)</label
           >
           <button type="submit" ?disabled=${this.busy === 'ice'}>Save ICE servers</button>
         </form>
@@ -256,7 +263,18 @@ export class GridControlPanel extends LitElement {
     const parsed = parseIceServers(this.field(event, 'ice'));
     if (!parsed.ok) return void (this.fieldError = { field: 'ice', message: parsed.error });
     this.fieldError = undefined;
-    emit(this, 'grid-ice-servers', { iceServers: parsed.value });
+    const form = event.currentTarget as HTMLFormElement;
+    const relayOnly = (form.elements.namedItem('relay-only') as HTMLInputElement | null)?.checked ?? false;
+    if (relayOnly && !parsed.value.some((s) => [s.urls].flat().some((u) => /^turns?:/i.test(u)))) {
+      return void (this.fieldError = {
+        field: 'ice',
+        message: 'Linking only through TURN needs a TURN server.',
+      });
+    }
+    emit(this, 'grid-ice-servers', {
+      iceServers: parsed.value,
+      transportPolicy: relayOnly ? 'relay' : 'all',
+    });
   }
 
   private onPolicy(event: Event, id: string): void {

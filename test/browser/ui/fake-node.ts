@@ -138,12 +138,20 @@ export class FakeNode extends EventTarget implements WidgetNode {
     await this.record('setRelays', urls);
     this.relayList = urls;
   }
+  private icePolicy: 'relay' | 'all' = 'all';
   iceServers(): RTCIceServer[] {
     return [...this.ice];
   }
-  async setIceServers(servers: RTCIceServer[]): Promise<void> {
-    await this.record('setIceServers', servers);
+  iceTransportPolicy(): 'relay' | 'all' {
+    return this.icePolicy;
+  }
+  async setIceServers(
+    servers: RTCIceServer[],
+    options: { transportPolicy?: 'relay' | 'all' } = {},
+  ): Promise<void> {
+    await this.record('setIceServers', servers, options);
     this.ice = servers;
+    this.icePolicy = options.transportPolicy ?? this.icePolicy;
   }
   async publish(service: string, params?: Record<string, string>): Promise<void> {
     await this.record('publish', service, params);
