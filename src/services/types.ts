@@ -22,7 +22,8 @@ export interface DataChannelLike {
   close(): void;
   addEventListener(type: 'open' | 'close' | 'bufferedamountlow', listener: () => void): void;
   addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
-  removeEventListener(type: string, listener: (...args: never[]) => void): void;
+  removeEventListener(type: 'open' | 'close' | 'bufferedamountlow', listener: () => void): void;
+  removeEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
 }
 
 /** One authenticated link as a service sees it. */

@@ -108,13 +108,14 @@ describe('ServiceChannel', () => {
     ca.close();
   });
 
-  it('keeps at most about the high watermark in the data channel buffer', async () => {
+  it('keeps at most about the high watermark in the data channel buffer, and resumes on bufferedamountlow', async () => {
     const { a, b, ca } = channels();
     const sends = Array.from({ length: 12 }, (_, i) => ca.request(pattern(1 << 20, i)));
     const bodies = await Promise.all(sends);
     bodies.forEach((body, i) => assert.deepEqual(body, pattern(1 << 20, i)));
-    assert.ok(a.peakBuffered <= (1 << 20) + MAX_FRAME_BYTES, `peak ${a.peakBuffered}`);
-    assert.ok(b.peakBuffered <= (1 << 20) + MAX_FRAME_BYTES, `peak ${b.peakBuffered}`);
+    // The default high watermark is 128 KiB: one more frame may go out while below it.
+    assert.ok(a.peakBuffered <= 128 * 1024 + MAX_FRAME_BYTES, `peak ${a.peakBuffered}`);
+    assert.ok(b.peakBuffered <= 128 * 1024 + MAX_FRAME_BYTES, `peak ${b.peakBuffered}`);
     ca.close();
   });
 

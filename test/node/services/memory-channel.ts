@@ -58,8 +58,8 @@ export class MemoryChannel implements DataChannelLike {
     set.add(listener);
   }
 
-  removeEventListener(type: string, listener: (...args: never[]) => void): void {
-    this.listeners.get(type)?.delete(listener as unknown as Listener);
+  removeEventListener(type: string, listener: Listener): void {
+    this.listeners.get(type)?.delete(listener);
   }
 
   listenerCount(): number {
