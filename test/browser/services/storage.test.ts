@@ -131,6 +131,13 @@ describe('storage over real WebRTC and IndexedDB', () => {
     equal((await remote.allocate(si(3), [0], 1000, SECRET)).allocated.join(), '0', 'allowed again, served');
   });
 
+  it('answers closed, not a rejection, once its database is closed', async () => {
+    const store = await openShareStore(freshDb());
+    store.close();
+    const result = await store.commit({ offer: 5 });
+    check(!result.ok && result.code === 'closed', `closed: ${JSON.stringify(result)}`);
+  });
+
   it('keeps small messages on the link fast while an 8 MiB share is written', async function () {
     this.timeout(120_000);
     const { pair, client } = await setup(freshDb());

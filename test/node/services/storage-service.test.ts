@@ -153,6 +153,39 @@ describe('StorageService', () => {
     assert.equal(a.remote(B), undefined);
   });
 
+  it("answers a caller's requests past maxPerCaller with busy, without doing them", async () => {
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const inner = new MemoryShareStore();
+    const slow = Object.assign(Object.create(inner) as MemoryShareStore, {
+      commit: async (batch: Parameters<MemoryShareStore['commit']>[0]) => (await gate, inner.commit(batch)),
+    });
+    const a = await StorageService.create(host(A), {
+      store: new MemoryShareStore(),
+      storageManager: undefined,
+    });
+    const b = await StorageService.create(host(B), {
+      store: slow,
+      storageManager: undefined,
+      maxPerCaller: 2,
+    });
+    live.push(a, b);
+    const [ca, cb] = memoryPair();
+    a.linkUp({ peer: B, channel: () => ca });
+    b.linkUp({ peer: A, channel: () => cb });
+    const remote = a.remote(B)!;
+    const first = remote.allocate(SI, [0], 10, SECRET);
+    const second = remote.allocate(SI, [1], 10, SECRET);
+    await rejectsWith(remote.allocate(SI, [2], 10, SECRET), 'busy');
+    open();
+    await Promise.all([first, second]);
+    assert.deepEqual(
+      b.clients().map((c) => c.shares),
+      [2],
+      'the refused one was not done',
+    );
+  });
+
   it('classifies quota and disk-full errors of a storage engine as full', () => {
     assert.equal(storeRefusal(new DOMException('x', 'QuotaExceededError'))?.ok, false);
     assert.deepEqual(storeRefusal(new DOMException('x', 'AbortError')), {
