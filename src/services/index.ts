@@ -1,8 +1,45 @@
 /**
- * The services every node runs, in the order they hear of links. A new service adds its factory here
- * and its entry to `ServiceMap` in its own module; GridNode does not change.
+ * Services a node offers its grid over its links (storage first). What other layers may use: the seams
+ * (types.ts), the storage service GridNode registers, the share stores it is built on, and the channel
+ * for further services. See storage-service.ts for the API reached as `gridNode.storage`.
  */
-import { pingService } from './ping.ts';
-import type { ServiceFactory } from './types.ts';
-
-export const builtinServices: readonly ServiceFactory[] = [pingService];
+export * from './types.ts';
+export {
+  type ChannelDrop,
+  type ChannelOptions,
+  type ChannelStats,
+  type Handler,
+  type Reply,
+  ServiceChannel,
+} from './channel.ts';
+export { FrameError, MAX_FRAME_BYTES } from './frames.ts';
+export {
+  type Batch,
+  type ClientRecord,
+  type ShareRecord,
+  type ShareStore,
+  type StoreResult,
+  type StoredState,
+  CHUNK_BYTES,
+  MemoryShareStore,
+  storeRefusal,
+} from './share-store.ts';
+export { MAX_TRANSFER_BYTES, STORAGE_INDEX_BYTES, StorageRequestError } from './storage-messages.ts';
+export {
+  type ClientUsage,
+  type StorageConfig,
+  StorageServer,
+  defaultStorageConfig,
+} from './storage-server.ts';
+export { StorageClient } from './storage-client.ts';
+export {
+  type StorageClientInfo,
+  type StorageManagerLike,
+  type StorageServiceOptions,
+  type StorageUsage,
+  OfferError,
+  STORAGE_CHANNEL_ID,
+  STORAGE_CHANNEL_LABEL,
+  StorageService,
+} from './storage-service.ts';
+export { builtinServices } from './builtin.ts';

@@ -12,6 +12,7 @@ export {
   NodeStore,
   openStore,
 } from './store.ts';
+export { IndexedDbShareStore, openShareStore } from './shares.ts';
 export {
   type GridNodeDB,
   type GridNodeKey,

@@ -5,8 +5,9 @@
  */
 import type { DBSchema, IDBPDatabase } from 'idb';
 import type { PeerHistory } from '../core/history.ts';
+import type { ClientRecord, ShareRecord } from '../services/share-store.ts';
 
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
 
 /** The only key of the `identity` store: one node key per database. */
 export const IDENTITY_KEY = 'node';
@@ -69,6 +70,12 @@ export interface GridNodeDB extends DBSchema {
   /** Keyed by grid id hex. */
   grids: { key: string; value: GridRecord };
   settings: { key: string; value: JsonValue };
+  /** Storage server: one record per share held, keyed [storage index hex, share number]. */
+  shares: { key: [si: string, share: number]; value: ShareRecord };
+  /** Storage server: share bytes in 64 KiB chunks, keyed [storage index hex, share number, chunk index]. */
+  shareChunks: { key: [si: string, share: number, index: number]; value: Uint8Array };
+  /** Storage server: what the owner set for (and last knew of) each client, by node id. */
+  storageClients: { key: string; value: ClientRecord };
 }
 
 /** The upgrade ladder: each step takes a database from the version before it to its own. */
@@ -88,5 +95,11 @@ export function upgrade(db: IDBPDatabase<GridNodeDB>, oldVersion: number): void 
   // v3: seqnum floors of forgotten nodes.
   if (oldVersion < 3) {
     db.createObjectStore('floors');
+  }
+  // v4: the storage server's shares and clients (src/store/shares.ts).
+  if (oldVersion < 4) {
+    db.createObjectStore('shares');
+    db.createObjectStore('shareChunks');
+    db.createObjectStore('storageClients');
   }
 }

@@ -4,7 +4,7 @@ import type { IDBPDatabase } from 'idb';
 import { nodeIdString } from '../../src/core/identity.ts';
 import type { NodeId } from '../../src/core/identity.ts';
 import { nobleSigner, webCryptoVerifier } from '../../src/crypto/ed25519.ts';
-import { DB_VERSION, MAX_ENVELOPE_BYTES, openStore } from '../../src/store/index.ts';
+import { DB_VERSION, MAX_ENVELOPE_BYTES, openShareStore, openStore } from '../../src/store/index.ts';
 import type { GridNodeDB, IdentityRecord } from '../../src/store/index.ts';
 import { check, within } from './assert.ts';
 
@@ -425,7 +425,7 @@ describe('store: persistence and schema', () => {
 
   it('upgrades a version 1 database and keeps its data', () =>
     withDb(async (name) => {
-      check(DB_VERSION === 3, 'this test builds the v1 layout; extend it when adding a version');
+      check(DB_VERSION === 4, 'this test builds the v1 layout; extend it when adding a version');
       // The v1 layout, by hand: identity, counters and announcements only.
       const secretKey = bytes(32);
       const v1 = await openDB(name, 1, {
@@ -469,6 +469,13 @@ describe('store: persistence and schema', () => {
       check(floors.get(peer)?.seqnum === 5 && floors.get(peer)?.until === 1_000, 'floors store works');
       check((await store.loadPeerHistory(GRID)).size === 0, 'forgetting drops the history');
       await store.close();
+      // The v4 stores (the storage server's) exist and work.
+      const shares = await openShareStore(name);
+      const chunk = bytes(10);
+      check((await shares.commit({ chunks: [{ si: 'ab', share: 1, index: 0, bytes: chunk }] })).ok, 'commit');
+      const [read] = await shares.readChunks('ab', 1, 0, 0);
+      check(read !== undefined && sameBytes(read, chunk), 'shareChunks store works');
+      shares.close();
     }));
 
   it('refuses malformed keys loudly', () =>
