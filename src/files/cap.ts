@@ -17,7 +17,14 @@ import { fail, ok, type Result } from './result.ts';
 
 export type Cap =
   | { kind: 'chk'; key: Uint8Array; uebHash: Uint8Array; k: number; n: number; size: number }
-  | { kind: 'chk-verifier'; storageIndex: Uint8Array; uebHash: Uint8Array; k: number; n: number; size: number }
+  | {
+      kind: 'chk-verifier';
+      storageIndex: Uint8Array;
+      uebHash: Uint8Array;
+      k: number;
+      n: number;
+      size: number;
+    }
   | { kind: 'lit'; data: Uint8Array };
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';

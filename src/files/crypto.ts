@@ -3,6 +3,9 @@
  * incremental SHA-256 (whole-file hashes over bounded memory), AES-128-CTR at a byte offset, and random
  * bytes. The default fills them with WebCrypto (`crypto.subtle`, present in Node 20 and Chromium; over
  * 1 GB/s for one-shot digests and AES) and @noble/hashes for the incremental hash, which WebCrypto lacks.
+ * Inputs of at most `SMALL_DIGEST_BYTES` are hashed by @noble/hashes at once: every SHA-256d ends with a
+ * 32-byte input and every tree node is one, and a WebCrypto call costs tens of microseconds of
+ * bookkeeping (far more in Node), more than hashing a few kilobytes.
  *
  * AES-CTR as Tahoe-LAFS uses it (allmydata/crypto/aes.py): a 16-byte key, the IV all zero, and one counter
  * stream over the whole file, the 16-byte counter block incremented as a 128-bit big-endian integer. A
@@ -25,6 +28,7 @@ export interface FileCrypto {
 }
 
 const AES_BLOCK = 16;
+export const SMALL_DIGEST_BYTES = 4096;
 
 /** The 128-bit big-endian counter block for AES block number `block` (< 2^53). */
 export function counterBlock(block: number): Uint8Array<ArrayBuffer> {
@@ -63,6 +67,7 @@ export function webCrypto(subtle: SubtleCrypto = globalThis.crypto.subtle): File
   };
   return {
     async sha256(data) {
+      if (data.length <= SMALL_DIGEST_BYTES) return nobleSha256(data);
       return new Uint8Array(await subtle.digest('SHA-256', asBufferSource(data)));
     },
     sha256Incremental() {
@@ -91,7 +96,9 @@ export function webCrypto(subtle: SubtleCrypto = globalThis.crypto.subtle): File
     },
     randomBytes(length) {
       const out = new Uint8Array(length);
-      globalThis.crypto.getRandomValues(out);
+      // getRandomValues fills at most 65536 bytes per call.
+      for (let at = 0; at < length; at += 65536)
+        globalThis.crypto.getRandomValues(out.subarray(at, at + 65536));
       return out;
     },
   };

@@ -200,7 +200,9 @@ export class FileReadError extends Error {
 }
 
 /** Sources over shares held in memory (share number → share bytes). */
-export function memorySources(shares: Iterable<[number, Uint8Array]>): () => Promise<ShareSource | undefined> {
+export function memorySources(
+  shares: Iterable<[number, Uint8Array]>,
+): () => Promise<ShareSource | undefined> {
   const queue = [...shares].sort((a, b) => a[0] - b[0]);
   return async () => {
     const entry = queue.shift();

@@ -110,7 +110,9 @@ export class ChkEncoder {
     const { seg } = this;
     if (this.#finished || i >= seg.numSegments) throw new FileParamsError('no segment left to encode');
     if (plaintext.length !== this.segmentLength(i)) {
-      throw new FileParamsError(`segment ${i} must be ${this.segmentLength(i)} bytes, got ${plaintext.length}`);
+      throw new FileParamsError(
+        `segment ${i} must be ${this.segmentLength(i)} bytes, got ${plaintext.length}`,
+      );
     }
     this.#next++;
     const cipher = await this.#crypto.aesCtr(this.key, i * seg.segmentSize, plaintext);
@@ -137,7 +139,8 @@ export class ChkEncoder {
 
   async finish(): Promise<EncodedTrailers> {
     const { seg, layout } = this;
-    if (this.#finished || this.#next !== seg.numSegments) throw new FileParamsError('finish before last segment');
+    if (this.#finished || this.#next !== seg.numSegments)
+      throw new FileParamsError('finish before last segment');
     this.#finished = true;
     const crypto = this.#crypto;
     const crypttextTree = await buildHashTree(crypto, this.#segmentHashes);

@@ -36,7 +36,10 @@ export function pairHash(crypto: FileCrypto, a: Uint8Array, b: Uint8Array): Prom
 }
 
 /** Every node of the tree over `leaves` (root first). */
-export async function buildHashTree(crypto: FileCrypto, leaves: readonly Uint8Array[]): Promise<Uint8Array[]> {
+export async function buildHashTree(
+  crypto: FileCrypto,
+  leaves: readonly Uint8Array[],
+): Promise<Uint8Array[]> {
   const p = roundUpPow2(leaves.length);
   const nodes: Uint8Array[] = new Array(2 * p - 1);
   for (let i = 0; i < p; i++) {

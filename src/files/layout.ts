@@ -139,11 +139,20 @@ export function parseHeader(bytes: Uint8Array): Result<Omit<ShareLayout, 'size'>
     if (v === undefined) return fail('bad-offsets: too large');
     fields.push(v);
   }
-  const [blockSize, shareDataSize, data, plaintextHashTree, crypttextHashTree, blockHashes, shareHashes, uebOffset] =
-    fields as [number, number, number, number, number, number, number, number];
+  const [
+    blockSize,
+    shareDataSize,
+    data,
+    plaintextHashTree,
+    crypttextHashTree,
+    blockHashes,
+    shareHashes,
+    uebOffset,
+  ] = fields as [number, number, number, number, number, number, number, number];
   if (data !== header) return fail('bad-offsets: data');
   const ordered = [data, plaintextHashTree, crypttextHashTree, blockHashes, shareHashes, uebOffset];
-  for (let i = 1; i < ordered.length; i++) if (ordered[i]! < ordered[i - 1]!) return fail('bad-offsets: order');
+  for (let i = 1; i < ordered.length; i++)
+    if (ordered[i]! < ordered[i - 1]!) return fail('bad-offsets: order');
   return ok({
     version,
     blockSize,

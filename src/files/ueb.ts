@@ -111,7 +111,8 @@ export function unpackUeb(bytes: Uint8Array): Result<Ueb> {
   const codec = parseCodecParams(text.get('codec_params'));
   const tail = parseCodecParams(text.get('tail_codec_params'));
   if (codec?.[0] !== segmentSize || codec[1] !== k || codec[2] !== n) return fail('ueb-fields: codec params');
-  if (tail?.[0] !== seg.paddedTailSize || tail[1] !== k || tail[2] !== n) return fail('ueb-fields: tail params');
+  if (tail?.[0] !== seg.paddedTailSize || tail[1] !== k || tail[2] !== n)
+    return fail('ueb-fields: tail params');
   const hashes: Uint8Array[] = [];
   for (const key of ['crypttext_hash', 'crypttext_root_hash', 'share_root_hash']) {
     const h = raw.get(key);

@@ -18,7 +18,14 @@ import type { Cap } from './cap.ts';
 import type { FileCrypto } from './crypto.ts';
 import { HASH_SIZE, blockHash, bytesEqual, uebHash } from './hashes.ts';
 import { neededHashes, treeSize, verifyChain, verifyWholeTree } from './hashtree.ts';
-import { MAX_HEADER, computeLayout, parseHeader, parseShareHashes, parseUebLength, splitTree } from './layout.ts';
+import {
+  MAX_HEADER,
+  computeLayout,
+  parseHeader,
+  parseShareHashes,
+  parseUebLength,
+  splitTree,
+} from './layout.ts';
 import { fromSegmentSize, nextMultiple, type Segmenting } from './params.ts';
 import { fail, ok, type Result } from './result.ts';
 import { unpackUeb, uebSize, type Ueb } from './ueb.ts';
@@ -55,9 +62,14 @@ async function readExactly(source: ShareSource, offset: number, length: number):
   return ok(bytes.length === length ? bytes : bytes.subarray(0, length));
 }
 
-export async function openShare(crypto: FileCrypto, cap: ChkCap, source: ShareSource): Promise<Result<VerifiedShare>> {
+export async function openShare(
+  crypto: FileCrypto,
+  cap: ChkCap,
+  source: ShareSource,
+): Promise<Result<VerifiedShare>> {
   const { k, n, size } = cap;
-  if (!Number.isInteger(source.shnum) || source.shnum < 0 || source.shnum >= n) return fail('bad-share-number');
+  if (!Number.isInteger(source.shnum) || source.shnum < 0 || source.shnum >= n)
+    return fail('bad-share-number');
   let head: Uint8Array;
   try {
     head = await source.read(0, MAX_HEADER);
@@ -74,8 +86,23 @@ export async function openShare(crypto: FileCrypto, cap: ChkCap, source: ShareSo
     return fail('bad-header: block size');
   }
   const seg = fromSegmentSize(size, k, n, segmentSize);
-  const expected = computeLayout(seg.blockSize, seg.shareDataSize, seg.numSegments, neededHashes(n, 0, true).length, uebSize(seg), h.version);
-  for (const key of ['blockSize', 'shareDataSize', 'plaintextHashTree', 'crypttextHashTree', 'blockHashes', 'shareHashes', 'uebOffset'] as const) {
+  const expected = computeLayout(
+    seg.blockSize,
+    seg.shareDataSize,
+    seg.numSegments,
+    neededHashes(n, 0, true).length,
+    uebSize(seg),
+    h.version,
+  );
+  for (const key of [
+    'blockSize',
+    'shareDataSize',
+    'plaintextHashTree',
+    'crypttextHashTree',
+    'blockHashes',
+    'shareHashes',
+    'uebOffset',
+  ] as const) {
     if (h[key] !== expected[key]) return fail(`bad-offsets: ${key}`);
   }
   const metaStart = expected.crypttextHashTree;
@@ -96,19 +123,26 @@ export async function openShare(crypto: FileCrypto, cap: ChkCap, source: ShareSo
   }
   const segmentHashBytes = treeSize(seg.numSegments) * HASH_SIZE;
   const crypttextTree = splitTree(m.subarray(0, segmentHashBytes), seg.numSegments);
-  const blockTree = splitTree(m.subarray(at(expected.blockHashes), at(expected.shareHashes)), seg.numSegments);
+  const blockTree = splitTree(
+    m.subarray(at(expected.blockHashes), at(expected.shareHashes)),
+    seg.numSegments,
+  );
   if (!crypttextTree.ok) return crypttextTree;
   if (!blockTree.ok) return blockTree;
   if (!(await verifyWholeTree(crypto, crypttextTree.value, seg.numSegments, u.crypttextRootHash))) {
     return fail('bad-crypttext-tree');
   }
-  const pairs = parseShareHashes(m.subarray(at(expected.shareHashes), at(expected.uebOffset)), treeSize(n) - 1);
+  const pairs = parseShareHashes(
+    m.subarray(at(expected.shareHashes), at(expected.uebOffset)),
+    treeSize(n) - 1,
+  );
   if (!pairs.ok) return pairs;
   const blockRoot = blockTree.value[0]!;
   if (!(await verifyChain(crypto, n, source.shnum, blockRoot, pairs.value, u.shareRootHash))) {
     return fail('bad-share-hashes');
   }
-  if (!(await verifyWholeTree(crypto, blockTree.value, seg.numSegments, blockRoot))) return fail('bad-block-tree');
+  if (!(await verifyWholeTree(crypto, blockTree.value, seg.numSegments, blockRoot)))
+    return fail('bad-block-tree');
   const firstLeaf = blockTree.value.length >> 1;
   return ok({
     source,
@@ -121,7 +155,11 @@ export async function openShare(crypto: FileCrypto, cap: ChkCap, source: ShareSo
 }
 
 /** Reads and checks block `i` of a verified share. */
-export async function readBlock(crypto: FileCrypto, share: VerifiedShare, i: number): Promise<Result<Uint8Array>> {
+export async function readBlock(
+  crypto: FileCrypto,
+  share: VerifiedShare,
+  i: number,
+): Promise<Result<Uint8Array>> {
   const { seg } = share;
   if (i < 0 || i >= seg.numSegments) return fail('bad-segment-number');
   const length = i === seg.numSegments - 1 ? seg.tailBlockSize : seg.blockSize;
