@@ -35,7 +35,7 @@ describe('caps', () => {
     assert.equal(parsed.value.kind, 'chk');
     assert.equal(formatCap(parsed.value), tahoe);
     for (const lit of ['URI:LIT:', 'URI:LIT:mfrgg'])
-      assert.equal(formatCap((parseCap(lit) as { value: never }).value), lit);
+      assert.equal(formatCap((parseCap(lit) as unknown as { value: never }).value), lit);
   });
 
   it('turn down non-canonical, out-of-range and malformed caps with a reason', () => {

@@ -14,7 +14,7 @@ import { MemoryStorage, type Behaviour } from './memory-storage.ts';
 import { nodeCrypto } from './node-crypto.ts';
 
 const crypto = nodeCrypto();
-const bytes = (length: number, seed = 1): Uint8Array =>
+const bytes = (length: number, seed = 1): Uint8Array<ArrayBuffer> =>
   Uint8Array.from({ length }, (_, i) => (i * 131 + seed * 17) & 255);
 const servers = (count: number, behaviour: (i: number) => Behaviour = () => ({})): MemoryStorage[] =>
   Array.from({ length: count }, (_, i) => new MemoryStorage(`v0-server${i}`, behaviour(i)));
@@ -75,7 +75,8 @@ describe('upload and download against storage servers', () => {
     assert.deepEqual(got, data);
     assert.equal(seen.at(-1), 300_000);
     const chunks: Uint8Array[] = [];
-    for await (const chunk of await downloadStream(up.cap, { servers: s, crypto })) chunks.push(chunk);
+    const reader = (await downloadStream(up.cap, { servers: s, crypto })).getReader();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value);
     assert.ok(chunks.length >= 3);
     assert.deepEqual(Buffer.concat(chunks), Buffer.from(data));
   });
