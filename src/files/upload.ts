@@ -162,11 +162,14 @@ export async function upload(data: Uint8Array | Blob, options: UploadOptions): P
       got.forEach((s) => mine.add(s));
       allocated.set(id, mine);
       const has = answer.value.alreadyHave.filter((s) => Number.isInteger(s) && s >= 0 && s < n);
-      if (got.size + has.length < shares.length || has.length > 0) {
+      const newHas = has.filter((s) => !c.has.includes(s));
+      // A server that took fewer than asked (and did not already hold the rest) has no more room.
+      const short = shares.filter((s) => !got.has(s) && !has.includes(s)).length > 0;
+      if (short || newHas.length > 0) {
         changed = true;
-        const nextRoom = got.size < shares.length - has.length ? mine.size : c.room;
+        const nextRoom = short ? mine.size : c.room;
         candidates = candidates.map((x) =>
-          x.id === id ? { id, room: nextRoom, has: [...new Set([...x.has, ...has])] } : x,
+          x.id === id ? { id, room: nextRoom, has: [...x.has, ...newHas] } : x,
         );
       }
     });
