@@ -32,6 +32,8 @@ import { unpackUeb, uebSize, type Ueb } from './ueb.ts';
 
 /** Segments larger than this are refused before any allocation (Tahoe's default is 1 MiB). */
 export const MAX_SEGMENT_SIZE = 16 * 1024 * 1024;
+/** Hash trees and UEB of one share, read in one piece: 64 MiB covers files of over 2^19 segments. */
+export const MAX_METADATA_SIZE = 64 * 1024 * 1024;
 
 export interface ShareSource {
   readonly shnum: number;
@@ -106,6 +108,7 @@ export async function openShare(
     if (h[key] !== expected[key]) return fail(`bad-offsets: ${key}`);
   }
   const metaStart = expected.crypttextHashTree;
+  if (expected.size - metaStart > MAX_METADATA_SIZE) return fail('too-large: share metadata');
   const meta = await readExactly(source, metaStart, expected.size - metaStart);
   if (!meta.ok) return meta;
   const m = meta.value;
