@@ -37,6 +37,14 @@ export interface Placement {
 export function maximumMatching(edges: readonly (readonly number[])[], n: number): Map<number, number> {
   const shareOwner = new Array<number>(n).fill(-1);
   const augment = (server: number, seen: boolean[]): boolean => {
+    // A free share first, so earlier servers keep the shares they were matched to (and, for a server,
+    // its first listed free share: held ones are listed first).
+    for (const share of edges[server]!) {
+      if (shareOwner[share] === -1) {
+        shareOwner[share] = server;
+        return true;
+      }
+    }
     for (const share of edges[server]!) {
       if (seen[share]) continue;
       seen[share] = true;

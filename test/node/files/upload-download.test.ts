@@ -81,6 +81,23 @@ describe('upload and download against storage servers', () => {
     assert.deepEqual(Buffer.concat(chunks), Buffer.from(data));
   });
 
+  it('takes servers in the permuted order given for the storage index', async () => {
+    const s = servers(3);
+    const seen: Uint8Array[] = [];
+    const up = await upload(bytes(9000), {
+      servers: s,
+      crypto,
+      order: (si, list) => {
+        seen.push(si);
+        return [...list].reverse();
+      },
+    });
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0]!.length, 16);
+    assert.deepEqual(up.servers.get('v0-server2'), [0]);
+    assert.deepEqual(up.servers.get('v0-server0'), [2]);
+  });
+
   it('reads from k servers only, the fastest first', async () => {
     const s = servers(5);
     const up = await upload(bytes(50_000), { servers: s, crypto });
