@@ -79,7 +79,7 @@ if (nodeTests.length === 0) {
   reporters.push('--test-reporter=tap', `--test-reporter-destination=${NODE_TAP}`);
   // A file that hangs (open handles) is cancelled after the timeout (per file on Node 20) instead of
   // blocking forever; --test-force-exit is avoided because it cuts off the TAP summary.
-  const timeout = `--test-timeout=${process.env.NODE_TEST_TIMEOUT ?? 120_000}`;
+  const timeout = `--test-timeout=${process.env.NODE_TEST_TIMEOUT ?? 300_000}`;
   // One file at a time: the end-to-end files each drive several Chromium processes, and two cores
   // shared between them turn timing margins into flakes.
   const serial = '--test-concurrency=1';

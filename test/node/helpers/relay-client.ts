@@ -4,7 +4,7 @@ import { WebSocket } from 'ws';
 
 export type Msg = Record<string, unknown>;
 
-const DEFAULT_WAIT_MS = 10_000; // generous: CI shares two cores with browsers; a passing wait returns at once
+const DEFAULT_WAIT_MS = 30_000; // generous: CI shares two cores with browsers; a passing wait returns at once
 
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
