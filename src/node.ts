@@ -13,3 +13,4 @@ export type {
   Policy,
 } from './node/types.ts';
 export { devGridId, NotLeaderError } from './node/types.ts';
+export { InvalidInputError } from './node/commands.ts';

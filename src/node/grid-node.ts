@@ -22,6 +22,7 @@ import type { ServiceMap } from '../services/types.ts';
 import { foundGrid, type GridInfo, gridInfo } from './grids.ts';
 import type { Invitations } from './invitations.ts';
 import { Leadership } from './leadership.ts';
+import { checkCommand } from './commands.ts';
 import { GridSession } from './session.ts';
 import type { IceTransportPolicy } from './settings.ts';
 import {
@@ -139,7 +140,8 @@ export class GridNode extends EventTarget {
     if (this.role !== 'leader') throw new NotLeaderError();
   }
 
-  private async run(command: Command): Promise<void> {
+  private async run(unchecked: Command): Promise<void> {
+    const command = checkCommand(unchecked);
     if (this.role === 'follower') return this.leadership.forward(command);
     const input = this.session.runtime.input.bind(this.session.runtime);
     switch (command.op) {
@@ -303,16 +305,12 @@ export class GridNode extends EventTarget {
     return this.session.settings.iceServers();
   }
 
-  /** 'relay' while links go only through TURN. */
   iceTransportPolicy(): IceTransportPolicy {
     return this.session.settings.iceTransportPolicy();
   }
 
   /** ICE servers for new links; `transportPolicy: 'relay'` links only through TURN (needs a TURN server). */
-  async setIceServers(
-    servers: RTCIceServer[],
-    options: { transportPolicy?: IceTransportPolicy } = {},
-  ): Promise<void> {
+  async setIceServers(servers: RTCIceServer[], options: { transportPolicy?: IceTransportPolicy } = {}) {
     await this.session.settings.setIceServers(servers, options.transportPolicy);
     if (this.session.active && this.role === 'leader') await this.session.switchGrid(this.session.active);
   }

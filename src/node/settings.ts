@@ -5,7 +5,7 @@
  * Rules:
  * - Stored values win over the options given to `GridNode.create` (those are first-start defaults), except
  *   that no stored relay list means the options' list.
- * - Relays are kept only if they are ws:// or wss:// URLs.
+ * - A relay list holds 1–8 ws:// or wss:// URLs; anything else is refused (InvalidInputError), not stored.
  * - An invitation's relays are adopted only while the owner has chosen none (they are merged with the
  *   options' relays).
  * - ICE: the transport policy is 'all' unless set to 'relay', which needs a TURN server in the list.
@@ -13,7 +13,9 @@
  * Stored values are read back as stored; storage belongs to this origin, like the page itself.
  */
 import type { Services } from '../core/index.ts';
+import { checkRelays } from '../core/inputs.ts';
 import type { NodeStore } from '../store/index.ts';
+import { valid } from './commands.ts';
 import type { GridNodeOptions, Policy } from './types.ts';
 
 export type IceTransportPolicy = 'relay' | 'all';
@@ -33,7 +35,9 @@ export class Settings {
 
   static async load(store: NodeStore, options: GridNodeOptions): Promise<Settings> {
     const settings = new Settings(store, options);
-    settings.relayList = (await store.getSetting('relays')) as string[] | undefined;
+    // A stored list that does not pass (empty, garbled) is dropped, so start-up goes on with the defaults.
+    const stored = checkRelays(await store.getSetting('relays'));
+    settings.relayList = stored.ok ? stored.value : undefined;
     settings.iceList = (await store.getSetting('iceServers')) as RTCIceServer[] | undefined;
     const policy = await store.getSetting('iceTransportPolicy');
     settings.icePolicy = policy === 'relay' ? 'relay' : 'all';
@@ -45,7 +49,7 @@ export class Settings {
   }
 
   async setRelays(urls: string[]): Promise<void> {
-    this.relayList = urls.filter((u) => /^wss?:\/\//.test(u));
+    this.relayList = valid(checkRelays(urls));
     await this.store.setSetting('relays', this.relayList);
   }
 

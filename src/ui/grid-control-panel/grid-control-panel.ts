@@ -2,6 +2,7 @@ import { LitElement, html } from 'lit';
 import { live } from 'lit/directives/live.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { SERVICE } from '../../core/roles.ts';
+import { checkNickname } from '../../core/inputs.ts';
 import type { Busy, IceServer, Member, Policy } from '../controller.ts';
 import { emit } from '../events.ts';
 import { sharedStyles } from '../shared.styles.ts';
@@ -64,7 +65,7 @@ export class GridControlPanel extends LitElement {
   busy: Busy | undefined;
   error: string | undefined;
 
-  private fieldError: { field: 'relays' | 'ice'; message: string } | undefined;
+  private fieldError: { field: 'nickname' | 'relays' | 'ice'; message: string } | undefined;
   /** What the next press confirms: `leave`, or the id of a member to revoke. */
   private confirming: string | undefined;
 
@@ -81,10 +82,15 @@ export class GridControlPanel extends LitElement {
             name="nickname"
             maxlength="64"
             autocomplete="nickname"
+            aria-invalid=${this.fieldError?.field === 'nickname'}
+            aria-describedby="nickname-error"
             .value=${this.nickname}
           />
           <button type="submit" ?disabled=${this.busy === 'nickname'}>Save</button>
         </form>
+        <span id="nickname-error" class="error"
+          >${this.fieldError?.field === 'nickname' ? this.fieldError.message : ''}</span
+        >
         <p class="muted">Shown to every member of the grid.</p>
       </fieldset>
 
@@ -242,7 +248,11 @@ export class GridControlPanel extends LitElement {
   private onNickname(event: SubmitEvent): void {
     event.preventDefault();
     const input = (event.currentTarget as HTMLFormElement).elements.namedItem('nickname') as HTMLInputElement;
-    emit(this, 'grid-nickname', { nickname: input.value.trim() });
+    // The protocol's rule (bytes, not characters; no control or bidi characters), before anything is sent.
+    const checked = checkNickname(input.value.trim());
+    if (!checked.ok) return void (this.fieldError = { field: 'nickname', message: checked.message });
+    this.fieldError = undefined;
+    emit(this, 'grid-nickname', { nickname: checked.value });
   }
 
   private onService(event: Event): void {

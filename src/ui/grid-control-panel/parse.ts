@@ -2,6 +2,7 @@
  * The control panel's text fields, parsed at the edge: one relay or ICE server per line. Each parser
  * returns the values or, for the first bad line, a message saying which line and why.
  */
+import { checkRelays } from '../../core/inputs.ts';
 import type { IceServer } from '../controller.ts';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -26,7 +27,8 @@ export function parseRelays(text: string): Parsed<string[]> {
       return { ok: false, error: `Relay ${i + 1} must start with ws:// or wss://.` };
     relays.push(line);
   }
-  return { ok: true, value: relays };
+  const checked = checkRelays(relays);
+  return checked.ok ? { ok: true, value: checked.value } : { ok: false, error: checked.message };
 }
 
 /** ICE servers: `stun:host:port`, or `turn:host:port username credential` (TURN needs both). */
