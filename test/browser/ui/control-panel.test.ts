@@ -80,9 +80,34 @@ describe('<grid-control-panel>', () => {
             { urls: 'stun:s.example' },
             { urls: 'turn:t.example:3478', username: 'user', credential: 'secret' },
           ],
+          transportPolicy: 'all',
         },
       ]),
     );
+  });
+
+  it('asks for relay-only links only with a TURN server, and says why otherwise', async () => {
+    const el = await panel();
+    const events = collect(el, 'grid-ice-servers');
+    $<HTMLInputElement>(el, '[name=relay-only]').checked = true;
+    $<HTMLFormElement>(el, '[part=ice] form').requestSubmit();
+    await el.updateComplete;
+    equal(events.length, 0);
+    check(/needs a TURN server/.test($(el, '#ice-error').textContent ?? ''), 'the reason is shown');
+    $<HTMLTextAreaElement>(el, '#ice').value = 'turn:t.example:3478 user secret';
+    $<HTMLFormElement>(el, '[part=ice] form').requestSubmit();
+    equal(events.length, 1);
+    equal((events[0] as CustomEvent<{ transportPolicy: string }>).detail.transportPolicy, 'relay');
+  });
+
+  it('refuses a nickname of 40 “é” (80 bytes) with the reason, and sends nothing', async () => {
+    const el = await panel();
+    const events = collect(el, 'grid-nickname');
+    $<HTMLInputElement>(el, '#nickname').value = 'é'.repeat(40);
+    $<HTMLFormElement>(el, '[part=nickname] form').requestSubmit();
+    await el.updateComplete;
+    equal(events.length, 0);
+    check(/at most 64 bytes/.test($(el, '#nickname-error').textContent ?? ''), 'the reason is shown');
   });
 
   it('asks to allow, deny or reset a member', async () => {
