@@ -198,7 +198,7 @@ export class GridNode extends EventTarget {
   async grids(): Promise<GridInfo[]> {
     const out: GridInfo[] = [];
     for (const record of (await this.session.store.listGrids()).values()) {
-      const grid = this.session.fromRecord(record);
+      const grid = await this.session.fromRecord(record);
       if (grid) out.push(gridInfo(grid));
     }
     return out;
@@ -207,7 +207,7 @@ export class GridNode extends EventTarget {
   /** Makes another grid this node belongs to the active one. */
   async useGrid(id: string): Promise<GridInfo> {
     this.requireLeader();
-    const grid = this.session.fromRecord(await this.session.store.getGrid(id));
+    const grid = await this.session.fromRecord(await this.session.store.getGrid(id));
     if (!grid) throw new Error('this node is not a member of that grid');
     await this.session.switchGrid(grid);
     return gridInfo(grid);
@@ -217,6 +217,16 @@ export class GridNode extends EventTarget {
   exportGridKey(): string {
     if (!this.session.active?.gridSecret) throw new Error('only the founder holds the grid key');
     return toHex(this.session.active.gridSecret);
+  }
+
+  /**
+   * The grid key of any grid this node founded, even one it has left or been expelled from: the secret
+   * is kept apart from memberships (src/store/membership-records.ts) and only ever read to export it.
+   */
+  async exportStoredGridKey(gridIdHex: string): Promise<string> {
+    const secret = await this.session.store.membership.getGridSecret(gridIdHex);
+    if (!secret) throw new Error('this node holds no grid key for that grid');
+    return toHex(secret);
   }
 
   /**

@@ -70,7 +70,8 @@ export class GridSession {
       input: (step) => node.runtime.input(step),
       closeLink: (peer) => node.runtime.mesh?.close(peer),
       sendSignal: (payload, to) => node.runtime.mesh?.sendSignal(payload, to),
-      expelled: () => node.expelled(),
+      saveRevocation: (gridHex, id, record) => node.store.membership.saveRevocation(gridHex, id, record),
+      expelled: (reason) => node.expelled(reason),
     });
     node.cache = new VerificationCache(await defaultVerifier());
     node.settings = await Settings.load(node.store, options);
@@ -112,15 +113,23 @@ export class GridSession {
     return this.fromRecord(hex ? await this.store.getGrid(hex) : undefined);
   }
 
-  /** A stored membership, checked again (storage is not trusted more than peers). */
-  fromRecord(record: { data?: unknown } | undefined): ActiveGrid | undefined {
-    return record?.data ? gridFromStored(record.data as StoredGrid, this.publicKey, Date.now()) : undefined;
+  /**
+   * A stored membership, checked again (storage is not trusted more than peers), with the grid secret if
+   * this node founded it (kept apart, membership-records.ts).
+   */
+  async fromRecord(record: { data?: unknown } | undefined): Promise<ActiveGrid | undefined> {
+    const grid = record?.data
+      ? gridFromStored(record.data as StoredGrid, this.publicKey, Date.now())
+      : undefined;
+    if (!grid || grid.gridSecret) return grid;
+    const gridSecret = await this.store.membership.getGridSecret(grid.hex);
+    return gridSecret ? { ...grid, gridSecret } : grid;
   }
 
   /** Joins the active grid: membership rules, the runtime, its links to the services. */
   async startRuntime(): Promise<void> {
     const grid = this.active!;
-    this.guard.reset(grid);
+    this.guard.reset(grid, grid.open ? [] : await this.store.membership.loadRevocations(grid.hex));
     this.nickname = await this.settings.nickname();
     const services = await this.settings.services(grid.hex, servicesForRole(this.options.role ?? 'storage'));
     await this.runtime.start({
@@ -132,6 +141,7 @@ export class GridSession {
       admit: this.guard.membership
         ? (origin, body, now) => this.guard.admit(origin, body.membership, now)
         : undefined,
+      revocations: this.guard.membership,
       restoring: (flag) => (this.guard.restoring = flag),
       config: this.options.config,
       relays: this.settings.relays(),
@@ -170,6 +180,7 @@ export class GridSession {
       await this.stopRuntime();
       this.active = grid;
       if (grid && !grid.open) {
+        if (grid.gridSecret) await this.store.membership.putGridSecret(grid.hex, grid.gridSecret, Date.now());
         await this.store.putGrid(grid.hex, {
           name: grid.name,
           joinedAt: Date.now(),
@@ -183,12 +194,24 @@ export class GridSession {
     });
   }
 
-  /** This node was revoked: it leaves the grid (nobody would listen) and forgets it. */
-  private async expelled(): Promise<void> {
-    const grid = this.active!;
+  /**
+   * This node was revoked, or lost the race for its invitation: it leaves the grid (nobody would listen)
+   * and forgets its membership. A founder's grid secret is not a membership record and stays (store).
+   */
+  private async expelled(reason: 'revoked' | 'invite-used'): Promise<void> {
+    const grid = this.active;
+    if (!grid) return;
     await this.switchGrid(undefined);
     await this.store.deleteGrid(grid.hex);
     await this.store.deleteSetting('activeGrid');
+    this.hooks.emit('membership-lost', {
+      grid: grid.hex,
+      reason,
+      message:
+        reason === 'revoked'
+          ? 'an admin of this grid revoked this node'
+          : 'this invitation was used by another node first; ask for a new one',
+    });
   }
 
   /** Sealed requests from the grid's signaling topic: redemptions to witness, revocation notices. */
@@ -196,6 +219,7 @@ export class GridSession {
     const grid = this.active;
     if (!grid || !this.guard.membership || !this.runtime.mesh) return;
     if (message.t === 'revoked') return this.guard.onRevokedNotice(message.notice);
+    if (message.t === 'invite-used') return this.guard.onInviteUsed(message.proof);
     if (message.t === 'redeem') return this.invitations.witness(grid, from, message.request);
   }
 

@@ -6,7 +6,7 @@
 import type { DBSchema, IDBPDatabase } from 'idb';
 import type { PeerHistory } from '../core/history.ts';
 
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
 
 /** The only key of the `identity` store: one node key per database. */
 export const IDENTITY_KEY = 'node';
@@ -69,6 +69,16 @@ export interface GridNodeDB extends DBSchema {
   /** Keyed by grid id hex. */
   grids: { key: string; value: GridRecord };
   settings: { key: string; value: JsonValue };
+  /** The grid's revocation set: [grid id hex, revocation id hex] → revocation record bytes. */
+  revocations: { key: [gridIdHex: string, revocationIdHex: string]; value: Uint8Array };
+  /** A founder's grid secret, by grid id hex: apart from `grids`, so no leave or expulsion deletes it. */
+  gridSecrets: { key: string; value: GridSecretRecord };
+}
+
+/** The grid key's secret half, as the founder made it. */
+export interface GridSecretRecord {
+  secretKey: Uint8Array;
+  savedAt: number;
 }
 
 /** The upgrade ladder: each step takes a database from the version before it to its own. */
@@ -88,5 +98,10 @@ export function upgrade(db: IDBPDatabase<GridNodeDB>, oldVersion: number): void 
   // v3: seqnum floors of forgotten nodes.
   if (oldVersion < 3) {
     db.createObjectStore('floors');
+  }
+  // v4: revocation sets (persisted, reconciled), and grid secrets kept apart from memberships.
+  if (oldVersion < 4) {
+    db.createObjectStore('revocations');
+    db.createObjectStore('gridSecrets');
   }
 }
