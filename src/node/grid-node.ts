@@ -374,6 +374,7 @@ export class GridNode extends EventTarget {
         misses: this.session.cache.misses,
       },
       refused: { ...this.session.guard.refused },
+      revocations: this.session.guard.membership?.revocationCount ?? 0,
       dials: this.session.runtime.dials.map((d) => ({ ...d })),
       services: this.session.services.stats(),
     };
