@@ -15,7 +15,8 @@
  * Events (all `CustomEvent`): `change` (anything shown may have changed), `peer-up` / `peer-down`
  * (`detail: { id, reason? }`), `announcement` (`detail: { id, seqnum }`), `role` (`detail: { role }`),
  * `activity` (`detail: { kind: 'join' | 'leave' | 'rejected' | 'reconnect' | 'revoked' | 'status', id?,
- * reason?, at }`), `flagged` (`detail: { id, reason }`).
+ * reason?, at }`), `flagged` (`detail: { id, reason }`), `membership-lost` (`detail: { grid, reason:
+ * 'revoked' | 'invite-used', message }`: this node has left the grid).
  */
 import { type NodeId, type ServiceParams, parseNodeId, toHex } from '../core/index.ts';
 import type { ServiceMap } from '../services/types.ts';
@@ -257,7 +258,10 @@ export class GridNode extends EventTarget {
     return gridInfo(joined.grid);
   }
 
-  /** An admin revokes a member: the signed revocation spreads like an announcement. */
+  /**
+   * An admin revokes a member: the signed revocation joins the grid's revocation set, which every node
+   * persists and reconciles with its links. Only a founder revokes a founder's node.
+   */
   async revoke(id: string): Promise<void> {
     this.requireLeader();
     await this.session.guard.revoke(id, this.id);

@@ -86,6 +86,8 @@ export class MembershipGuard {
   leaving = false;
   restoring = false;
   private readonly told = new Set<NodeId>();
+  /** When a lost-redemption proof was last checked: at most one per second costs signature checks. */
+  private proofCheckedAt = 0;
 
   constructor(private readonly deps: GuardDeps) {}
 
@@ -204,6 +206,8 @@ export class MembershipGuard {
     const theirs = decoded.value.chain;
     if (!oneTimeKey || !equalBytes(redeemedKey(theirs) ?? new Uint8Array(0), oneTimeKey)) return;
     const now = Date.now();
+    if (now - this.proofCheckedAt < 1_000) return;
+    this.proofCheckedAt = now;
     m.checkChain(grid.chain, this.deps.publicKey, now);
     m.checkChain(theirs, theirs.at(-1)!.subject, now);
     const winner = m.redeemedBy(oneTimeKey);
