@@ -9,7 +9,9 @@
  * hashes wins nothing: a redemption made after the real one is dated after it by any honest witness. A
  * dishonest witness can backdate, which is what the settling rule bounds: it can only contest a
  * redemption in the minutes before that redemption has spread; afterwards its forgery is an `invite-used`
- * refusal like any other (and revoking that witness voids all it countersigned, chain.ts).
+ * refusal like any other (and revoking that witness voids all it countersigned, chain.ts). The price: a
+ * node that heard only the loser of a race for 10 minutes keeps it, where the rest keep the winner; in a
+ * connected grid both spread within seconds, so this needs a partition that outlasts the settling time.
  *
  * Redemptions inside a witness's own chain carry no witness (certificate.ts); they are dated
  * `Number.MAX_SAFE_INTEGER` here, so any witnessed redemption of the same invitation beats them, and they

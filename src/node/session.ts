@@ -204,14 +204,12 @@ export class GridSession {
     await this.switchGrid(undefined);
     await this.store.deleteGrid(grid.hex);
     await this.store.deleteSetting('activeGrid');
-    this.hooks.emit('membership-lost', {
-      grid: grid.hex,
-      reason,
-      message:
-        reason === 'revoked'
-          ? 'an admin of this grid revoked this node'
-          : 'this invitation was used by another node first; ask for a new one',
-    });
+    const message =
+      reason === 'revoked'
+        ? `an admin of ${grid.name} revoked this node`
+        : `this invitation to ${grid.name} was used by another node first; ask for a new one`;
+    this.hooks.activity('status', undefined, message);
+    this.hooks.emit('membership-lost', { grid: grid.hex, reason, message });
   }
 
   /** Sealed requests from the grid's signaling topic: redemptions to witness, revocation notices. */
