@@ -34,6 +34,8 @@ export class AntiEntropy {
     private readonly outbox: Outbox,
     private readonly random: Random,
     private readonly config: CoreConfig,
+    /** Also sent with every SUMMARY (the revocation set's own summary, revocation-sync.ts). */
+    private readonly alongside?: (to: NodeId) => void,
   ) {}
 
   /** A link to `peer` is up (already in `links`). */
@@ -77,5 +79,6 @@ export class AntiEntropy {
 
   private sendSummary(to: NodeId): void {
     this.outbox.send(to, encodeSummary(this.table.gossiped, this.table.fingerprint));
+    this.alongside?.(to);
   }
 }

@@ -6,13 +6,17 @@
  *                 · issuedAt:varint · expiresAt:varint (0 = never) · signature:64
  *   signature   = ed25519(issuer, "gridnode/cert/v1\n" · all fields before it)
  *   descriptor  = gridKey:32 · name:string · membersMayInvite:u8 · signature:64      (by the grid key)
- *   chain       = count:varint · (certificate:bytes · hasWitness:u8 · [witnessKey:32 · signature:64 · chain])*
+ *   chain       = count:varint · (certificate:bytes · hasWitness:u8
+ *                 · [witnessKey:32 · witnessedAt:varint · signature:64 · chain])*
  *
  * A grid is founded by a key pair; its id is SHA-256(`gridnode/grid/v1\n` · grid public key). `kind` is 1
  * for a node certificate and 2 for an **invitation**, whose subject is a one-time key; the certificate that
  * follows an invitation in a chain is a **redemption**, signed with that key. A redemption carries its
- * witness's countersignature — `ed25519(witness, "gridnode/witness/v1\n" · redemption certificate)` — and
- * the witness's own chain, whose redemptions carry no witnesses (one level deep, so decoding is bounded).
+ * witness's countersignature over a time the witness chose on its own clock —
+ * `ed25519(witness, "gridnode/witness/v2\n" · witnessedAt:varint · redemption certificate)` — and the
+ * witness's own chain, whose redemptions carry no witnesses (one level deep, so decoding is bounded).
+ * `witnessedAt`, not the claimant's `issuedAt`, is the redemption's date: expiry and single use are judged
+ * by it (chain.ts, redemption.ts).
  * Every signature is domain-separated. Decoding bounds every size and count (`MAX_CHAIN` certificates of at
  * most 512 bytes) and throws only `DecodeError`, which `decode` turns into a reason. What a chain must
  * satisfy is in chain.ts.
@@ -25,7 +29,7 @@ import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from './identity.ts';
 export const DOMAIN_GRID_ID = utf8('gridnode/grid/v1\n');
 export const DOMAIN_CERT = utf8('gridnode/cert/v1\n');
 export const DOMAIN_DESCRIPTOR = utf8('gridnode/descriptor/v1\n');
-export const DOMAIN_WITNESS = utf8('gridnode/witness/v1\n');
+export const DOMAIN_WITNESS = utf8('gridnode/witness/v2\n');
 
 export const CERT_NODE = 1;
 export const CERT_INVITATION = 2;
@@ -55,14 +59,16 @@ export interface Certificate {
 
 export interface Witness {
   readonly key: Uint8Array;
+  /** When the witness countersigned, on the witness's clock (ms since the epoch). */
+  readonly at: number;
   readonly signature: Uint8Array;
   /** The witness's own chain (whose redemptions carry no witnesses). */
   readonly chain: readonly Certificate[];
 }
 
-/** The bytes a witness signs: the redemption certificate. */
-export const witnessMessage = (redemption: Certificate): Uint8Array =>
-  withDomain(DOMAIN_WITNESS, redemption.bytes);
+/** The bytes a witness signs: the time it chose, then the redemption certificate. */
+export const witnessMessage = (redemption: Certificate, at: number): Uint8Array =>
+  withDomain(DOMAIN_WITNESS, new Writer().varint(at).raw(redemption.bytes).finish());
 
 export interface Descriptor {
   readonly gridKey: Uint8Array;
@@ -185,13 +191,13 @@ export function readDescriptor(r: Reader): Descriptor {
   return inner.value;
 }
 
-/** chain = count · (certificate:bytes · hasWitness:u8 · [witnessKey:32 · signature:64 · chain])* */
+/** chain = count · (certificate:bytes · hasWitness:u8 · [witnessKey:32 · witnessedAt:varint · signature:64 · chain])* */
 export function writeChain(w: Writer, chain: readonly Certificate[], nested = false): void {
   w.varint(chain.length);
   for (const c of chain) {
     w.bytes(c.bytes);
     if (c.witness && !nested) {
-      w.u8(1).raw(c.witness.key).raw(c.witness.signature);
+      w.u8(1).raw(c.witness.key).varint(c.witness.at).raw(c.witness.signature);
       writeChain(w, c.witness.chain, true);
     } else w.u8(0);
   }
@@ -207,8 +213,9 @@ export function readChain(r: Reader, nested = false): Certificate[] {
     if (flag === 0) chain.push(c);
     else {
       const key = r.raw(PUBLIC_KEY_BYTES);
+      const at = r.varint();
       const signature = r.raw(SIGNATURE_BYTES);
-      chain.push({ ...c, witness: { key, signature, chain: readChain(r, true) } });
+      chain.push({ ...c, witness: { key, at, signature, chain: readChain(r, true) } });
     }
   }
   return chain;

@@ -27,6 +27,8 @@ export type DropReason =
   | 'want-limit'
   | 'want-unavailable'
   | 'want-timeout'
+  /** A revocation record its set refused (revocation-sync.ts). */
+  | 'bad-revocation'
   /** Refused by the membership check (see chain.ts and membership.ts for each reason). */
   | MembershipReason;
 

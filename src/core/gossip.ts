@@ -7,6 +7,7 @@
  *   anti-entropy.ts  SUMMARY / DIGEST reconciliation                                    (§5)
  *   liveness.ts      sweeps, forgetting, connection history and the dial plan           (§6)
  *   pubsub.ts        subscribers, getPeers, the permuted order                          (§7)
+ *   revocation-sync.ts  the grid's revocation set, reconciled beside anti-entropy          (§8)
  *   links.ts, outbox.ts, stats.ts: the links now up, the output list, the counters.
  *
  * Inputs are method calls that carry the time (`now`, local clock, ms) — link up / down, bytes from a
@@ -23,6 +24,7 @@
  */
 import { BODY_VERSION, NONCE_BYTES, type Services, encodeBody, signedMessage } from './announcement.ts';
 import { AntiEntropy } from './anti-entropy.ts';
+import { type RevocationSet, RevocationSync, isRevocationMessage } from './revocation-sync.ts';
 import { type CoreConfig, resolveConfig } from './config.ts';
 import { type Dissemination, LazyPush } from './dissemination.ts';
 import type {
@@ -61,6 +63,8 @@ export interface GossipNodeOptions {
   membership?: Uint8Array;
   /** The grid's membership rule; without one, every correctly signed announcement of the grid id is admitted. */
   admit?: AdmitFn;
+  /** The grid's revocation set, reconciled with links beside anti-entropy (revocation-sync.ts). */
+  revocations?: RevocationSet;
 }
 
 export class GossipNode {
@@ -84,6 +88,7 @@ export class GossipNode {
   private readonly table: Table;
   private readonly dissemination: Dissemination;
   private readonly antiEntropy: AntiEntropy;
+  private readonly revocationSync: RevocationSync | undefined;
   private readonly liveness: Liveness;
   private readonly pubsub: PubSub;
 
@@ -104,6 +109,8 @@ export class GossipNode {
     const { config, outbox, links } = this;
     this.table = new Table(this.publicKey, this.tag, this.gridId, config, outbox, options.counter ?? 0);
     this.dissemination = new LazyPush(this.table, links, outbox, config);
+    const revocations = options.revocations && new RevocationSync(options.revocations, links, outbox, config);
+    this.revocationSync = revocations;
     this.antiEntropy = new AntiEntropy(
       this.id,
       this.table,
@@ -112,6 +119,7 @@ export class GossipNode {
       outbox,
       this.random,
       config,
+      revocations && ((to) => revocations.sendSummary(to)),
     );
     this.liveness = new Liveness(this.tag, this.table, links, outbox, config, (entry) => {
       this.dissemination.forget(entry.tag);
@@ -246,6 +254,10 @@ export class GossipNode {
     this.counters.receivedBytes += bytes.length;
     if (!this.links.has(from)) return this.drop('not-linked', now);
     if (bytes.length > this.config.maxMessageBytes) return this.drop('oversized-message', now);
+    if (this.revocationSync && isRevocationMessage(bytes)) {
+      const refused = this.revocationSync.receive(from, bytes, now);
+      return refused ? this.drop(refused, now) : this.flush(now);
+    }
     const decoded = decodeMessage(bytes, this.config.maxBodyBytes + 128);
     if (!decoded.ok) return this.drop('malformed-message', now, decoded.reason);
     this.handle(from, decoded.value, now, verify);
@@ -359,6 +371,12 @@ export class GossipNode {
     this.liveness.dropDial(nodeIdString(publicKey));
     this.outbox.push({ type: 'forgotten', id: nodeIdString(publicKey) });
     this.pubsub.notify(entry, undefined);
+    return this.flush(now);
+  }
+
+  /** Sends revocation records learned outside the links (made here, or from a notice) to every link. */
+  spreadRevocations(records: readonly Uint8Array[], now: number): Output[] {
+    this.revocationSync?.spread(records);
     return this.flush(now);
   }
 

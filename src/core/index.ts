@@ -71,7 +71,13 @@ export {
   CERT_NODE,
   GridMembership,
   MAX_REVOCATIONS,
+  MAX_REVOCATION_SET,
+  type RevocationSet,
+  SETTLE_MS,
   certificateMessage,
+  decodeRevocationRecord,
+  encodeRevocationRecord,
+  revocationId,
   decodeMembership,
   descriptorMessage,
   encodeMembership,
@@ -82,4 +88,12 @@ export {
   signedRevocation,
   witnessMessage,
 } from './membership.ts';
-export { type Invite, InviteError, decodeInvite, encodeInvite, inviteCodeOf } from './invite.ts';
+export {
+  type Invite,
+  InviteError,
+  decodeInvite,
+  decodeWitnessReply,
+  encodeInvite,
+  encodeWitnessReply,
+  inviteCodeOf,
+} from './invite.ts';

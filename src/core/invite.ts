@@ -12,7 +12,13 @@
  * The code travels as base64url in `#invite=…`: a fragment is never sent to any server.
  */
 import { type Decoded, DecodeError, Writer, decode } from './codec.ts';
-import { type Certificate, type Descriptor, decodeMembership, encodeMembership } from './membership.ts';
+import {
+  type Certificate,
+  type Descriptor,
+  type Witness,
+  decodeMembership,
+  encodeMembership,
+} from './membership.ts';
 
 const INVITE_VERSION = 1;
 const MAX_RELAYS = 8;
@@ -66,4 +72,28 @@ export function inviteCodeOf(urlOrCode: string): string {
   const text = urlOrCode.trim();
   const at = text.indexOf('#invite=');
   return at >= 0 ? text.slice(at + '#invite='.length) : text;
+}
+
+/**
+ * A witness's answer to a redemption request:
+ *
+ *   witnessReply = witnessKey:32 · witnessedAt:varint · signature:64 · membership (the witness's own)
+ *
+ * `witnessedAt` is the witness's clock when it signed (certificate.ts), so the invitee learns the date
+ * every node will judge its redemption by.
+ */
+export function encodeWitnessReply(w: Witness, descriptor: Descriptor): Uint8Array {
+  const own = encodeMembership({ descriptor, chain: w.chain, revocations: [], leaving: false });
+  return new Writer().raw(w.key).varint(w.at).raw(w.signature).raw(own).finish();
+}
+
+export function decodeWitnessReply(bytes: Uint8Array): Decoded<Witness> {
+  return decode(bytes, (r) => {
+    const key = r.raw(32);
+    const at = r.varint();
+    const signature = r.raw(64);
+    const own = decodeMembership(r.raw(r.remaining));
+    if (!own.ok) throw new DecodeError(own.reason);
+    return { key, at, signature, chain: own.value.chain };
+  });
 }

@@ -15,7 +15,8 @@
  * Events (all `CustomEvent`): `change` (anything shown may have changed), `peer-up` / `peer-down`
  * (`detail: { id, reason? }`), `announcement` (`detail: { id, seqnum }`), `role` (`detail: { role }`),
  * `activity` (`detail: { kind: 'join' | 'leave' | 'rejected' | 'reconnect' | 'revoked' | 'status', id?,
- * reason?, at }`), `flagged` (`detail: { id, reason }`).
+ * reason?, at }`), `flagged` (`detail: { id, reason }`), `membership-lost` (`detail: { grid, reason:
+ * 'revoked' | 'invite-used', message }`: this node has left the grid).
  */
 import { type NodeId, type ServiceParams, parseNodeId, toHex } from '../core/index.ts';
 import type { ServiceMap } from '../services/types.ts';
@@ -201,7 +202,7 @@ export class GridNode extends EventTarget {
   async grids(): Promise<GridInfo[]> {
     const out: GridInfo[] = [];
     for (const record of (await this.session.store.listGrids()).values()) {
-      const grid = this.session.fromRecord(record);
+      const grid = await this.session.fromRecord(record);
       if (grid) out.push(gridInfo(grid));
     }
     return out;
@@ -210,7 +211,7 @@ export class GridNode extends EventTarget {
   /** Makes another grid this node belongs to the active one. */
   async useGrid(id: string): Promise<GridInfo> {
     this.requireLeader();
-    const grid = this.session.fromRecord(await this.session.store.getGrid(id));
+    const grid = await this.session.fromRecord(await this.session.store.getGrid(id));
     if (!grid) throw new Error('this node is not a member of that grid');
     await this.session.switchGrid(grid);
     return gridInfo(grid);
@@ -220,6 +221,16 @@ export class GridNode extends EventTarget {
   exportGridKey(): string {
     if (!this.session.active?.gridSecret) throw new Error('only the founder holds the grid key');
     return toHex(this.session.active.gridSecret);
+  }
+
+  /**
+   * The grid key of any grid this node founded, even one it has left or been expelled from: the secret
+   * is kept apart from memberships (src/store/membership-records.ts) and only ever read to export it.
+   */
+  async exportStoredGridKey(gridIdHex: string): Promise<string> {
+    const secret = await this.session.store.membership.getGridSecret(gridIdHex);
+    if (!secret) throw new Error('this node holds no grid key for that grid');
+    return toHex(secret);
   }
 
   /**
@@ -250,7 +261,10 @@ export class GridNode extends EventTarget {
     return gridInfo(joined.grid);
   }
 
-  /** An admin revokes a member: the signed revocation spreads like an announcement. */
+  /**
+   * An admin revokes a member: the signed revocation joins the grid's revocation set, which every node
+   * persists and reconciles with its links. Only a founder revokes a founder's node.
+   */
   async revoke(id: string): Promise<void> {
     this.requireLeader();
     await this.session.guard.revoke(id, this.id);
@@ -359,22 +373,7 @@ export class GridNode extends EventTarget {
   }
 
   stats(): NodeStats {
-    const core = this.session.runtime?.core;
-    if (!core) return { ...this.leadership.snapshot?.stats, role: this.role };
-    return {
-      role: this.role,
-      core: core.stats(),
-      mesh: this.session.runtime.mesh?.status(),
-      store: this.session.store.stats(),
-      verification: {
-        cached: this.session.cache.size,
-        hits: this.session.cache.hits,
-        misses: this.session.cache.misses,
-      },
-      refused: { ...this.session.guard.refused },
-      dials: this.session.runtime.dials.map((d) => ({ ...d })),
-      services: this.session.services.stats(),
-    };
+    return this.session.stats(this.role) ?? { ...this.leadership.snapshot?.stats, role: this.role };
   }
 }
 

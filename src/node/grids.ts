@@ -9,7 +9,8 @@
  */
 import * as ed from '@noble/ed25519';
 import {
-  concatBytes,
+  decodeWitnessReply,
+  encodeWitnessReply,
   witnessMessage,
   CERT_INVITATION,
   CERT_NODE,
@@ -221,18 +222,17 @@ export async function witnessRedemption(
   if (!inviterCheck.ok) return { refused: inviterCheck.reason };
   if (invitation.expiresAt !== 0 && now > invitation.expiresAt) return { refused: 'expired-invitation' };
   if (!membership.mayWitness(invitation.subject, redemption.subject)) return { refused: 'invite-used' };
-  // Checked as a witness chain would be (no witness yet), which also records the redemption: from now on
-  // this member refuses any other.
-  const check = membership.checkChain(chain, redemption.subject, now, now);
+  // The witness dates the redemption on its own clock; checking the witnessed chain as every node will
+  // also records the redemption, so from now on this member refuses any other.
+  const signature = await signer.sign(witnessMessage(redemption, now));
+  const witness = { key: signer.publicKey, at: now, signature, chain: grid.chain };
+  const check = membership.checkChain(
+    [...chain.slice(0, -1), { ...redemption, witness }],
+    redemption.subject,
+    now,
+  );
   if (!check.ok) return { refused: check.reason };
-  const signature = await signer.sign(witnessMessage(redemption));
-  const own = encodeMembership({
-    descriptor: grid.descriptor!,
-    chain: grid.chain,
-    revocations: [],
-    leaving: false,
-  });
-  return { witness: base64urlEncode(concatBytes(signer.publicKey, signature, own)) };
+  return { witness: base64urlEncode(encodeWitnessReply(witness, grid.descriptor!)) };
 }
 
 /** Redeeming, step 3 (the invitee): attaches the witness and checks the whole chain as others will. */
@@ -244,11 +244,9 @@ export function completeRedemption(
   now: number,
 ): ActiveGrid {
   const bytes = typeof witnessReply === 'string' ? base64urlDecode(witnessReply) : undefined;
-  const membershipBytes = bytes && bytes.length > 96 ? bytes.subarray(96) : undefined;
-  const decoded = membershipBytes && decodeMembership(membershipBytes);
-  if (!bytes || !decoded || !decoded.ok) throw new InviteError('a member answered with a damaged witness');
-  const witness = { key: bytes.slice(0, 32), signature: bytes.slice(32, 96), chain: decoded.value.chain };
-  const chain = [...invite.chain, { ...redemption, witness }];
+  const witness = bytes && decodeWitnessReply(bytes);
+  if (!witness || !witness.ok) throw new InviteError('a member answered with a damaged witness');
+  const chain = [...invite.chain, { ...redemption, witness: witness.value }];
   const membership = new GridMembership(invite.descriptor.gridKey, verifySync);
   const check = membership.checkChain(chain, node, now);
   if (!check.ok) throw new InviteError(`this invitation is not valid (${check.reason})`);
@@ -270,6 +268,7 @@ export function completeRedemption(
 
 export interface StoredGrid {
   membership: string;
+  /** Only in records written before the secret moved to its own store; read, never written. */
   gridSecret?: string;
 }
 
@@ -280,10 +279,8 @@ export function gridToStored(grid: ActiveGrid): StoredGrid {
     revocations: [],
     leaving: false,
   });
-  return {
-    membership: base64urlEncode(membership),
-    ...(grid.gridSecret ? { gridSecret: toHex(grid.gridSecret) } : {}),
-  };
+  // The grid secret is not a membership record: the session keeps it in its own store.
+  return { membership: base64urlEncode(membership) };
 }
 
 export function gridFromStored(data: StoredGrid, node: Uint8Array, now: number): ActiveGrid | undefined {

@@ -1,32 +1,46 @@
 /**
  * The membership guard: who is let in, and what happens to those an admin revokes.
  *
- * Rules (PROTOCOL.md, membership; the checks themselves are `core/membership.ts`'s):
+ * Rules (PROTOCOL.md §8; the checks themselves are `core/membership.ts`'s):
  * - Every announcement is admitted only with a valid membership; the facts of the latest admitted one
  *   (role, inviter, goodbye flag) are what `getPeers()` shows. A refusal is counted and reported, never
  *   thrown.
  * - A member restored from storage at start is not news: no `join` or `leave` activity for it.
- * - Revocations are believed only if an admin of the grid signed them (GridMembership checks). Newly
- *   learned ones evict the revoked node from the core, cut its link and are repeated in this node's own
- *   membership field (the newest 16), so they spread like announcements.
+ * - Revocations are believed only if an admin of the grid signed them (GridMembership checks). They form
+ *   the grid's revocation set: persisted as soon as learned, loaded (and checked again) before a run
+ *   restores its announcements, and reconciled with every link by the core (revocation-sync.ts). Newly
+ *   learned ones evict the revoked node from the core, cut its link, and evict every member whose chain
+ *   they void (the revoked node's whole subtree, and those it witnessed).
+ * - "Only a founder's chain revokes a founder's node": this node refuses to sign such a revocation, and
+ *   one from elsewhere neither expels a founder nor cuts a link to one.
  * - A link from a revoked node is refused, and the node is told why (a notice carrying the signed
  *   revocation), so it stops trying. A notice naming this node makes it leave the grid.
+ * - "A node whose redemption lost is told": an announcement refused as `invite-used` makes this node send
+ *   its origin the winning chain (once per origin per run); a node shown a winning chain for its own
+ *   invitation checks it and, if it holds, leaves the grid with that reason.
  * - Side effects of `admit` are deferred to a microtask: it runs inside a core input.
  */
 import {
+  CERT_INVITATION,
+  type Certificate,
   type GossipNode,
   type GridMembership,
   type MemberRole,
   type NodeId,
   type Output,
   type Revocation,
+  decodeBody,
+  decodeEnvelope,
   decodeMembership,
   encodeMembership,
+  encodeRevocationRecord,
   equalBytes,
   nodeIdString,
   parseNodeId,
+  revocationId,
   revocationMessage,
   signedRevocation,
+  toHex,
 } from '../core/index.ts';
 import type { Signer } from '../crypto/ed25519.ts';
 import { base64urlDecode, base64urlEncode } from '../net/seal.ts';
@@ -38,10 +52,17 @@ export interface MemberFacts {
   role: MemberRole;
   invitedBy: NodeId | undefined;
   leaving: boolean;
+  /** Certified by the grid key itself. */
+  founder: boolean;
 }
 
-/** How many known revocations ride in this node's own membership field. */
-const REVOCATIONS_CARRIED = 16;
+/** A request this node's own role forbids (a programmer's or a person's mistake, not peer input). */
+export class MembershipError extends Error {
+  override name = 'MembershipError';
+}
+
+/** Origins told of a lost redemption, per run, at most (then the memory starts over). */
+const MAX_TOLD = 1_024;
 
 export interface GuardDeps {
   publicKey: Uint8Array;
@@ -51,8 +72,9 @@ export interface GuardDeps {
   input(step: (core: GossipNode, now: number) => Output[]): Promise<void>;
   closeLink(peer: NodeId): void;
   sendSignal(payload: Record<string, unknown>, to: NodeId): void;
-  /** This node was revoked: leave the grid. */
-  expelled(): Promise<void>;
+  saveRevocation(gridHex: string, idHex: string, record: Uint8Array): Promise<void>;
+  /** This node was revoked, or lost the race for its invitation: leave the grid. */
+  expelled(reason: 'revoked' | 'invite-used'): Promise<void>;
 }
 
 export class MembershipGuard {
@@ -63,24 +85,34 @@ export class MembershipGuard {
   /** This node is saying goodbye: its membership field carries the flag. */
   leaving = false;
   restoring = false;
+  private readonly told = new Set<NodeId>();
+  /** When a lost-redemption proof was last checked: at most one per second costs signature checks. */
+  private proofCheckedAt = 0;
 
   constructor(private readonly deps: GuardDeps) {}
 
-  /** A run of `grid` starts (or, with none, ends): its membership rules, and no members known yet. */
-  reset(grid: ActiveGrid | undefined): void {
+  /**
+   * A run of `grid` starts (or, with none, ends): its membership rules, no members known yet, and the
+   * stored revocation set, checked again, learned quietly (they are not news).
+   */
+  reset(grid: ActiveGrid | undefined, stored: readonly Uint8Array[] = []): void {
     this.membership = grid ? membershipFor(grid) : undefined;
     this.members.clear();
+    this.told.clear();
+    const m = this.membership;
+    if (!m) return;
+    for (const record of stored) m.learnRevocationRecord(record, Date.now());
+    m.onLearned = (v) => queueMicrotask(() => void this.onRevocations([v], false));
   }
 
-  /** This node's own membership field: descriptor, chain, the revocations it knows, and a goodbye flag. */
+  /** This node's own membership field: descriptor, chain and a goodbye flag (revocations travel apart). */
   ownMembership(): Uint8Array {
     const grid = this.deps.active();
     if (!grid?.descriptor) return new Uint8Array(0);
-    const revocations = this.membership?.knownRevocations().slice(-REVOCATIONS_CARRIED) ?? [];
     return encodeMembership({
       descriptor: grid.descriptor,
       chain: grid.chain,
-      revocations,
+      revocations: [],
       leaving: this.leaving,
     });
   }
@@ -89,22 +121,28 @@ export class MembershipGuard {
   admit(origin: Uint8Array, membershipBytes: Uint8Array, now: number) {
     const id = nodeIdString(origin);
     const result = this.membership!.admit(origin, membershipBytes, now);
+    if (result.learned && result.learned.length > 0) {
+      const learned = result.learned;
+      queueMicrotask(() => void this.onRevocations(learned, true));
+    }
     if (!result.ok) {
       queueMicrotask(() => this.deps.activity('rejected', id, result.reason));
+      if (result.spent) this.tellLoser(id, result.spent);
       return result.reason;
     }
     const before = this.members.get(id);
+    const decoded = decodeMembership(membershipBytes);
     const facts: MemberFacts = {
       role: result.check.role,
       invitedBy: result.check.invitedBy ? nodeIdString(result.check.invitedBy) : undefined,
       leaving: result.membership.leaving,
+      founder: decoded.ok && decoded.value.chain.length === 1,
     };
     this.members.set(id, facts);
     if (!this.restoring) {
       if (facts.leaving && !before?.leaving) queueMicrotask(() => this.deps.activity('leave', id));
       else if (!before) queueMicrotask(() => this.deps.activity('join', id));
     }
-    if (result.learned.length > 0) queueMicrotask(() => void this.onRevocations(result.learned));
     return undefined;
   }
 
@@ -128,18 +166,21 @@ export class MembershipGuard {
     return facts !== undefined && !facts.leaving && !this.isRevoked(peer);
   }
 
-  /** An admin revokes a member: the signed revocation spreads like an announcement. */
+  /** An admin revokes a member: the signed revocation joins the grid's set and spreads over links. */
   async revoke(id: string, selfId: NodeId): Promise<void> {
     const grid = this.deps.active();
     const key = parseNodeId(id);
-    if (!grid || !this.membership || grid.role !== 'admin') throw new Error('only an admin can revoke');
-    if (!key || id === selfId) throw new Error('not a member id');
+    if (!grid || !this.membership || grid.role !== 'admin')
+      throw new MembershipError('only an admin can revoke');
+    if (!key || id === selfId) throw new MembershipError('not a member id');
+    if (this.isFounder(id as NodeId) && grid.chain.length !== 1)
+      throw new MembershipError('only a founder can revoke a founder');
     const now = Date.now();
     const { publicKey } = this.deps;
     const fields = { gridId: grid.id, revoker: publicKey, revoked: key, revokedAt: now };
     const signature = await this.deps.signer.sign(revocationMessage(grid.id, publicKey, key, now));
     const revocation = signedRevocation(fields, signature, grid.chain);
-    if (this.membership.addRevocation(revocation, now)) await this.onRevocations([revocation]);
+    if (this.membership.addRevocation(revocation, now)) await this.onRevocations([revocation], true);
   }
 
   /** A member told us of a revocation (ours, presumably): believe it only if an admin signed it. */
@@ -148,39 +189,106 @@ export class MembershipGuard {
     const decoded = bytes && decodeMembership(bytes);
     if (!decoded || !decoded.ok || !this.membership) return;
     const learned = decoded.value.revocations.filter((v) => this.membership!.addRevocation(v, Date.now()));
-    if (learned.length > 0) await this.onRevocations(learned);
+    if (learned.length > 0) await this.onRevocations(learned, true);
+  }
+
+  /**
+   * A member showed us the chain that redeemed our invitation first. It counts only if it checks as a
+   * chain, redeems the very one-time key our own chain does, and wins over ours by the redemption rule.
+   */
+  async onInviteUsed(proof: unknown): Promise<void> {
+    const grid = this.deps.active();
+    const m = this.membership;
+    const bytes = typeof proof === 'string' ? base64urlDecode(proof) : undefined;
+    const decoded = bytes && decodeMembership(bytes);
+    if (!grid || !m || !decoded || !decoded.ok) return;
+    const oneTimeKey = redeemedKey(grid.chain);
+    const theirs = decoded.value.chain;
+    if (!oneTimeKey || !equalBytes(redeemedKey(theirs) ?? new Uint8Array(0), oneTimeKey)) return;
+    const now = Date.now();
+    if (now - this.proofCheckedAt < 1_000) return;
+    this.proofCheckedAt = now;
+    m.checkChain(grid.chain, this.deps.publicKey, now);
+    m.checkChain(theirs, theirs.at(-1)!.subject, now);
+    const winner = m.redeemedBy(oneTimeKey);
+    if (!winner || equalBytes(winner, this.deps.publicKey)) return;
+    this.deps.activity('rejected', nodeIdString(this.deps.publicKey), 'invite-used');
+    await this.deps.expelled('invite-used');
+  }
+
+  private isFounder(id: NodeId): boolean {
+    const grid = this.deps.active();
+    const key = parseNodeId(id);
+    const first = grid?.chain[0];
+    return (
+      (key !== undefined && first !== undefined && equalBytes(first.subject, key)) ||
+      !!this.members.get(id)?.founder
+    );
   }
 
   private isRevoked(id: NodeId): boolean {
     const key = parseNodeId(id);
-    return key !== undefined && this.membership?.revokedAt(key) !== undefined;
+    return key !== undefined && this.membership?.isRevoked(key, this.isFounder(id)) === true;
   }
 
-  /** Newly learned revocations: forget those nodes, cut their links, and repeat the news ourselves. */
-  private onRevocations(revocations: readonly Revocation[]): Promise<void> {
-    if (revocations.some((v) => equalBytes(v.revoked, this.deps.publicKey))) return this.expel();
+  /**
+   * Newly learned revocations: persist them, forget the revoked nodes and everyone whose chain they void,
+   * cut those links; `spread`: also send them on every link (those learned over links were sent on by
+   * the core already).
+   */
+  private async onRevocations(revocations: readonly Revocation[], spread: boolean): Promise<void> {
+    const grid = this.deps.active();
+    if (!grid) return;
+    await Promise.all(
+      revocations.map((v) =>
+        this.deps
+          .saveRevocation(grid.hex, toHex(revocationId(v)), encodeRevocationRecord(v))
+          .catch(() => undefined),
+      ),
+    );
+    if (this.isRevoked(nodeIdString(this.deps.publicKey))) return this.expel();
     return this.deps.input((core, now) => {
       const out: Output[] = [];
+      const gone = new Set<NodeId>();
       for (const v of revocations) {
         const id = nodeIdString(v.revoked);
-        out.push(...core.evict(v.revoked, now));
-        this.deps.closeLink(id);
+        if (!this.isRevoked(id)) continue;
+        gone.add(id);
         this.deps.activity('revoked', id);
       }
-      out.push(...core.setMembership(this.ownMembership()));
+      // The revoked nodes' subtrees, and those they witnessed: their held announcements no longer admit.
+      for (const id of this.members.keys())
+        if (!gone.has(id) && !this.stillAdmits(core, id, now)) gone.add(id);
+      for (const id of gone) {
+        this.members.delete(id);
+        out.push(...core.evict(parseNodeId(id)!, now));
+        this.deps.closeLink(id);
+      }
+      if (spread) out.push(...core.spreadRevocations(revocations.map(encodeRevocationRecord), now));
       return out;
     });
+  }
+
+  /** Whether the announcement held for `id` still passes the membership check. */
+  private stillAdmits(core: GossipNode, id: NodeId, now: number): boolean {
+    const envelope = core.envelopeOf(id);
+    const decoded = envelope && decodeEnvelope(envelope, core.config.maxBodyBytes);
+    const body = decoded && decoded.ok ? decodeBody(decoded.value.body) : undefined;
+    if (!body || !body.ok || !this.membership) return false;
+    const result = this.membership.admit(parseNodeId(id)!, body.value.membership, now);
+    if (!result.ok) this.deps.activity('rejected', id, result.reason);
+    return result.ok;
   }
 
   private expel(): Promise<void> {
     if (!this.deps.active()) return Promise.resolve();
     this.deps.activity('revoked', nodeIdString(this.deps.publicKey));
-    return this.deps.expelled();
+    return this.deps.expelled('revoked');
   }
 
   private tellRevoked(peer: NodeId): void {
     const key = parseNodeId(peer);
-    const v = key && this.membership?.knownRevocations().find((r) => equalBytes(r.revoked, key));
+    const v = key && this.membership?.revocationsOf(key)[0];
     const grid = this.deps.active();
     if (!v || !grid?.descriptor) return;
     const notice = encodeMembership({
@@ -191,4 +299,26 @@ export class MembershipGuard {
     });
     this.deps.sendSignal({ t: 'revoked', notice: base64urlEncode(notice) }, peer);
   }
+
+  /** Shows the origin of a losing redemption the chain that won (once per origin per run). */
+  private tellLoser(peer: NodeId, oneTimeKey: Uint8Array): void {
+    const grid = this.deps.active();
+    const proof = this.membership?.redemptionProof(oneTimeKey);
+    if (!proof || !grid?.descriptor || this.told.has(peer)) return;
+    if (this.told.size >= MAX_TOLD) this.told.clear();
+    this.told.add(peer);
+    const chain = encodeMembership({
+      descriptor: grid.descriptor,
+      chain: proof,
+      revocations: [],
+      leaving: false,
+    });
+    queueMicrotask(() => this.deps.sendSignal({ t: 'invite-used', proof: base64urlEncode(chain) }, peer));
+  }
+}
+
+/** The one-time key a chain's last certificate redeemed, if it ends in a redemption. */
+function redeemedKey(chain: readonly Certificate[]): Uint8Array | undefined {
+  const invitation = chain.at(-2);
+  return invitation?.kind === CERT_INVITATION ? invitation.subject : undefined;
 }

@@ -27,6 +27,7 @@ import {
   MessageType,
   nodeIdString,
 } from '../core/index.ts';
+import type { RevocationSet } from '../core/index.ts';
 import { defaultVerifier, type Signer } from '../crypto/ed25519.ts';
 import type { VerificationCache } from '../crypto/verify-cache.ts';
 import { Mesh, type MeshEvents } from '../net/mesh.ts';
@@ -55,6 +56,8 @@ export interface RunOptions {
   services: Services;
   membership: Uint8Array;
   admit: AdmitFn | undefined;
+  /** The grid's revocation set, reconciled over links by the core. */
+  revocations?: RevocationSet | undefined;
   /** Set while saved announcements are restored (members restored are not news). */
   restoring(flag: boolean): void;
   config: Partial<CoreConfig> | undefined;
@@ -95,6 +98,7 @@ export class Runtime {
       // Leaves room for the link's frame bytes under the data channel's 256 KiB message limit.
       config: { maxMessageBytes: 250 * 1024, ...run.config },
       ...(run.admit ? { admit: run.admit } : {}),
+      ...(run.revocations ? { revocations: run.revocations } : {}),
     });
     const saved = await store.loadAnnouncements(run.gridHex);
     await cache.verifyAll(

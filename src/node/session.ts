@@ -25,7 +25,14 @@ import { MembershipGuard } from './guard.ts';
 import { Invitations } from './invitations.ts';
 import { Runtime } from './runtime.ts';
 import { Settings } from './settings.ts';
-import { type ActivityKind, devGridId, type GridNodeOptions, type Peer } from './types.ts';
+import {
+  type ActivityKind,
+  devGridId,
+  type GridNodeOptions,
+  type NodeRole,
+  type NodeStats,
+  type Peer,
+} from './types.ts';
 
 export interface SessionHooks {
   emit(type: string, detail?: unknown): void;
@@ -70,7 +77,8 @@ export class GridSession {
       input: (step) => node.runtime.input(step),
       closeLink: (peer) => node.runtime.mesh?.close(peer),
       sendSignal: (payload, to) => node.runtime.mesh?.sendSignal(payload, to),
-      expelled: () => node.expelled(),
+      saveRevocation: (gridHex, id, record) => node.store.membership.saveRevocation(gridHex, id, record),
+      expelled: (reason) => node.expelled(reason),
     });
     node.cache = new VerificationCache(await defaultVerifier());
     node.settings = await Settings.load(node.store, options);
@@ -112,15 +120,23 @@ export class GridSession {
     return this.fromRecord(hex ? await this.store.getGrid(hex) : undefined);
   }
 
-  /** A stored membership, checked again (storage is not trusted more than peers). */
-  fromRecord(record: { data?: unknown } | undefined): ActiveGrid | undefined {
-    return record?.data ? gridFromStored(record.data as StoredGrid, this.publicKey, Date.now()) : undefined;
+  /**
+   * A stored membership, checked again (storage is not trusted more than peers), with the grid secret if
+   * this node founded it (kept apart, membership-records.ts).
+   */
+  async fromRecord(record: { data?: unknown } | undefined): Promise<ActiveGrid | undefined> {
+    const grid = record?.data
+      ? gridFromStored(record.data as StoredGrid, this.publicKey, Date.now())
+      : undefined;
+    if (!grid || grid.gridSecret) return grid;
+    const gridSecret = await this.store.membership.getGridSecret(grid.hex);
+    return gridSecret ? { ...grid, gridSecret } : grid;
   }
 
   /** Joins the active grid: membership rules, the runtime, its links to the services. */
   async startRuntime(): Promise<void> {
     const grid = this.active!;
-    this.guard.reset(grid);
+    this.guard.reset(grid, grid.open ? [] : await this.store.membership.loadRevocations(grid.hex));
     this.nickname = await this.settings.nickname();
     const services = await this.settings.services(grid.hex, servicesForRole(this.options.role ?? 'storage'));
     await this.runtime.start({
@@ -132,6 +148,7 @@ export class GridSession {
       admit: this.guard.membership
         ? (origin, body, now) => this.guard.admit(origin, body.membership, now)
         : undefined,
+      revocations: this.guard.membership,
       restoring: (flag) => (this.guard.restoring = flag),
       config: this.options.config,
       relays: this.settings.relays(),
@@ -171,6 +188,7 @@ export class GridSession {
       await this.stopRuntime();
       this.active = grid;
       if (grid && !grid.open) {
+        if (grid.gridSecret) await this.store.membership.putGridSecret(grid.hex, grid.gridSecret, Date.now());
         await this.store.putGrid(grid.hex, {
           name: grid.name,
           joinedAt: Date.now(),
@@ -184,12 +202,22 @@ export class GridSession {
     });
   }
 
-  /** This node was revoked: it leaves the grid (nobody would listen) and forgets it. */
-  private async expelled(): Promise<void> {
-    const grid = this.active!;
+  /**
+   * This node was revoked, or lost the race for its invitation: it leaves the grid (nobody would listen)
+   * and forgets its membership. A founder's grid secret is not a membership record and stays (store).
+   */
+  private async expelled(reason: 'revoked' | 'invite-used'): Promise<void> {
+    const grid = this.active;
+    if (!grid) return;
     await this.switchGrid(undefined);
     await this.store.deleteGrid(grid.hex);
     await this.store.deleteSetting('activeGrid');
+    const message =
+      reason === 'revoked'
+        ? `an admin of ${grid.name} revoked this node`
+        : `this invitation to ${grid.name} was used by another node first; ask for a new one`;
+    this.hooks.activity('status', undefined, message);
+    this.hooks.emit('membership-lost', { grid: grid.hex, reason, message });
   }
 
   /** Sealed requests from the grid's signaling topic: redemptions to witness, revocation notices. */
@@ -197,6 +225,7 @@ export class GridSession {
     const grid = this.active;
     if (!grid || !this.guard.membership || !this.runtime.mesh) return;
     if (message.t === 'revoked') return this.guard.onRevokedNotice(message.notice);
+    if (message.t === 'invite-used') return this.guard.onInviteUsed(message.proof);
     if (message.t === 'redeem') return this.invitations.witness(grid, from, message.request);
   }
 
@@ -232,6 +261,23 @@ export class GridSession {
       rttMs: this.runtime.rtts.get(p.id),
       ...(facts && !this.active?.open ? { role: facts.role, invitedBy: facts.invitedBy } : {}),
       ...(history ? { uptimeMs: history.uptimeMs, failuresInRow: history.failuresInRow } : {}),
+    };
+  }
+
+  /** Every counter, while this tab runs the node (undefined in a follower). */
+  stats(role: NodeRole): NodeStats | undefined {
+    const core = this.runtime?.core;
+    if (!core) return undefined;
+    return {
+      role,
+      core: core.stats(),
+      mesh: this.runtime.mesh?.status(),
+      store: this.store.stats(),
+      verification: { cached: this.cache.size, hits: this.cache.hits, misses: this.cache.misses },
+      refused: { ...this.guard.refused },
+      revocations: this.guard.membership?.revocationCount ?? 0,
+      dials: this.runtime.dials.map((d) => ({ ...d })),
+      services: this.services.stats(),
     };
   }
 }

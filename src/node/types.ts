@@ -64,6 +64,8 @@ export interface NodeStats {
   verification?: { cached: number; hits: number; misses: number };
   /** Membership refusals beyond the core's drops (witness requests, links from revoked members). */
   refused?: Record<string, number>;
+  /** How many revocations the grid's set holds here (persisted, reconciled with links). */
+  revocations?: number;
   /** The latest dials of this node's reconnect order (rule 2), oldest first. */
   dials?: DialRecord[];
   /** Counters the services record through their host, by service name. */

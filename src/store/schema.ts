@@ -7,7 +7,7 @@ import type { DBSchema, IDBPDatabase } from 'idb';
 import type { PeerHistory } from '../core/history.ts';
 import type { ClientRecord, ShareRecord } from '../services/share-store.ts';
 
-export const DB_VERSION = 4;
+export const DB_VERSION = 5;
 
 /** The only key of the `identity` store: one node key per database. */
 export const IDENTITY_KEY = 'node';
@@ -76,6 +76,16 @@ export interface GridNodeDB extends DBSchema {
   shareChunks: { key: [si: string, share: number, index: number]; value: Uint8Array };
   /** Storage server: what the owner set for (and last knew of) each client, by node id. */
   storageClients: { key: string; value: ClientRecord };
+  /** The grid's revocation set: [grid id hex, revocation id hex] → revocation record bytes. */
+  revocations: { key: [gridIdHex: string, revocationIdHex: string]; value: Uint8Array };
+  /** A founder's grid secret, by grid id hex: apart from `grids`, so no leave or expulsion deletes it. */
+  gridSecrets: { key: string; value: GridSecretRecord };
+}
+
+/** The grid key's secret half, as the founder made it. */
+export interface GridSecretRecord {
+  secretKey: Uint8Array;
+  savedAt: number;
 }
 
 /** The upgrade ladder: each step takes a database from the version before it to its own. */
@@ -101,5 +111,10 @@ export function upgrade(db: IDBPDatabase<GridNodeDB>, oldVersion: number): void 
     db.createObjectStore('shares');
     db.createObjectStore('shareChunks');
     db.createObjectStore('storageClients');
+  }
+  // v5: revocation sets (persisted, reconciled), and grid secrets kept apart from memberships.
+  if (oldVersion < 5) {
+    db.createObjectStore('revocations');
+    db.createObjectStore('gridSecrets');
   }
 }

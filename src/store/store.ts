@@ -22,6 +22,7 @@ import {
   nobleSigner,
   webCryptoSigner,
 } from '../crypto/ed25519.ts';
+import { MembershipRecords } from './membership-records.ts';
 import { DB_VERSION, IDENTITY_KEY, upgrade } from './schema.ts';
 import type {
   AnnouncementRecord,
@@ -104,6 +105,8 @@ export async function openStore(dbName = 'gridnode', options: StoreOptions = {})
 /** A handle on the node's database; get one from {@link openStore}. */
 export class NodeStore {
   private readonly db: IDBPDatabase<GridNodeDB>;
+  /** Revocation sets and grid secrets (membership-records.ts). */
+  readonly membership: MembershipRecords;
   private readonly batchDelayMs: number;
   private readonly maxBatch: number;
   private readonly keyEngine: 'auto' | 'noble';
@@ -127,6 +130,7 @@ export class NodeStore {
 
   constructor(db: IDBPDatabase<GridNodeDB>, options: StoreOptions = {}) {
     this.db = db;
+    this.membership = new MembershipRecords(db);
     this.batchDelayMs = Math.max(0, options.batchDelayMs ?? 200);
     this.maxBatch = Math.max(1, options.maxBatch ?? 500);
     this.keyEngine = options.keyEngine ?? 'auto';
@@ -301,7 +305,8 @@ export class NodeStore {
 
   /**
    * Leaves a grid: drops its membership, announcements and peer history. Its counter stays, so that
-   * rejoining with the same key never reuses a published seqnum.
+   * rejoining with the same key never reuses a published seqnum; so do its revocation set (a rejoining
+   * node must not re-admit the revoked) and a founder's grid secret (membership-records.ts).
    */
   async deleteGrid(gridIdHex: string): Promise<void> {
     checkGridId(gridIdHex);

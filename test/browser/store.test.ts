@@ -425,7 +425,7 @@ describe('store: persistence and schema', () => {
 
   it('upgrades a version 1 database and keeps its data', () =>
     withDb(async (name) => {
-      check(DB_VERSION === 4, 'this test builds the v1 layout; extend it when adding a version');
+      check(DB_VERSION === 5, 'this test builds the v1 layout; extend it when adding a version');
       // The v1 layout, by hand: identity, counters and announcements only.
       const secretKey = bytes(32);
       const v1 = await openDB(name, 1, {
@@ -468,6 +468,11 @@ describe('store: persistence and schema', () => {
       const floors = await store.loadFloors(GRID);
       check(floors.get(peer)?.seqnum === 5 && floors.get(peer)?.until === 1_000, 'floors store works');
       check((await store.loadPeerHistory(GRID)).size === 0, 'forgetting drops the history');
+      // The v5 stores (revocations, grid secrets) exist and work.
+      await store.membership.saveRevocation(GRID, 'ab'.repeat(8), bytes(8));
+      check((await store.membership.loadRevocations(GRID)).length === 1, 'revocations store works');
+      await store.membership.putGridSecret(GRID, bytes(32), 1);
+      check((await store.membership.getGridSecret(GRID))?.length === 32, 'gridSecrets store works');
       await store.close();
       // The v4 stores (the storage server's) exist and work.
       const shares = await openShareStore(name);
