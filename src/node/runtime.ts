@@ -61,6 +61,9 @@ export interface RunOptions {
   relays: string[];
   iceServers: RTCIceServer[];
   maxLinks: number | undefined;
+  /** What a link presents and how a proved peer is admitted (PROTOCOL.md §9; see link-admission.ts). */
+  linkMembership(): Uint8Array;
+  admitLink(peer: NodeId, membership: Uint8Array): string | undefined;
   /** The mesh's links and requests; messages, failed dials and RTTs the runtime handles itself. */
   events: Pick<MeshEvents, 'up' | 'down' | 'request'>;
 }
@@ -123,6 +126,8 @@ export class Runtime {
         ...(run.maxLinks ? { maxLinks: run.maxLinks } : {}),
         // Broadcast only when the reconnect order has nobody left to try, so the peers seen last come first.
         wantsDiscovery: () => (this.core?.dialsInFlight ?? 0) === 0,
+        membership: run.linkMembership,
+        admit: run.admitLink,
       },
       {
         ...run.events,
