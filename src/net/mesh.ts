@@ -64,6 +64,13 @@ export interface MeshOptions {
   wantsDiscovery?: () => boolean;
   /** This node's membership field, presented with its proof on every link (empty in an open grid). */
   membership?: () => Uint8Array;
+  /**
+   * Whether `peer` is known as a member. Attempts a peer's hello or offer starts are capped at
+   * `maxUnknownAttempts` at once for peers not known, so that throwaway keys cannot fill the link slots
+   * (an invitee is unknown until its first announcement arrives over its first link).
+   */
+  known?: (peer: NodeId) => boolean;
+  maxUnknownAttempts?: number;
   /** Whether a proved peer, presenting `membership`, may link: undefined if so, else why not. */
   admit?: (peer: NodeId, membership: Uint8Array) => string | undefined;
 }
@@ -258,8 +265,10 @@ export class Mesh {
         attempt = undefined;
       }
       if (attempt || this.links.size >= this.maxLinks) return;
-      if (this.options.selfId < peer) this.connect(peer, true, session);
-      else if (!direct) this.hello(peer);
+      if (this.options.selfId < peer) {
+        if (this.unknownFull(peer)) return this.count('unknown-full');
+        this.connect(peer, true, session);
+      } else if (!direct) this.hello(peer);
       return;
     }
     if (message.t === 'signal') {
@@ -275,6 +284,7 @@ export class Mesh {
         // Only the smaller id offers; an offer from a larger id is a confused or hostile peer.
         if (this.options.selfId < peer) return this.count('unexpected-offer');
         if (this.links.size >= this.maxLinks) return this.count('full');
+        if (this.unknownFull(peer)) return this.count('unknown-full');
         attempt = this.connect(peer, false, session, cid);
       }
       attempt.session ??= session;
@@ -287,6 +297,15 @@ export class Mesh {
       attempt.link.signal(message.data);
       return;
     }
+  }
+
+  /** Whether `peer` is unknown and attempts with unknown peers are at their cap. */
+  private unknownFull(peer: NodeId): boolean {
+    const known = this.options.known;
+    if (!known || known(peer)) return false;
+    let pending = 0;
+    for (const [id, a] of this.links) if (!a.up && !known(id)) pending++;
+    return pending >= (this.options.maxUnknownAttempts ?? 2);
   }
 
   /** Sends a signed, sealed signaling message to one node, or to the grid. */

@@ -149,6 +149,7 @@ export class GridSession {
       maxLinks: this.options.maxLinks,
       linkMembership: () => this.guard.ownMembership(),
       admitLink: (peer, membership) => this.admission.admit(peer, membership),
+      knownMember: (peer) => !this.guard.membership || this.guard.members.has(peer),
       events: {
         up: (peer) => {
           const returning = this.runtime.core?.historyOf(peer).lastConnectedAt !== undefined;
