@@ -10,34 +10,44 @@
  * smaller id it answers with a directed hello, so the smaller one dials. Hellos therefore never echo back
  * and forth, and two nodes never make crossing offers.
  *
- * Proving who is on the other end. The signaling `from` field is only a claim. Once the data channel
- * opens, each side sends a random 32-byte challenge and answers the other's with an ed25519 signature over
- * `gridnode/link/v1\n · gridId · challenge`, by the key its node id names. A link counts as up — and the
- * core hears of it — only when the peer's proof verifies; gossip frames before that are dropped.
+ * Signaling is signed (signed-signaling.ts): a hello or signal "from" a node was written by that node's key,
+ * for this node (or anyone), within a time window, and never accepted twice. Requests on the topic
+ * (anything but hello and signal) are rate-limited per verified sender.
  *
- * Sessions. Every start of a mesh picks a random session id, carried in its hellos and signals. A peer
- * that reloads comes back under the same node id while the old link may still look alive here (a closed
- * tab does not always say goodbye; ICE notices only after its consent timeout); a hello or offer from a
- * new session of a linked peer therefore replaces the old link at once.
+ * Proving who is on the other end, and that it is a member (PROTOCOL.md §9). Once the data channel opens,
+ * each side sends a random 32-byte challenge; the other answers it once, only after a signed signal of
+ * the attempt arrived, with a proof (link-proof.ts) binding both node ids, both DTLS fingerprints and the
+ * grid id, followed by its membership field. A link counts as up — and the core hears of it — only when
+ * the proof verifies and `admit` accepts the membership; gossip frames before that are dropped.
+ *
+ * Sessions. Every start of a mesh picks a random session id, signed into its every message. A peer that
+ * reloads comes back under the same node id while the old link may still look alive here (a closed tab
+ * does not always say goodbye; ICE notices only after its consent timeout); a hello or offer from a new
+ * signed session of a linked peer therefore replaces the old link at once. Requests never do.
  *
  * Attempts. Each offer carries a fresh attempt id (`c`), echoed in every signal of that attempt. An offer
  * with a new id replaces the answerer's old attempt, and signals of an attempt given up are ignored. A
  * directed hello means the sender has no attempt with us, so an unanswered offer of ours to it went
  * nowhere (it was restarting): the offerer starts over at once instead of waiting for a timeout.
  *
- * Frames inside a PeerLink message: 0x00 gossip message · 0x10 challenge(32) · 0x11 proof(64).
+ * Frames inside a PeerLink message: 0x00 gossip message · 0x10 challenge(32) · 0x11 proof(64) · membership.
  */
-import { concatBytes, toHex, utf8 } from '../core/bytes.ts';
+import { concatBytes, toHex } from '../core/bytes.ts';
 import { type NodeId, parseNodeId } from '../core/identity.ts';
 import type { Signer, Verifier } from '../crypto/ed25519.ts';
+import { CHALLENGE_BYTES, LinkProof } from './link-proof.ts';
 import { ChannelError, PeerLink } from './peer-link.ts';
+import { RateLimit } from './rate-limit.ts';
 import { SignalingClient, type SignalingStatus } from './signaling.ts';
+import { SignedSignaling } from './signed-signaling.ts';
 
 const FRAME_GOSSIP = 0x00;
 const FRAME_CHALLENGE = 0x10;
 const FRAME_PROOF = 0x11;
-const CHALLENGE_BYTES = 32;
-const DOMAIN_LINK = utf8('gridnode/link/v1\n');
+const SIGNATURE_BYTES = 64;
+// Requests on the topic per verified sender: an invitee asks every 1.5 s; a burst covers a few at once.
+const REQUEST_BURST = 8;
+const REQUESTS_PER_SECOND = 1;
 
 export interface MeshOptions {
   selfId: NodeId;
@@ -54,6 +64,17 @@ export interface MeshOptions {
   maxMessageBytes?: number;
   /** Whether to broadcast hellos now (default: always while there is room for links). */
   wantsDiscovery?: () => boolean;
+  /** This node's membership field, presented with its proof on every link (empty in an open grid). */
+  membership?: () => Uint8Array;
+  /**
+   * Whether `peer` is known as a member. Attempts a peer's hello or offer starts are capped at
+   * `maxUnknownAttempts` at once for peers not known, so that throwaway keys cannot fill the link slots
+   * (an invitee is unknown until its first announcement arrives over its first link).
+   */
+  known?: (peer: NodeId) => boolean;
+  maxUnknownAttempts?: number;
+  /** Whether a proved peer, presenting `membership`, may link: undefined if so, else why not. */
+  admit?: (peer: NodeId, membership: Uint8Array) => string | undefined;
 }
 
 export interface MeshEvents {
@@ -76,7 +97,7 @@ interface Attempt {
   readonly cid: string;
   /** A signal of this attempt has arrived from the peer. */
   answered: boolean;
-  challenge: Uint8Array;
+  proof: LinkProof;
   proved: boolean;
   up: boolean;
   /** Given up on by the dialer: its end is not reported as a failure. */
@@ -86,6 +107,8 @@ interface Attempt {
 export class Mesh {
   private readonly links = new Map<NodeId, Attempt>();
   private readonly signaling: SignalingClient;
+  private readonly signed: SignedSignaling;
+  private readonly requests = new RateLimit(REQUEST_BURST, REQUESTS_PER_SECOND);
   private helloTimer: ReturnType<typeof setInterval> | undefined;
   private readonly maxLinks: number;
   private readonly session = toHex(crypto.getRandomValues(new Uint8Array(8)));
@@ -103,8 +126,17 @@ export class Mesh {
       relays: options.relays,
       gridId: options.gridId,
       selfId: options.selfId,
-      onMessage: (from, payload, info) => this.onSignal(from, payload, info.direct),
+      onMessage: (from, payload, info) => this.signed.receive(from, payload, info.direct),
       onStatus: (status) => this.onSignalingStatus(status),
+    });
+    this.signed = new SignedSignaling({
+      transport: this.signaling,
+      signer: options.signer,
+      verifier: options.verifier,
+      gridId: options.gridId,
+      selfId: options.selfId,
+      session: this.session,
+      onMessage: (from, payload, info) => this.onSignal(from, payload, info.direct, info.session),
     });
   }
 
@@ -195,6 +227,8 @@ export class Mesh {
           return types ? [[peer, types] as const] : [];
         }),
       ),
+      /** Signaling messages refused by signature, recipient, window or counter (signed-signaling.ts). */
+      unsigned: { ...this.signed.dropped },
     };
   }
 
@@ -203,7 +237,7 @@ export class Mesh {
   }
 
   private hello(to?: NodeId): void {
-    this.signaling.send({ t: 'hello', s: this.session }, to).catch(() => this.count('hello-not-sent'));
+    this.signed.send({ t: 'hello' }, to).catch(() => this.count('hello-not-sent'));
   }
 
   private onSignalingStatus(status: SignalingStatus): void {
@@ -218,17 +252,19 @@ export class Mesh {
     this.events.signaling?.(status);
   }
 
-  private onSignal(from: string, payload: unknown, direct: boolean): void {
-    if (!parseNodeId(from)) return this.count('bad-sender');
-    const peer = from as NodeId;
+  private onSignal(peer: NodeId, payload: unknown, direct: boolean, session: string): void {
     if (peer === this.options.selfId) return;
-    const message = payload as { t?: unknown; s?: unknown; data?: unknown } | null;
+    const message = payload as { t?: unknown; data?: unknown } | null;
     if (typeof message !== 'object' || message === null) return this.count('bad-signal');
-    if (typeof message.s !== 'string' || message.s.length > 64) return this.count('bad-session');
-    const session = message.s;
+    if (message.t !== 'hello' && message.t !== 'signal') {
+      if (typeof message.t !== 'string' || !this.events.request) return this.count('unknown-signal');
+      if (!this.requests.take(peer, Date.now())) return this.count('request-rate');
+      this.events.request(peer, message as { t: string } & Record<string, unknown>, direct);
+      return;
+    }
     let attempt = this.links.get(peer);
     if (attempt?.session !== undefined && attempt.session !== session) {
-      // The peer restarted: its old link is dead even if it does not look it yet.
+      // The peer restarted (its new session is signed): its old link is dead even if it does not look it.
       this.replace(peer, attempt);
       attempt = undefined;
     }
@@ -238,8 +274,10 @@ export class Mesh {
         attempt = undefined;
       }
       if (attempt || this.links.size >= this.maxLinks) return;
-      if (this.options.selfId < peer) this.connect(peer, true, session);
-      else if (!direct) this.hello(peer);
+      if (this.options.selfId < peer) {
+        if (this.unknownFull(peer)) return this.count('unknown-full');
+        this.connect(peer, true, session);
+      } else if (!direct) this.hello(peer);
       return;
     }
     if (message.t === 'signal') {
@@ -255,23 +293,33 @@ export class Mesh {
         // Only the smaller id offers; an offer from a larger id is a confused or hostile peer.
         if (this.options.selfId < peer) return this.count('unexpected-offer');
         if (this.links.size >= this.maxLinks) return this.count('full');
+        if (this.unknownFull(peer)) return this.count('unknown-full');
         attempt = this.connect(peer, false, session, cid);
       }
       attempt.session ??= session;
       attempt.answered = true;
+      const refused = attempt.proof.received(message.data);
+      if (refused) {
+        this.count(refused);
+        return attempt.link.close();
+      }
       attempt.link.signal(message.data);
       return;
     }
-    if (typeof message.t === 'string' && this.events.request) {
-      this.events.request(peer, message as { t: string } & Record<string, unknown>, direct);
-      return;
-    }
-    this.count('unknown-signal');
   }
 
-  /** Sends a sealed signaling message to one node, or to the grid. */
+  /** Whether `peer` is unknown and attempts with unknown peers are at their cap. */
+  private unknownFull(peer: NodeId): boolean {
+    const known = this.options.known;
+    if (!known || known(peer)) return false;
+    let pending = 0;
+    for (const [id, a] of this.links) if (!a.up && !known(id)) pending++;
+    return pending >= (this.options.maxUnknownAttempts ?? 2);
+  }
+
+  /** Sends a signed, sealed signaling message to one node, or to the grid. */
   sendSignal(payload: Record<string, unknown>, to?: NodeId): void {
-    this.signaling.send({ ...payload, s: this.session }, to).catch(() => this.count('signal-not-sent'));
+    this.signed.send(payload, to).catch(() => this.count('signal-not-sent'));
   }
 
   /** Ends `attempt` for a new one: a link that was up goes down; one that was not is not a failure. */
@@ -287,7 +335,12 @@ export class Mesh {
     session?: string,
     cid = toHex(crypto.getRandomValues(new Uint8Array(8))),
   ): Attempt {
-    const challenge = crypto.getRandomValues(new Uint8Array(CHALLENGE_BYTES));
+    const proof = new LinkProof(
+      this.options.gridId,
+      this.options.signer.publicKey,
+      parseNodeId(peer)!,
+      crypto.getRandomValues(new Uint8Array(CHALLENGE_BYTES)),
+    );
     const link: PeerLink = new PeerLink(
       {
         initiator,
@@ -297,11 +350,14 @@ export class Mesh {
       },
       {
         signal: (data) => {
-          this.signaling
-            .send({ t: 'signal', s: this.session, c: cid, data }, peer)
-            .catch(() => this.count('signal-not-sent'));
+          const refused = proof.sent(data);
+          if (refused) {
+            this.count(refused);
+            return link.close();
+          }
+          this.signed.send({ t: 'signal', c: cid, data }, peer).catch(() => this.count('signal-not-sent'));
         },
-        open: () => link.send(concatBytes(new Uint8Array([FRAME_CHALLENGE]), challenge)),
+        open: () => link.send(concatBytes(new Uint8Array([FRAME_CHALLENGE]), proof.challenge)),
         message: (bytes) => void this.onFrame(peer, attempt, bytes),
         rtt: (ms) => attempt.up && this.events.rtt(peer, ms),
         close: (reason) => {
@@ -316,7 +372,7 @@ export class Mesh {
       session,
       cid,
       answered: false,
-      challenge,
+      proof,
       proved: false,
       up: false,
       abandoned: false,
@@ -333,21 +389,34 @@ export class Mesh {
       else this.count('gossip-before-proof');
       return;
     }
-    if (kind === FRAME_CHALLENGE && body.length === CHALLENGE_BYTES) {
-      const proof = await this.options.signer.sign(concatBytes(DOMAIN_LINK, this.options.gridId, body));
-      attempt.link.send(concatBytes(new Uint8Array([FRAME_PROOF]), proof));
+    if (kind === FRAME_CHALLENGE) {
+      const message = attempt.proof.answer(body);
+      if (typeof message === 'string') return this.count(message);
+      const signature = await this.options.signer.sign(message);
+      const membership = this.options.membership?.() ?? new Uint8Array(0);
+      attempt.link.send(concatBytes(new Uint8Array([FRAME_PROOF]), signature, membership));
       return;
     }
-    if (kind === FRAME_PROOF && body.length === 64 && !attempt.proved) {
+    if (kind === FRAME_PROOF && body.length >= SIGNATURE_BYTES) {
+      if (attempt.proved) return this.count('second-proof');
       attempt.proved = true;
-      const key = parseNodeId(peer)!;
-      const message = concatBytes(DOMAIN_LINK, this.options.gridId, attempt.challenge);
-      if (!(await this.options.verifier.verify(key, message, body))) {
+      const message = attempt.proof.expected();
+      const signature = body.subarray(0, SIGNATURE_BYTES);
+      const ok =
+        typeof message !== 'string' &&
+        (await this.options.verifier.verify(parseNodeId(peer)!, message, signature));
+      if (!ok) {
         this.count('bad-proof');
         attempt.link.close();
         return;
       }
       if (this.links.get(peer) !== attempt || attempt.link.state !== 'open') return;
+      const refused = this.options.admit?.(peer, body.slice(SIGNATURE_BYTES));
+      if (refused !== undefined) {
+        this.count('link-refused');
+        attempt.link.close();
+        return;
+      }
       attempt.up = true;
       this.events.up(peer);
       return;

@@ -4,16 +4,17 @@
  * The protocol (PROTOCOL.md, invitations; the signing steps are in grids.ts):
  * - An invitation is a single-use bearer capability in a URL fragment (`#invite=…`), which browsers never
  *   send to a server. It names relays and hints (the inviter and a few of its peers).
- * - The invitee cannot link to anyone yet, so it asks over the grid's relays (sealed `redeem` requests,
- *   repeated every 1.5 s for 30 s) for a member to witness its redemption. It prefers a witness the
+ * - The invitee cannot link to anyone yet, so it asks over the grid's relays (signed and sealed `redeem`
+ *   requests, repeated every 1.5 s for 30 s; PROTOCOL.md §9) for a member to witness its redemption. It prefers a witness the
  *   invitation names (members in good standing as far as the inviter knew) and takes any other only if
  *   none of those answers within a second.
  * - A member witnesses a valid redemption; it answers spent or expired invitations so that the invitee can
  *   say why, and stays silent on anything else (counted as a refusal).
  */
 import { type Certificate, type Invite, type NodeId, gridIdOf, InviteError, toHex } from '../core/index.ts';
-import type { Signer } from '../crypto/ed25519.ts';
+import { defaultVerifier, type Signer } from '../crypto/ed25519.ts';
 import { SignalingClient } from '../net/signaling.ts';
+import { SignedSignaling } from '../net/signed-signaling.ts';
 import {
   type ActiveGrid,
   completeRedemption,
@@ -69,7 +70,8 @@ export class Invitations {
 
   /** Has the redemption witnessed: the grid joined, and the relays and peers the invitation names. */
   async redeem({ invite, redemption }: Redemption) {
-    const witness = await this.askForWitness(invite, redemptionRequest(invite, redemption));
+    const verifier = await defaultVerifier();
+    const witness = await this.askForWitness(invite, redemptionRequest(invite, redemption), verifier);
     const grid = completeRedemption(invite, redemption, witness, this.deps.publicKey, Date.now());
     return { grid, relays: invite.relays, hints: invite.hints };
   }
@@ -89,7 +91,11 @@ export class Invitations {
    * Asks the grid, over its relays, for a member to witness our redemption; resolves with the first
    * witness, rejects when a member says the invitation is spent, or when nobody answers.
    */
-  private askForWitness(invite: Invite, request: string): Promise<unknown> {
+  private askForWitness(
+    invite: Invite,
+    request: string,
+    verifier: Awaited<ReturnType<typeof defaultVerifier>>,
+  ): Promise<unknown> {
     const gridId = gridIdOf(invite.descriptor.gridKey);
     const relays = [...new Set([...invite.relays, ...this.deps.relays()])];
     const session = toHex(crypto.getRandomValues(new Uint8Array(8)));
@@ -110,6 +116,15 @@ export class Invitations {
         relays,
         gridId,
         selfId: this.deps.selfId,
+        onMessage: (from, payload, info) => signed.receive(from, payload, info.direct),
+      });
+      const signed = new SignedSignaling({
+        transport: client,
+        signer: this.deps.signer,
+        verifier,
+        gridId,
+        selfId: this.deps.selfId,
+        session,
         onMessage: (from, payload) => {
           const reply = payload as { t?: unknown; witness?: unknown; refused?: unknown } | null;
           if (reply?.t !== 'witness') return;
@@ -125,7 +140,7 @@ export class Invitations {
             finish(new InviteError('this invitation has expired'));
         },
       });
-      const ask = () => void client.send({ t: 'redeem', s: session, request }).catch(() => undefined);
+      const ask = () => void signed.send({ t: 'redeem', request }).catch(() => undefined);
       const deadline = setTimeout(
         () => finish(new InviteError('no member of the grid answered; try again when one is online')),
         DEADLINE_MS,

@@ -65,6 +65,11 @@ export interface RunOptions {
   iceServers: RTCIceServer[];
   iceTransportPolicy: 'relay' | 'all';
   maxLinks: number | undefined;
+  /** What a link presents and how a proved peer is admitted (PROTOCOL.md §9; see link-admission.ts). */
+  linkMembership(): Uint8Array;
+  admitLink(peer: NodeId, membership: Uint8Array): string | undefined;
+  /** Whether a peer is known as a member (attempts its hellos start are capped otherwise). */
+  knownMember(peer: NodeId): boolean;
   /** The mesh's links and requests; messages, failed dials and RTTs the runtime handles itself. */
   events: Pick<MeshEvents, 'up' | 'down' | 'request'>;
 }
@@ -129,6 +134,9 @@ export class Runtime {
         ...(run.maxLinks ? { maxLinks: run.maxLinks } : {}),
         // Broadcast only when the reconnect order has nobody left to try, so the peers seen last come first.
         wantsDiscovery: () => (this.core?.dialsInFlight ?? 0) === 0,
+        membership: run.linkMembership,
+        admit: run.admitLink,
+        known: run.knownMember,
       },
       {
         ...run.events,

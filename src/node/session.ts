@@ -1,11 +1,12 @@
 /**
  * One node's parts, assembled, and the run of its active grid: which grid is active, starting and
- * stopping its runtime, the links that come up (checked by the guard, then told to the services), and
+ * stopping its runtime, the links that come up (admitted by link-admission.ts, then told to the services), and
  * the sealed requests that reach it over signaling. `GridNode` is the facade in front of it.
  *
  * Invariants: grid switches run in the runtime's input queue, so no input sees half a switch; a link
- * reaches the services only after its proof and the core's `linkUp`; when a run ends, every service
- * hears `linkDown` for every link it was told of.
+ * reaches the core only after its proof and its membership passed (link-admission.ts), and the services
+ * only after the core's `linkUp`; when a run ends, every service hears `linkDown` for every link it was
+ * told of.
  */
 import {
   type NodeId,
@@ -23,6 +24,7 @@ import { type NodeStore, openStore } from '../store/index.ts';
 import { type ActiveGrid, gridFromStored, gridToStored, type StoredGrid } from './grids.ts';
 import { MembershipGuard } from './guard.ts';
 import { Invitations } from './invitations.ts';
+import { LinkAdmission } from './link-admission.ts';
 import { Runtime } from './runtime.ts';
 import { Settings } from './settings.ts';
 import {
@@ -47,6 +49,7 @@ export class GridSession {
   cache!: VerificationCache;
   settings!: Settings;
   guard!: MembershipGuard;
+  admission!: LinkAdmission;
   runtime!: Runtime;
   invitations!: Invitations;
   services!: ServiceRegistry;
@@ -75,11 +78,17 @@ export class GridSession {
       active: () => node.active,
       activity: (kind, id, reason) => node.hooks.activity(kind, id, reason),
       input: (step) => node.runtime.input(step),
-      closeLink: (peer) => node.runtime.mesh?.close(peer),
+      closeLink: (peer) => {
+        node.runtime.mesh?.close(peer);
+        // Revocations arrived: links admitted before may no longer pass (PROTOCOL.md §9).
+        for (const other of node.admission.recheck(node.runtime.mesh?.peers() ?? []))
+          node.runtime.mesh?.close(other);
+      },
       sendSignal: (payload, to) => node.runtime.mesh?.sendSignal(payload, to),
       saveRevocation: (gridHex, id, record) => node.store.membership.saveRevocation(gridHex, id, record),
       expelled: (reason) => node.expelled(reason),
     });
+    node.admission = new LinkAdmission(node.guard, () => node.runtime.now());
     node.cache = new VerificationCache(await defaultVerifier());
     node.settings = await Settings.load(node.store, options);
     node.runtime = new Runtime({
@@ -137,6 +146,7 @@ export class GridSession {
   async startRuntime(): Promise<void> {
     const grid = this.active!;
     this.guard.reset(grid, grid.open ? [] : await this.store.membership.loadRevocations(grid.hex));
+    this.admission.clear();
     this.nickname = await this.settings.nickname();
     const services = await this.settings.services(grid.hex, servicesForRole(this.options.role ?? 'storage'));
     await this.runtime.start({
@@ -155,9 +165,11 @@ export class GridSession {
       iceServers: this.settings.iceServers(),
       iceTransportPolicy: this.settings.iceTransportPolicy(),
       maxLinks: this.options.maxLinks,
+      linkMembership: () => this.guard.ownMembership(),
+      admitLink: (peer, membership) => this.admission.admit(peer, membership),
+      knownMember: (peer) => !this.guard.membership || this.guard.members.has(peer),
       events: {
         up: (peer) => {
-          if (!this.guard.admitLink(peer)) return this.runtime.mesh?.close(peer);
           const returning = this.runtime.core?.historyOf(peer).lastConnectedAt !== undefined;
           void this.runtime
             .input((c, now) => c.linkUp(peer, now))
@@ -166,10 +178,12 @@ export class GridSession {
               if (returning) this.hooks.activity('reconnect', peer);
             });
         },
-        down: (peer, reason) =>
+        down: (peer, reason) => {
+          this.admission.forget(peer);
           void this.runtime
             .input((c, now) => c.linkDown(peer, now))
-            .then(() => this.linkEvent('peer-down', peer, reason)),
+            .then(() => this.linkEvent('peer-down', peer, reason));
+        },
         request: (from, message) => void this.onRequest(from, message),
       },
     });
