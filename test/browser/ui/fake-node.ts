@@ -13,7 +13,7 @@ import type {
   PeerLike,
   Policy,
 } from '../../../src/ui/controller.ts';
-import type { WidgetNode } from '../../../src/ui/grid-node-widget/grid-node-widget.ts';
+import type { WidgetNode } from '../../../src/ui/grid-node-frame/grid-node-frame.ts';
 
 export const SELF = 'v0-selfselfselfselfselfselfselfself';
 
