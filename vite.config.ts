@@ -1,7 +1,8 @@
 import { defineConfig } from 'vite';
 
-// Two entries: the dashboard (index.html) and the embeddable widget (src/widget.ts), which lands at the
-// stable address `dist/widget.js` so pages can embed it as `<script type="module" src=".../widget.js">`.
+// Entries: the dashboard (index.html), the embeddable widget (src/widget.ts), which lands at the
+// stable address `dist/widget.js` so pages can embed it as `<script type="module" src=".../widget.js">`,
+// and the frame that widget holds, `dist/widget-frame.html` beside it, where the widget's node runs.
 // Its chunks are imported by relative URL, so the widget loads from any origin (with CORS headers).
 //
 // A page built without VITE_RELAY_URL uses its own origin's /relay (as `npm run serve` provides); the dev
@@ -16,7 +17,8 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: true,
     rolldownOptions: {
-      input: { index: 'index.html', widget: 'src/widget.ts' },
+      // widget-frame.html: where the widget's node runs, in this origin, framed by the embedding page.
+      input: { index: 'index.html', widget: 'src/widget.ts', 'widget-frame': 'widget-frame.html' },
       // Keep the widget module's exports (`GridNodeWidget`) for pages that script it.
       preserveEntrySignatures: 'exports-only',
       output: {

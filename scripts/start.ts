@@ -12,7 +12,8 @@ const relayPort = Number(process.env.RELAY_PORT ?? 8787);
 const relay = await startRelay({ host, port: relayPort });
 // The page's default relay is baked into the build (a page may still pick others with ?relay=).
 process.env.VITE_RELAY_URL = relay.url;
-await build({ logLevel: 'warn' });
+// A trial build (src/trial-options.ts): it obeys ?config= and ?grid=, which a served build never does.
+await build({ mode: 'trial', logLevel: 'warn' });
 const server = await preview({ preview: { host, port, strictPort: true } });
 
 console.log(`dashboard: http://${host}:${port}/`);

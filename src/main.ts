@@ -1,18 +1,19 @@
 /**
  * The dashboard page's entry: opens this profile's node and shows it. A first visit offers to start a grid
- * or join one; a link ending in `#invite=…` joins at once and the fragment is removed from the address
- * bar and history before anything else happens.
+ * or join one. A link ending in `#invite=…` loses its fragment from the address bar and history before
+ * anything else happens; then it joins at once if this node is in no grid, and otherwise only after the
+ * person answers the question naming both grids (issue 11, item 6), doing nothing if they stay.
  *
- * Query parameters: `?relay=` (repeatable) picks relays (default: the one the build names, else this
- * origin's `/relay`); `?db=` the IndexedDB database (so tests can run several nodes in one profile);
- * `?nick=` a first nickname; `?grid=NAME` joins an open development grid
- * (tests only: no membership); `?config=JSON` overrides protocol settings (PROTOCOL.md §6), e.g. seconds
- * instead of days for forgetting, for trying liveness out and for tests. The node is exposed as
- * `window.gridNode` for scripting.
+ * Query parameters (rules and which builds obey which: src/trial-options.ts): `?relay=` (repeatable,
+ * this session only), `?db=` the IndexedDB database, `?nick=` a first nickname; in trial builds only
+ * (`npm start`, `vite`, the tests) `?grid=NAME` an open development grid and `?config=JSON` protocol
+ * settings (PROTOCOL.md §6). The node is exposed as `window.gridNode` for scripting.
  */
 import { requireSecureContext } from './insecure-context.ts';
-import { type CoreConfig, resolveConfig } from './core/config.ts';
 import { GridNode } from './node.ts';
+import { previewInvite } from './node/invite-preview.ts';
+import { pageOptions } from './trial-options.ts';
+import type { GridApp } from './ui/grid-app/grid-app.ts';
 import './ui/grid-app.ts';
 
 declare global {
@@ -30,51 +31,43 @@ requireSecureContext();
 const invite = location.hash.startsWith('#invite=') ? location.hash : undefined;
 if (invite) history.replaceState(history.state, '', location.pathname + location.search);
 
-const params = new URLSearchParams(location.search);
+const options = pageOptions(new URLSearchParams(location.search), import.meta.env.MODE);
+for (const line of options.ignored) console.warn(`gridnode: ${line}`);
 // `npm start` bakes its relay's address into the build; otherwise (`npm run serve`, `npm run dev` with its
 // proxy) the relay is this origin's /relay, so a page served under any name finds its relay.
 const defaultRelay =
   import.meta.env.VITE_RELAY_URL ??
   `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/relay`;
-const gridName = params.get('grid');
-const config = configFrom(params.get('config'));
 const node = await GridNode.create({
-  relays: params.getAll('relay').length > 0 ? params.getAll('relay') : [defaultRelay],
-  ...(gridName !== null ? { gridName } : {}),
-  dbName: params.get('db') ?? 'gridnode',
-  nickname: params.get('nick') ?? '',
-  ...(config ? { config } : {}),
+  relays: [defaultRelay],
+  ...(options.relays ? { sessionRelays: options.relays } : {}),
+  ...(options.gridName !== undefined ? { gridName: options.gridName } : {}),
+  dbName: options.dbName ?? 'gridnode',
+  nickname: options.nickname ?? '',
+  ...(options.config ? { config: options.config } : {}),
 });
 window.gridNode = node;
-const app = document.querySelector('grid-app') as (HTMLElement & { node?: GridNode }) | null;
+const app = document.querySelector('grid-app') as GridApp | null;
 if (app) app.node = node;
 // A closing tab says goodbye on its links, so peers (and this profile's next tab) reconnect at once.
 addEventListener('pagehide', () => void node.stop());
 
-/** Protocol settings from `?config=`: checked as the node would check them; refused loudly if wrong. */
-function configFrom(text: string | null): Partial<CoreConfig> | undefined {
-  if (text === null) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-      throw new Error('not an object');
-    resolveConfig(parsed as Partial<CoreConfig>);
-    return parsed as Partial<CoreConfig>;
-  } catch (error) {
-    console.error(`gridnode: ?config= ignored: ${(error as Error).message}`);
-    return undefined;
-  }
-}
 await node.start();
 if (invite && node.role === 'leader') {
-  try {
-    await node.acceptInvite(invite);
-  } catch (error) {
-    window.gridInviteError = (error as Error).message;
-    node.dispatchEvent(
-      new CustomEvent('activity', {
-        detail: { kind: 'rejected', reason: window.gridInviteError, at: Date.now() },
-      }),
-    );
+  const current = node.grid;
+  const incoming = previewInvite(invite);
+  if (current && app && incoming.ok && incoming.id !== current.id) {
+    app.pendingInvite = { invitation: invite, incoming };
+  } else {
+    try {
+      await node.acceptInvite(invite);
+    } catch (error) {
+      window.gridInviteError = (error as Error).message;
+      node.dispatchEvent(
+        new CustomEvent('activity', {
+          detail: { kind: 'rejected', reason: window.gridInviteError, at: Date.now() },
+        }),
+      );
+    }
   }
 }

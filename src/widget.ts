@@ -5,14 +5,17 @@
  *   <script type="module" src="https://dashboard.example/widget.js"></script>
  *   <grid-node-widget relay="wss://relay.example" invitation="…"></grid-node-widget>
  *
- * The node lives in the embedding page's origin (its IndexedDB, its Web Lock), under a database name of
- * its own, so it is a separate member from any dashboard node. Modules load cross-origin only with CORS,
- * so the server of `widget.js` and its chunks must send `Access-Control-Allow-Origin`.
+ * This module holds no node: the element frames `widget-frame.html`, served beside this module from the
+ * node's own origin, where the node runs (src/widget-frame.ts), and hears from it only through the API of
+ * src/ui/grid-node-widget/messages.ts. Modules load cross-origin only with CORS, so the server of
+ * `widget.js` and its chunks must send `Access-Control-Allow-Origin`.
  */
-import { GridNode } from './node.ts';
-import { GridNodeWidget, type WidgetNode } from './ui/grid-node-widget/grid-node-widget.ts';
+import { GridNodeWidget } from './ui/grid-node-widget/grid-node-widget.ts';
 import './ui/grid-node-widget/define.ts';
 
-GridNodeWidget.openNode = (options): Promise<WidgetNode> => GridNode.create(options);
+// Built, the frame sits beside widget.js; under the dev server this module is /src/widget.ts. (Not a
+// literal inside `new URL(…, import.meta.url)`: Vite would copy the page as an asset instead of building it.)
+const FRAME = import.meta.env.DEV ? '../widget-frame.html' : './widget-frame.html';
+GridNodeWidget.frameUrl = new URL(FRAME, import.meta.url).href;
 
 export { GridNodeWidget };

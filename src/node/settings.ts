@@ -4,7 +4,8 @@
  *
  * Rules:
  * - Stored values win over the options given to `GridNode.create` (those are first-start defaults), except
- *   that no stored relay list means the options' list.
+ *   that no stored relay list means the session's relays (`sessionRelays`), else the options' list.
+ * - Session relays are never stored: a crafted `?relay=` cannot stay behind (SECURITY-REVIEW.md #10).
  * - A relay list holds 1–8 ws:// or wss:// URLs; anything else is refused (InvalidInputError), not stored.
  * - An invitation's relays are adopted only while the owner has chosen none (they are merged with the
  *   options' relays).
@@ -45,7 +46,7 @@ export class Settings {
   }
 
   relays(): string[] {
-    return this.relayList ?? this.options.relays;
+    return this.relayList ?? this.options.sessionRelays ?? this.options.relays;
   }
 
   async setRelays(urls: string[]): Promise<void> {

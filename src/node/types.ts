@@ -14,6 +14,11 @@ export interface GridNodeOptions {
   /** Signaling relays (y-webrtc protocol). */
   relays: string[];
   /**
+   * Relays for this session only (a page's `?relay=`): used while the owner has stored no relay list,
+   * never stored, and not merged into an invitation's relays when one is adopted.
+   */
+  sessionRelays?: string[];
+  /**
    * Development and tests only: join the open grid of this name, where no membership is checked. Anyone
    * who knows the name can join it. Without it, the node joins the grid it was last in, or none.
    */

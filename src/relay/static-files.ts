@@ -9,7 +9,8 @@
 // Security headers: the dashboard runs under a Content-Security-Policy that allows only this origin's
 // scripts and styles (lit uses constructable style sheets, which CSP does not restrict), and connections to
 // WebSocket relays anywhere (`?relay=` may name another relay; WebRTC itself is outside CSP). Pages may not
-// frame it. Scripts and source maps carry CORS and cross-origin resource headers so other sites can embed
+// frame it, except the widget's frame (widget-frame.html), which exists to be framed by any page: the node
+// it runs stays in this origin, and joining is a click inside it (src/widget-frame.ts). Scripts and source maps carry CORS and cross-origin resource headers so other sites can embed
 // widget.js. No referrer leaves the page: links and the relay must not learn the page's address.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -30,6 +31,13 @@ export const CONTENT_SECURITY_POLICY = [
   "form-action 'self'",
   "frame-ancestors 'none'",
 ].join('; ');
+
+const WIDGET_FRAME = '/widget-frame.html';
+/** The widget's frame may be embedded anywhere; everything else is as strict as the dashboard. */
+export const WIDGET_FRAME_POLICY = CONTENT_SECURITY_POLICY.replace(
+  "frame-ancestors 'none'",
+  'frame-ancestors *',
+);
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -68,7 +76,8 @@ export function commonHeaders(secure: boolean): Record<string, string> {
 
 function cacheControl(path: string): string {
   if (path.startsWith('/assets/')) return 'public, max-age=31536000, immutable';
-  if (path === '/index.html' || path === '/widget.js' || path.endsWith('.map')) return 'no-cache';
+  if (path === '/index.html' || path === WIDGET_FRAME || path === '/widget.js' || path.endsWith('.map'))
+    return 'no-cache';
   return 'public, max-age=3600';
 }
 
@@ -79,7 +88,13 @@ function headersFor(path: string, secure: boolean): Record<string, string> {
     'content-type': type,
     'cache-control': cacheControl(path),
   };
-  if (type.startsWith('text/html')) {
+  if (path === WIDGET_FRAME) {
+    Object.assign(headers, {
+      'content-security-policy': WIDGET_FRAME_POLICY,
+      'cross-origin-resource-policy': 'cross-origin',
+      'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=(), usb=()',
+    });
+  } else if (type.startsWith('text/html')) {
     Object.assign(headers, {
       'content-security-policy': CONTENT_SECURITY_POLICY,
       'x-frame-options': 'DENY',

@@ -72,6 +72,10 @@ export interface NodeLike extends EventTarget {
   createGrid(name: string): Promise<GridInfo>;
   createInvite(options?: InviteOptions): Promise<Invitation>;
   acceptInvite(urlOrCode: string): Promise<GridInfo>;
+  /** Every grid this node is a member of, as stored in this browser. */
+  grids(): Promise<GridInfo[]>;
+  /** Makes another grid this node belongs to the active one. */
+  useGrid(id: string): Promise<GridInfo>;
   revoke(id: string): Promise<void>;
   leave(): Promise<void>;
   setPolicy(id: string, policy: Policy | undefined): Promise<void>;
@@ -119,7 +123,17 @@ export interface Activity extends ActivityDetail {
 
 /** An action the controller is running, shown as progress by the elements that started it. */
 export type Busy =
-  'create' | 'join' | 'invite' | 'nickname' | 'services' | 'relays' | 'ice' | 'policy' | 'revoke' | 'leave';
+  | 'create'
+  | 'join'
+  | 'switch'
+  | 'invite'
+  | 'nickname'
+  | 'services'
+  | 'relays'
+  | 'ice'
+  | 'policy'
+  | 'revoke'
+  | 'leave';
 
 /** Where petnames are kept: `localStorage` in the page, a fake in tests. */
 export type PetnameStorage = Pick<Storage, 'getItem' | 'setItem'>;
@@ -153,11 +167,15 @@ export class GridController implements ReactiveController {
   /** The newest invitation made here, until the grid changes. */
   invite: Invitation | undefined;
   busy: Busy | undefined;
+  /** The grids this node belongs to (the active one among them), read again when the active one changes. */
+  memberships: GridInfo[] = [];
   /** The last action that failed, and why (cleared when the next action starts). */
   error: { action: Busy; message: string } | undefined;
   private nodeValue: NodeLike | undefined;
   private subscribed: NodeLike | undefined;
   private hostIsConnected = false;
+  /** The active grid when `memberships` was last read (`null`: never read). */
+  private membershipsOf: string | undefined | null = null;
   private log: Activity[] = [];
   private seq = 0;
   private petnameMap: Record<string, string>;
@@ -192,6 +210,8 @@ export class GridController implements ReactiveController {
     this.nodeValue = node;
     this.invite = undefined;
     this.error = undefined;
+    this.memberships = [];
+    this.membershipsOf = null;
     this.subscribe();
     this.host.requestUpdate();
   }
@@ -199,6 +219,22 @@ export class GridController implements ReactiveController {
   hostConnected(): void {
     this.hostIsConnected = true;
     this.subscribe();
+  }
+
+  hostUpdate(): void {
+    const node = this.nodeValue;
+    const active = node?.grid?.id;
+    if (!node || !this.hostIsConnected || active === this.membershipsOf) return;
+    this.membershipsOf = active;
+    node.grids().then(
+      (grids) => {
+        if (node !== this.nodeValue) return;
+        this.memberships = grids;
+        this.host.requestUpdate();
+      },
+      // A follower tab or a closing store: the switcher just shows the active grid.
+      () => undefined,
+    );
   }
 
   hostDisconnected(): void {
@@ -309,6 +345,10 @@ export class GridController implements ReactiveController {
 
   acceptInvite(invitation: string): Promise<GridInfo | undefined> {
     return this.act('join', (node) => node.acceptInvite(invitation));
+  }
+
+  useGrid(id: string): Promise<GridInfo | undefined> {
+    return this.act('switch', (node) => node.useGrid(id));
   }
 
   createInvite(options: InviteOptions): Promise<Invitation | undefined> {

@@ -26,6 +26,10 @@ export interface GridEventDetails {
   'grid-leave': Record<string, never>;
   /** A member was picked (in the graph or the list), to show it in the other views. */
   'grid-select': { id: string };
+  /** Make this grid (one this node belongs to) the active one. */
+  'grid-use': { id: string };
+  /** The person's answer to "switch to the grid of this invitation?". */
+  'grid-switch-answer': { accepted: boolean };
 }
 
 export type GridEventName = keyof GridEventDetails;
@@ -58,5 +62,7 @@ declare global {
     'grid-petname': GridEvent<'grid-petname'>;
     'grid-leave': GridEvent<'grid-leave'>;
     'grid-select': GridEvent<'grid-select'>;
+    'grid-use': GridEvent<'grid-use'>;
+    'grid-switch-answer': GridEvent<'grid-switch-answer'>;
   }
 }

@@ -1,4 +1,5 @@
-/** Small formatting helpers shared by the elements: durations, relative times, dates. */
+/** Small formatting helpers shared by the elements: durations, relative times, dates, fingerprints. */
+import { base32Encode } from '../core/base32.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -32,3 +33,15 @@ export const formatDateTime = (at: number): string => dateTime.format(at);
 export const formatTime = (at: number): string => time.format(at);
 /** For `<time datetime=…>`. */
 export const isoTime = (at: number): string => new Date(at).toISOString();
+
+/**
+ * A grid's short fingerprint: the first 8 characters of the lowercase base32 of its id (40 bits), shown
+ * beside its name wherever the name is shown, because names are chosen by founders and two grids may share
+ * one (SECURITY-REVIEW.md #10). `id` is the grid id in hex, as `GridInfo.id`; anything else is shown as is.
+ */
+export function gridFingerprint(id: string): string {
+  if (!/^(?:[0-9a-f]{2})+$/.test(id)) return id.slice(0, 8);
+  const bytes = new Uint8Array(id.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(id.slice(2 * i, 2 * i + 2), 16);
+  return base32Encode(bytes).slice(0, 8);
+}

@@ -56,6 +56,7 @@ describe('the one-port server over HTTPS', { timeout: 60_000 }, () => {
     mkdirSync(join(root, 'assets'));
     writeFileSync(join(root, 'index.html'), '<!doctype html><title>app</title>');
     writeFileSync(join(root, 'widget.js'), 'export {};');
+    writeFileSync(join(root, 'widget-frame.html'), '<!doctype html><title>frame</title>');
     writeFileSync(join(root, 'assets', 'index-AbC123.js'), 'console.log(1);');
     writeFileSync(join(root, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
     writeFileSync(join(root, '.gridnode-serve-build'), 'stamp');
@@ -88,6 +89,17 @@ describe('the one-port server over HTTPS', { timeout: 60_000 }, () => {
       assert.equal(res.headers['x-frame-options'], 'DENY');
       assert.equal(res.headers['strict-transport-security'], 'max-age=31536000');
     }
+  });
+
+  it('lets any page frame the widget’s frame, and only that page', async () => {
+    const frame = await request(server, '/widget-frame.html');
+    assert.equal(frame.status, 200);
+    assert.equal(frame.headers['x-frame-options'], undefined);
+    assert.match(String(frame.headers['content-security-policy']), /frame-ancestors \*/);
+    assert.match(String(frame.headers['content-security-policy']), /script-src 'self'(;|$)/);
+    assert.equal(frame.headers['cache-control'], 'no-cache');
+    const page = await request(server, '/');
+    assert.match(String(page.headers['content-security-policy']), /frame-ancestors 'none'/);
   });
 
   it('caches hashed assets for good, revalidates widget.js, and answers 304 to a matching ETag', async () => {

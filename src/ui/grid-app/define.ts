@@ -5,6 +5,8 @@ import '../grid-graph/define.ts';
 import '../grid-invite/define.ts';
 import '../grid-members/define.ts';
 import '../grid-status/define.ts';
+import '../grid-switch-confirm/define.ts';
+import '../grid-switcher/define.ts';
 import { GridApp } from './grid-app.ts';
 
 customElements.define('grid-app', GridApp);

@@ -1,5 +1,6 @@
 import { LitElement, type PropertyValues, html } from 'lit';
 import { type Busy, GridController, type NodeLike } from '../controller.ts';
+import type { NamedGrid } from '../grid-switch-confirm/grid-switch-confirm.ts';
 import type { GridEvent } from '../events.ts';
 import { sharedStyles } from '../shared.styles.ts';
 import { styles } from './grid-app.styles.ts';
@@ -13,6 +14,9 @@ const SETTINGS: Busy[] = ['nickname', 'services', 'relays', 'ice', 'policy', 're
  * down as properties, and the intents its elements fire are carried out here through the controller.
  * The intents still bubble out (composed), so a page can watch them too.
  *
+ * An invitation for another grid than the active one (`pendingInvite`) is only used once the person
+ * answers "switch" to the question naming both grids; "stay" drops it.
+ *
  * @csspart header - the title and status line.
  *
  * @cssproperty --grid-accent - and the other `--grid-*` colours, inherited by every element inside.
@@ -23,6 +27,7 @@ export class GridApp extends LitElement {
   static override properties = {
     node: { attribute: false },
     invitation: {},
+    pendingInvite: { attribute: false },
     selected: { state: true },
   };
 
@@ -30,6 +35,8 @@ export class GridApp extends LitElement {
   node: NodeLike | undefined;
   /** An invitation to offer on the first-run screen (from a link the page was opened with). */
   invitation = '';
+  /** An invitation link opened while this node is in another grid, waiting for the person's answer. */
+  pendingInvite: { invitation: string; incoming: NamedGrid } | undefined;
 
   private selected: string | undefined;
   private readonly grid = new GridController(this);
@@ -45,13 +52,30 @@ export class GridApp extends LitElement {
     const members = c.members;
     return html`
       <header part="header">
-        <h1><span class="name">${info?.name ?? 'Grid node'}</span></h1>
+        <h1>
+          <grid-switcher
+            .grid=${info}
+            .grids=${c.memberships}
+            ?busy=${c.busy === 'switch' || c.busy === 'join'}
+            @grid-use=${this.onUse}
+          ></grid-switcher>
+        </h1>
         <grid-status
           .status=${status}
           .nodeRole=${c.role}
           .links=${members.filter((m) => m.connected && !m.self).length}
         ></grid-status>
       </header>
+      ${
+        this.pendingInvite && info
+          ? html`<grid-switch-confirm
+              .current=${info}
+              .incoming=${this.pendingInvite.incoming}
+              @grid-switch-answer=${this.onSwitchAnswer}
+            ></grid-switch-confirm>`
+          : ''
+      }
+      ${c.errorOf('switch') ? html`<p class="error" role="alert">${c.errorOf('switch')}</p>` : ''}
       ${
         !this.node
           ? ''
@@ -136,6 +160,16 @@ export class GridApp extends LitElement {
 
   private onJoin(e: GridEvent<'grid-join'>): void {
     void this.grid.acceptInvite(e.detail.invitation);
+  }
+
+  private onUse(e: GridEvent<'grid-use'>): void {
+    void this.grid.useGrid(e.detail.id);
+  }
+
+  private onSwitchAnswer(e: GridEvent<'grid-switch-answer'>): void {
+    const pending = this.pendingInvite;
+    this.pendingInvite = undefined;
+    if (pending && e.detail.accepted) void this.grid.acceptInvite(pending.invitation);
   }
 
   private onInvite(e: GridEvent<'grid-invite-create'>): void {

@@ -64,3 +64,27 @@ export const styles = css`
     color: var(--grid-node-widget-danger, light-dark(#cf222e, #f85149));
   }
 `;
+
+/** The frame: out of the way until it asks the person to join, then a box of the same look below. */
+export const frameStyles = css`
+  [part='frame'] {
+    display: block;
+    width: 0;
+    height: 0;
+    border: 0;
+    margin: 0;
+  }
+  [part='frame'].asking {
+    width: 100%;
+    min-width: 18em;
+    height: 3.6em;
+    margin-top: 0.4em;
+  }
+  [part='fingerprint'] {
+    font-size: 0.8em;
+    opacity: 0.7;
+  }
+  .ask button {
+    font: inherit;
+  }
+`;

@@ -1,34 +1,19 @@
-import { LitElement, type PropertyValues, html } from 'lit';
-import { GridController, type NodeLike, type NodeStatus } from '../controller.ts';
-import { styles } from './grid-node-widget.styles.ts';
+import { LitElement, html } from 'lit';
+import type { NodeStatus } from '../controller.ts';
+import { gridFingerprint } from '../format.ts';
+import { frameStyles, styles } from './grid-node-widget.styles.ts';
+import {
+  ASKING,
+  type GridNodeMembersDetail,
+  type GridNodeStatusDetail,
+  INIT,
+  type InitMessage,
+  MEMBERS,
+  STATUS,
+  readFrameMessage,
+} from './messages.ts';
 
-/** A node the widget can start and stop: what `GridNode.create` resolves to. */
-export type WidgetNode = NodeLike & { start(): Promise<void>; stop(): Promise<void> };
-
-export interface WidgetNodeOptions {
-  relays: string[];
-  dbName: string;
-  /** The nickname a new node starts with (a node opened before keeps its own). */
-  nickname?: string;
-}
-
-export interface GridNodeStatusDetail {
-  status: NodeStatus;
-  /** This node's id, once its identity is open. */
-  id: string | undefined;
-  grid: { id: string; name: string } | undefined;
-  /** Why opening the node or joining failed. */
-  error: string | undefined;
-}
-
-export interface GridNodeMembersDetail {
-  /** Members online as this node sees them: itself and those linked to it. */
-  online: number;
-  /** Members known. */
-  total: number;
-}
-
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+export type { GridNodeMembersDetail, GridNodeStatusDetail } from './messages.ts';
 
 const LABELS: Record<NodeStatus, string> = {
   idle: 'Not connected',
@@ -40,9 +25,15 @@ const LABELS: Record<NodeStatus, string> = {
 
 /**
  * A grid node in one tag, for any page: `<grid-node-widget relay="wss://…" invitation="…">` (optionally
- * `nickname="…"` for a node's first start, and `db-name="…"` to run more than one). It opens its
- * own node (in its own IndexedDB database, apart from the dashboard's), joins with the invitation unless
- * it is already a member, and shows the grid's name, how many members are online and its status.
+ * `nickname="…"` for a node's first start, and `db-name="…"` to run more than one). The node does not run
+ * in the page: the element holds a frame served from the node's own origin (`widget-frame.html`, next to
+ * `widget.js`), which opens the node there and answers through the narrow postMessage API of
+ * `messages.ts`, so scripts of the page can neither sign with the node's key nor read its grids
+ * (issue 11, item 7; SECURITY-REVIEW.md #11). The element shows the grid's name and fingerprint, how many
+ * members are online and the status, and shows the frame only while it asks the person to join.
+ *
+ * The invitation comes from the `invitation` attribute, else from the page's fragment (`#invite=…`, then
+ * removed from the address bar), never from a query string, which servers log.
  *
  * @fires grid-node-status - the status, grid or error changed; `detail: GridNodeStatusDetail`.
  * @fires grid-node-members - the number of members online or known changed; `detail: GridNodeMembersDetail`.
@@ -50,9 +41,11 @@ const LABELS: Record<NodeStatus, string> = {
  * @csspart base - the box.
  * @csspart indicator - the status dot.
  * @csspart name - the grid's name.
+ * @csspart fingerprint - the grid's short fingerprint.
  * @csspart members - "3 of 5 online".
  * @csspart status - the status text.
  * @csspart error - why joining failed, when it did.
+ * @csspart frame - the node's frame, shown while it asks to join.
  *
  * @cssproperty --grid-node-widget-font - font shorthand (default `14px/1.4 system-ui, sans-serif`).
  * @cssproperty --grid-node-widget-color - text colour.
@@ -66,163 +59,145 @@ const LABELS: Record<NodeStatus, string> = {
  * @cssproperty --grid-node-widget-danger - the error text.
  */
 export class GridNodeWidget extends LitElement {
-  static override styles = styles;
+  static override styles = [styles, frameStyles];
 
   /**
-   * How a widget opens its node. A slot the entry module (`src/widget.ts`) fills with `GridNode.create`,
-   * so this class has no side effects and tests can fill it with a fake.
+   * The frame's address: a slot the entry module (`src/widget.ts`) fills with the URL of
+   * `widget-frame.html` beside it, so this class has no side effects.
    */
-  static openNode: ((options: WidgetNodeOptions) => Promise<WidgetNode>) | undefined;
+  static frameUrl: string | undefined;
 
   static override properties = {
     relay: {},
     invitation: {},
     dbName: { attribute: 'db-name' },
     nickname: {},
-    failure: { state: true },
+    state: { state: true },
+    members: { state: true },
+    asking: { state: true },
   };
 
   /** One or more relay URLs, separated by spaces. */
   relay = '';
-  /** An invitation code or link, used only if this node is not yet a member of a grid. */
+  /** An invitation code or link, offered only if the node is not yet a member of a grid. */
   invitation = '';
-  /** The widget's IndexedDB database; distinct from the dashboard's so the two never share a node. */
+  /** The node's IndexedDB database in its own origin; distinct from the dashboard's. */
   dbName = 'gridnode-widget';
-  /** The nickname this node starts with, the first time it opens in this browser. */
+  /** The nickname the node starts with, the first time it opens in this browser. */
   nickname = '';
 
-  private failure: string | undefined;
-  private readonly grid = new GridController(this, { storageKey: 'gridnode-widget:petnames' });
-  private opening: Promise<void> | undefined;
-  private running = false;
-  private lastStatus = '';
-  private lastMembers = '';
+  private state: GridNodeStatusDetail | undefined;
+  private members: GridNodeMembersDetail | undefined;
+  private asking = false;
+  /** Taken from the page's fragment, when the attribute names none. */
+  private fragmentInvitation = '';
+  private frame: HTMLIFrameElement | undefined;
+  private frameOrigin: string | undefined;
+  private loaded = false;
+  private readonly onMessage = (event: MessageEvent) => this.receive(event);
 
-  /** The widget's node, once opened: for scripts on the page that want more than the tag shows. */
-  get node(): WidgetNode | undefined {
-    return this.grid.node as WidgetNode | undefined;
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (!this.invitation && location.hash.startsWith('#invite=')) {
+      // A bearer secret: out of the address bar and history before anything else.
+      this.fragmentInvitation = location.hash;
+      history.replaceState(history.state, '', location.pathname + location.search);
+    }
+    addEventListener('message', this.onMessage);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    removeEventListener('message', this.onMessage);
+    this.loaded = false;
   }
 
   override render() {
-    const status = this.status();
-    const info = this.grid.grid;
-    const members = this.grid.members;
-    const online = members.filter((m) => m.online).length;
-    const name = info?.name ?? (this.invitation ? 'Joining a grid' : 'No grid');
+    const frameUrl = GridNodeWidget.frameUrl;
+    const state = this.state;
+    const status: NodeStatus = state?.status ?? (this.relay.trim() ? 'connecting' : 'idle');
+    const grid = state?.grid;
+    const error = frameUrl ? state?.error : 'The widget was loaded without its entry module.';
+    const name = grid?.name ?? (this.invitationToOffer() ? 'Joining a grid' : 'No grid');
     return html`
       <div part="base" class=${status}>
         <span part="indicator" aria-hidden="true"></span>
         <div class="text">
           <span part="name">${name}</span>
-          ${info ? html`<span part="members">${online} of ${members.length} online</span>` : ''}
+          ${grid ? html`<code part="fingerprint">${gridFingerprint(grid.id)}</code>` : ''}
+          ${
+            grid && this.members
+              ? html`<span part="members">${this.members.online} of ${this.members.total} online</span>`
+              : ''
+          }
         </div>
         <span part="status" role="status" aria-live="polite">${LABELS[status]}</span>
-        ${this.failure ? html`<span part="error" role="alert">${this.failure}</span>` : ''}
+        ${error ? html`<span part="error" role="alert">${error}</span>` : ''}
       </div>
+      ${
+        frameUrl && this.relay.trim()
+          ? html`<iframe
+              part="frame"
+              class=${this.asking ? 'asking' : ''}
+              title="Grid node"
+              src=${frameUrl}
+              @load=${this.onLoad}
+            ></iframe>`
+          : ''
+      }
     `;
   }
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    if (this.node && !this.running) void this.resume();
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    // A removed widget leaves the grid at once, rather than holding links and a lock for a detached tag.
-    if (this.node && this.running) {
-      this.running = false;
-      this.node.stop().catch((error: unknown) => console.error('grid-node-widget: stop failed', error));
+  override updated(changed: Map<PropertyKey, unknown>): void {
+    const frame = this.renderRoot.querySelector('iframe') ?? undefined;
+    if (frame !== this.frame) {
+      this.frame = frame;
+      this.loaded = false;
+      this.frameOrigin = GridNodeWidget.frameUrl && new URL(GridNodeWidget.frameUrl, location.href).origin;
     }
+    if (this.loaded && (changed.has('invitation') || changed.has('relay'))) this.init();
   }
 
-  override updated(changed: PropertyValues<this>): void {
-    if (changed.has('relay') && this.relay.trim() && !this.opening) this.opening = this.open();
-    if (changed.has('invitation') && this.node && this.running) void this.join();
-    this.announce();
+  private invitationToOffer(): string {
+    return this.invitation.trim() || this.fragmentInvitation;
   }
 
-  private status(): NodeStatus {
-    if (this.failure && !this.node) return 'offline';
-    // With an invitation and no grid yet, opening and starting the node are the first steps of joining.
-    const joining = this.invitation.trim() !== '' && !this.failure;
-    if (!this.node) return this.opening ? (joining ? 'joining' : 'connecting') : 'idle';
-    const status = this.grid.status;
-    return status === 'idle' && joining && !this.grid.grid ? 'joining' : status;
+  private onLoad(): void {
+    this.loaded = true;
+    this.init();
   }
 
-  private async open(): Promise<void> {
-    const openNode = GridNodeWidget.openNode;
-    if (!openNode) {
-      this.failure = 'The widget was loaded without its entry module.';
-      return;
-    }
-    try {
-      const relays = this.relay.split(/\s+/).filter(Boolean);
-      const nickname = this.nickname.trim();
-      this.grid.node = await openNode({ relays, dbName: this.dbName, ...(nickname ? { nickname } : {}) });
-    } catch (error) {
-      this.failure = messageOf(error);
-      return;
-    }
-    await this.resume();
-  }
-
-  /** Starts the node (again) and joins if it should; never throws: a failure is shown instead. */
-  private async resume(): Promise<void> {
-    const node = this.node;
-    if (!node || !this.isConnected) return;
-    this.running = true;
-    try {
-      await node.start();
-    } catch (error) {
-      this.failure = messageOf(error);
-      return;
-    }
-    await this.join();
-  }
-
-  private async join(): Promise<void> {
-    const invitation = this.invitation.trim();
-    if (!invitation || this.grid.grid || this.grid.busy === 'join') return;
-    await this.grid.acceptInvite(invitation);
-    this.failure = this.grid.errorOf('join');
-  }
-
-  /** Fires the two events when what they report changed since they last fired. */
-  private announce(): void {
-    const info = this.grid.grid;
-    const status: GridNodeStatusDetail = {
-      status: this.status(),
-      id: this.node?.id,
-      grid: info && { id: info.id, name: info.name },
-      error: this.failure,
+  /** Tells the frame what to run with (it obeys the first and then only a new invitation). */
+  private init(): void {
+    const target = this.frame?.contentWindow;
+    if (!target || !this.frameOrigin) return;
+    const message: InitMessage = {
+      type: INIT,
+      relays: this.relay.split(/\s+/).filter(Boolean).slice(0, 8),
+      dbName: this.dbName,
+      nickname: this.nickname.trim(),
+      invitation: this.invitationToOffer(),
     };
-    const members = this.grid.members;
-    const count: GridNodeMembersDetail = {
-      online: members.filter((m) => m.online).length,
-      total: members.length,
-    };
-    const statusKey = JSON.stringify(status);
-    if (statusKey !== this.lastStatus) {
-      this.lastStatus = statusKey;
-      this.dispatchEvent(
-        new CustomEvent('grid-node-status', { detail: status, bubbles: true, composed: true }),
-      );
-    }
-    const membersKey = JSON.stringify(count);
-    if (info && membersKey !== this.lastMembers) {
-      this.lastMembers = membersKey;
-      this.dispatchEvent(
-        new CustomEvent('grid-node-members', { detail: count, bubbles: true, composed: true }),
-      );
+    target.postMessage(message, this.frameOrigin);
+  }
+
+  /** Only the frame's window, from its origin, with a message of the API's shapes. */
+  private receive(event: MessageEvent): void {
+    if (!this.frame || event.source !== this.frame.contentWindow || event.origin !== this.frameOrigin) return;
+    const message = readFrameMessage(event.data);
+    if (!message) return;
+    if (message.type === ASKING) {
+      this.asking = message.asking;
+    } else if (message.type === STATUS) {
+      this.state = message.status;
+      this.fire('grid-node-status', message.status);
+    } else if (message.type === MEMBERS) {
+      this.members = message.members;
+      this.fire('grid-node-members', message.members);
     }
   }
-}
 
-declare global {
-  interface GlobalEventHandlersEventMap {
-    'grid-node-status': CustomEvent<GridNodeStatusDetail>;
-    'grid-node-members': CustomEvent<GridNodeMembersDetail>;
+  private fire(type: string, detail: unknown): void {
+    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
   }
 }

@@ -15,6 +15,8 @@ async function app(node: FakeNode | undefined): Promise<GridApp> {
 
 /** The shadow root of the first `tag` inside the app. */
 const inner = (el: GridApp, tag: string) => shadow(shadow(el).querySelector(tag)!);
+/** The grid's name in the header. */
+const gridName = (el: GridApp) => inner(el, 'grid-switcher').querySelector('[part=name]')?.textContent;
 
 describe('<grid-app>', () => {
   afterEach(() => document.querySelectorAll('grid-app').forEach((e) => e.remove()));
@@ -35,7 +37,7 @@ describe('<grid-app>', () => {
     (firstRun.querySelector('[part=create]') as HTMLFormElement).requestSubmit();
     await settle(el);
     equal(JSON.stringify(node.callsTo('createGrid')), JSON.stringify([['Family']]));
-    equal(shadow(el).querySelector('h1')?.textContent, 'Family');
+    equal(gridName(el), 'Family');
     check(shadow(el).querySelector('grid-graph'), 'the dashboard replaces the first run');
   });
 
@@ -176,10 +178,10 @@ describe('<grid-app>', () => {
         shadow(el),
         ...[...shadow(el).querySelectorAll('*')].flatMap((e) => (e.shadowRoot ? [e.shadowRoot] : [])),
       ];
-      equal(roots.length, 7, 'the app and its six elements');
+      equal(roots.length, 8, 'the app and its seven elements');
       for (const root of roots)
         equal(root.querySelector('img'), null, `no <img> in ${(root.host as Element).localName}`);
-      equal(shadow(el).querySelector('h1')?.textContent, evil);
+      equal(gridName(el), evil);
       check(inner(el, 'grid-members').textContent!.includes(evil), 'the members list shows it as text');
       check(
         inner(el, 'grid-graph').textContent!.includes(evil.slice(0, 19)),
@@ -189,5 +191,67 @@ describe('<grid-app>', () => {
     } finally {
       window.alert = alert;
     }
+  });
+
+  describe('links that act ask first (issue 11, item 6)', () => {
+    const HOME = { id: 'aa'.repeat(32), name: 'Family photos', role: 'member' as const, canInvite: false };
+    const EVIL = { id: 'bb'.repeat(32), name: 'Family photos' };
+
+    it('shows the grid’s short fingerprint beside its name', async () => {
+      const node = new FakeNode();
+      node.grid = HOME;
+      const el = await app(node);
+      equal(inner(el, 'grid-switcher').querySelector('[part=fingerprint]')?.textContent, 'vkvkvkvk');
+    });
+
+    it('asks before an invitation moves a member into another grid, naming both with fingerprints; staying does nothing', async () => {
+      const node = new FakeNode();
+      node.grid = HOME;
+      const el = await app(node);
+      el.pendingInvite = { invitation: '#invite=EVIL', incoming: EVIL };
+      await settle(el);
+      const question = inner(el, 'grid-switch-confirm');
+      const text = question.textContent!.replace(/\s+/g, ' ');
+      check(text.includes('Family photos vkvkvkvk'), `names the current grid: ${text}`);
+      check(text.includes('Family photos xo53xo53'), `names the incoming grid: ${text}`);
+      equal(question.activeElement?.className, 'stay primary', 'staying has the focus');
+      (question.querySelector('.stay') as HTMLButtonElement).click();
+      await settle(el);
+      equal(shadow(el).querySelector('grid-switch-confirm'), null, 'the question is gone');
+      equal(node.callsTo('acceptInvite').length, 0, 'nothing was joined');
+      equal(node.grid?.id, HOME.id);
+    });
+
+    it('switches only when the person says so', async () => {
+      const node = new FakeNode();
+      node.grid = HOME;
+      const el = await app(node);
+      el.pendingInvite = { invitation: '#invite=EVIL', incoming: EVIL };
+      await settle(el);
+      (inner(el, 'grid-switch-confirm').querySelector('.switch') as HTMLButtonElement).click();
+      await settle(el);
+      equal(JSON.stringify(node.callsTo('acceptInvite')), JSON.stringify([['#invite=EVIL']]));
+    });
+
+    it('switches back between the grids this node belongs to', async () => {
+      const node = new FakeNode();
+      node.grid = HOME;
+      node.otherGrids = [{ ...EVIL, role: 'member', canInvite: false }];
+      const el = await app(node);
+      await waitFor('the switcher lists both grids', () => {
+        const select = inner(el, 'grid-switcher').querySelector('select');
+        return select?.options.length === 2;
+      });
+      const select = inner(el, 'grid-switcher').querySelector('select')!;
+      equal(
+        [...select.options].map((o) => o.textContent).join(' | '),
+        'Family photos · vkvkvkvk | Family photos · xo53xo53',
+      );
+      select.value = EVIL.id;
+      select.dispatchEvent(new Event('change'));
+      await settle(el);
+      equal(JSON.stringify(node.callsTo('useGrid')), JSON.stringify([[EVIL.id]]));
+      equal(node.grid?.id, EVIL.id);
+    });
   });
 });

@@ -13,7 +13,7 @@ import type {
   PeerLike,
   Policy,
 } from '../../../src/ui/controller.ts';
-import type { WidgetNode } from '../../../src/ui/grid-node-widget/grid-node-widget.ts';
+import type { WidgetNode } from '../../../src/ui/grid-node-frame/grid-node-frame.ts';
 
 export const SELF = 'v0-selfselfselfselfselfselfselfself';
 
@@ -114,6 +114,20 @@ export class FakeNode extends EventTarget implements WidgetNode {
     this.grid = this.joinAs;
     this.changed();
     return this.grid;
+  }
+  /** Grids this node belongs to besides the active one; `grids()` is a read, so it is not recorded. */
+  otherGrids: GridInfo[] = [];
+  async grids(): Promise<GridInfo[]> {
+    return [...(this.grid ? [this.grid] : []), ...this.otherGrids.filter((g) => g.id !== this.grid?.id)];
+  }
+  async useGrid(id: string): Promise<GridInfo> {
+    await this.record('useGrid', id);
+    const next = this.otherGrids.find((g) => g.id === id);
+    if (!next) throw new Error('this node is not a member of that grid');
+    if (this.grid) this.otherGrids = [...this.otherGrids.filter((g) => g.id !== id), this.grid];
+    this.grid = next;
+    this.changed();
+    return next;
   }
   async revoke(id: string): Promise<void> {
     await this.record('revoke', id);

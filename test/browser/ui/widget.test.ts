@@ -1,27 +1,32 @@
+/**
+ * `<grid-node-widget>`, the element on the embedding page: it holds no node, only a frame, and shows what
+ * the frame tells it through the postMessage API (src/ui/grid-node-widget/messages.ts). Here the frame is
+ * a stand-in page (widget-frame-fixture.html); test/node/e2e/widget.test.ts runs the real one, from
+ * another origin.
+ */
 import { emulateMedia } from '@web/test-runner-commands';
 import '../../../src/ui/grid-node-widget/define.ts';
-import {
-  GridNodeWidget,
-  type GridNodeMembersDetail,
-  type GridNodeStatusDetail,
-  type WidgetNodeOptions,
-} from '../../../src/ui/grid-node-widget/grid-node-widget.ts';
+import { GridNodeWidget } from '../../../src/ui/grid-node-widget/grid-node-widget.ts';
+import type { GridNodeStatusDetail } from '../../../src/ui/grid-node-widget/messages.ts';
 import { check, equal, waitFor } from '../assert.ts';
-import { FakeNode, collect, peer, shadow } from './fake-node.ts';
+import { collect, shadow } from './fake-node.ts';
 
-const A = 'v0-aaaaaaaaaaaa';
+declare global {
+  interface Window {
+    fixtureInits?: { origin: string; data: Record<string, unknown> }[];
+  }
+}
 
-let opened: WidgetNodeOptions[];
-let node: FakeNode;
+const FIXTURE = new URL('./widget-frame-fixture.html', import.meta.url).href;
 
-/** Adds `<grid-node-widget>` written as a page would, with the given attributes. */
+/** Adds `<grid-node-widget>` written as a page would, and waits for the frame's first answer. */
 async function widget(attributes: string): Promise<GridNodeWidget> {
   const holder = document.createElement('div');
   holder.className = 'holder';
   holder.innerHTML = `<grid-node-widget ${attributes}></grid-node-widget>`;
   document.body.append(holder);
   const el = holder.querySelector('grid-node-widget')!;
-  await waitFor('the node opened', () => opened.length > 0 && node.calls.length > 0);
+  await waitFor('the frame answered', () => part(el, 'status')?.textContent === 'Online');
   await el.updateComplete;
   return el;
 }
@@ -30,83 +35,90 @@ const part = (el: Element, name: string) => shadow(el).querySelector(`[part=${na
 
 describe('<grid-node-widget>', () => {
   beforeEach(() => {
-    opened = [];
-    node = new FakeNode();
-    node.grid = undefined;
-    node.status = 'idle';
-    GridNodeWidget.openNode = async (options) => (opened.push(options), node);
+    window.fixtureInits = [];
+    GridNodeWidget.frameUrl = FIXTURE;
   });
   afterEach(async () => {
     document.querySelectorAll('.holder, style.page').forEach((e) => e.remove());
     await emulateMedia({ colorScheme: 'light' });
   });
 
-  it('opens its own node with the relays given, apart from the dashboard, and joins with the invitation', async () => {
-    const el = await widget('relay="wss://a.example  wss://b.example" invitation="CODE" nickname="kiosk"');
-    const expected = {
-      relays: ['wss://a.example', 'wss://b.example'],
-      dbName: 'gridnode-widget',
-      nickname: 'kiosk',
-    };
-    equal(JSON.stringify(opened), JSON.stringify([expected]));
-    await waitFor('joined', () => node.callsTo('acceptInvite').length === 1);
-    equal(JSON.stringify(node.calls.map((c) => c[0])), JSON.stringify(['start', 'acceptInvite']));
-    await el.updateComplete;
-    equal(part(el, 'name').textContent, 'Joined grid');
+  it('hands the frame its relays, database, nickname and invitation, and nothing else', async () => {
+    const el = await widget('relay="wss://a.example  wss://b.example" invitation="Home" nickname="kiosk"');
+    equal(
+      JSON.stringify(window.fixtureInits!.map((i) => i.data)),
+      JSON.stringify([
+        {
+          type: 'gridnode-widget:init',
+          relays: ['wss://a.example', 'wss://b.example'],
+          dbName: 'gridnode-widget',
+          nickname: 'kiosk',
+          invitation: 'Home',
+        },
+      ]),
+    );
+    equal(window.fixtureInits![0]!.origin, location.origin);
+    check(!('node' in el), 'no node on the page side');
   });
 
-  it('does not use the invitation when the node is already a member', async () => {
-    node.grid = { id: 'g1', name: 'Home grid', role: 'member', canInvite: false };
-    const el = await widget('relay="wss://a.example" invitation="CODE"');
-    await new Promise((r) => setTimeout(r, 20));
-    equal(node.callsTo('acceptInvite').length, 0);
-    equal(part(el, 'name').textContent, 'Home grid');
-  });
-
-  it('shows how many members are online and its status, in parts inside its shadow root', async () => {
-    node.grid = { id: 'g1', name: 'Home grid', role: 'member', canInvite: false };
-    node.status = 'online';
-    node.addPeer(peer(A, { connected: true }));
-    node.addPeer(peer('v0-bbbbbbbbbbbb'));
-    const el = await widget('relay="wss://a.example"');
-    check(el.shadowRoot, 'it renders in shadow DOM');
-    for (const name of ['base', 'indicator', 'name', 'members', 'status'])
+  it('shows the grid with its fingerprint, members online and status, in parts', async () => {
+    const el = await widget('relay="wss://a.example" invitation="Home grid"');
+    for (const name of ['base', 'indicator', 'name', 'fingerprint', 'members', 'status', 'frame'])
       check(part(el, name), `part ${name}`);
+    equal(part(el, 'name').textContent, 'Home grid');
+    equal(part(el, 'fingerprint').textContent, 'vkvkvkvk');
     equal(part(el, 'members').textContent, '2 of 3 online');
-    equal(part(el, 'status').textContent, 'Online');
     equal(part(el, 'status').getAttribute('role'), 'status');
   });
 
-  it('tells the page about its status and members with bubbling, composed events', async () => {
+  it('shows the frame only while it asks to join', async () => {
+    const quiet = await widget('relay="wss://a.example" invitation="Home"');
+    equal(getComputedStyle(part(quiet, 'frame')).height, '0px');
+    const asking = await widget('relay="wss://a.example" invitation="ASK"');
+    await waitFor('the frame shows', () => getComputedStyle(part(asking, 'frame')).height !== '0px');
+  });
+
+  it('passes the frame’s news on as bubbling, composed events', async () => {
     const statuses = collect<GridNodeStatusDetail>(document, 'grid-node-status');
-    const counts = collect<GridNodeMembersDetail>(document, 'grid-node-members');
-    const el = await widget('relay="wss://a.example" invitation="CODE"');
-    await waitFor('member of the grid', () => statuses.some((e) => e.detail.grid?.name === 'Joined grid'));
-    node.status = 'online';
-    node.addPeer(peer(A, { connected: true }));
-    await el.updateComplete;
-    await waitFor('two online', () => counts.at(-1)?.detail.online === 2);
-    equal(statuses.at(-1)?.detail.status, 'online');
-    const before = statuses.slice(
-      0,
-      statuses.findIndex((e) => e.detail.grid),
-    );
-    check(before.length > 0 && before.every((e) => e.detail.status === 'joining'), 'joining until a member');
+    await widget('relay="wss://a.example" invitation="Home"');
+    equal(statuses.at(-1)?.detail.grid?.name, 'Home');
     check(
       statuses.every((e) => e.bubbles && e.composed),
-      'status events bubble out of the shadow root',
-    );
-    check(
-      counts.every((e) => e.bubbles && e.composed),
-      'members events too',
+      'they bubble out of the shadow root',
     );
   });
 
-  it('shows why joining failed', async () => {
-    node.failWith = 'this invitation has expired';
-    const el = await widget('relay="wss://a.example" invitation="OLD"');
-    await waitFor('the error shows', () => part(el, 'error')?.textContent === 'this invitation has expired');
-    node.failWith = undefined;
+  it('ignores messages from any window but its frame, and messages of the wrong shape', async () => {
+    const el = await widget('relay="wss://a.example" invitation="Home"');
+    const forged = {
+      type: 'gridnode-widget:status',
+      status: { status: 'offline', grid: { id: 'bb', name: 'Evil' } },
+    };
+    window.postMessage(forged, '*');
+    const frame = part(el, 'frame') as HTMLIFrameElement;
+    // From the frame's window but malformed: a wrong status and an oversized name.
+    (frame.contentWindow as Window & { eval(code: string): unknown }).eval(`
+      parent.postMessage({ type: 'gridnode-widget:status', status: { status: 'pwned' } }, '*');
+      parent.postMessage({ type: 'gridnode-widget:members', members: { online: -1, total: 1e12 } }, '*');
+      parent.postMessage({ type: 'gridnode-widget:status', status: { status: 'online', grid: { id: 'aa', name: 'x'.repeat(300) } } }, '*');
+    `);
+    await new Promise((r) => setTimeout(r, 100));
+    equal(part(el, 'name').textContent, 'Home');
+    equal(part(el, 'members').textContent, '2 of 3 online');
+    equal(part(el, 'status').textContent, 'Online');
+  });
+
+  it('takes the invitation from the page’s fragment (never the query), and clears the address bar', async () => {
+    const before = location.href;
+    history.replaceState(history.state, '', `${location.pathname}${location.search}#invite=Fragment`);
+    try {
+      const el = await widget('relay="wss://a.example"');
+      equal(window.fixtureInits!.at(-1)?.data.invitation, '#invite=Fragment');
+      equal(location.hash, '', 'the fragment is gone');
+      equal(part(el, 'name').textContent, '#invite=Fragment');
+    } finally {
+      history.replaceState(history.state, '', before);
+    }
   });
 
   it("neither takes the host page's styles nor gives it its own", async () => {
@@ -118,8 +130,7 @@ describe('<grid-node-widget>', () => {
       grid-node-widget::part(name) { text-decoration: underline; }
       grid-node-widget { --grid-node-widget-background: rgb(1, 2, 3); }`;
     document.head.append(style);
-    node.grid = { id: 'g1', name: 'Home grid', role: 'member', canInvite: false };
-    const el = await widget('relay="wss://a.example"');
+    const el = await widget('relay="wss://a.example" invitation="Home"');
     const base = getComputedStyle(part(el, 'base'));
     check(base.display !== 'none', 'page selectors do not reach inside');
     check(base.color !== 'rgb(255, 0, 0)', 'inherited colour stops at the widget');
@@ -134,8 +145,7 @@ describe('<grid-node-widget>', () => {
   });
 
   it('follows the system colour scheme', async () => {
-    node.grid = { id: 'g1', name: 'Home grid', role: 'member', canInvite: false };
-    const el = await widget('relay="wss://a.example"');
+    const el = await widget('relay="wss://a.example" invitation="Home"');
     await emulateMedia({ colorScheme: 'light' });
     const light = getComputedStyle(part(el, 'base')).backgroundColor;
     await emulateMedia({ colorScheme: 'dark' });
@@ -144,18 +154,20 @@ describe('<grid-node-widget>', () => {
   });
 
   it('shows a grid name made of markup as text', async () => {
-    node.grid = { id: 'g1', name: '<img src=x onerror=alert(1)>', role: 'member', canInvite: false };
-    const el = await widget('relay="wss://a.example"');
+    const el = await widget('relay="wss://a.example" invitation="<img src=x onerror=alert(1)>"');
     equal(shadow(el).querySelector('img'), null);
     equal(part(el, 'name').textContent, '<img src=x onerror=alert(1)>');
   });
 
-  it('stops its node when removed from the page and starts it again when put back', async () => {
-    const el = await widget('relay="wss://a.example"');
-    const holder = el.parentElement!;
-    el.remove();
-    equal(node.callsTo('stop').length, 1);
-    holder.append(el);
-    await waitFor('started again', () => node.callsTo('start').length === 2);
+  it('says so when loaded without its entry module', async () => {
+    GridNodeWidget.frameUrl = undefined;
+    const holder = document.createElement('div');
+    holder.className = 'holder';
+    holder.innerHTML = `<grid-node-widget relay="wss://a.example"></grid-node-widget>`;
+    document.body.append(holder);
+    const el = holder.querySelector('grid-node-widget')!;
+    await el.updateComplete;
+    equal(part(el, 'error').textContent, 'The widget was loaded without its entry module.');
+    equal(part(el, 'frame'), null);
   });
 });

@@ -20,11 +20,19 @@ export interface Site {
   close(): Promise<void>;
 }
 
-/** Builds the dashboard once into a temporary folder and serves it on a free loopback port. */
-export async function startSite(): Promise<Site> {
+/**
+ * Builds the dashboard once into a temporary folder and serves it on a free loopback port. A trial build
+ * by default, like `npm start` (it obeys `?config=` and `?grid=`); `mode: 'production'` is the build
+ * meant to be served to others (src/trial-options.ts).
+ */
+export async function startSite(options: { mode?: 'trial' | 'production' } = {}): Promise<Site> {
   const relay = await startRelay({ host: '127.0.0.1', port: 0 });
   const outDir = mkdtempSync(join(tmpdir(), 'gridnode-e2e-'));
-  await build({ logLevel: 'error', build: { outDir, emptyOutDir: true, sourcemap: false } });
+  await build({
+    mode: options.mode ?? 'trial',
+    logLevel: 'error',
+    build: { outDir, emptyOutDir: true, sourcemap: false },
+  });
   const server: PreviewServer = await preview({
     logLevel: 'error',
     build: { outDir },

@@ -1,9 +1,12 @@
 /**
  * The embeddable widget on a third-party page: a page served from another loopback origin loads
  * `widget.js` from the dashboard's server (a cross-origin module, so CORS must allow it) and holds one
- * `<grid-node-widget>` with an invitation made by a founder's dashboard in another browser. The widget
- * joins, shows the grid's name and "2 of 2 online", says so in its DOM events, and the founder sees its
- * node as a member.
+ * `<grid-node-widget>` with an invitation made by a founder's dashboard in another browser. The widget's
+ * node runs in a frame of the dashboard's origin (issue 11, item 7), which asks the person before joining;
+ * once "Join" is clicked in it, the widget shows the grid's name and "2 of 2 online", says so in its DOM
+ * events, and the founder sees its node as a member. Scripts of the embedding page (SECURITY-REVIEW.md
+ * #11, as the review ran it) find no node object, cannot reach into the frame or its IndexedDB, and get
+ * nothing signed by sending the frame messages.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -112,7 +115,8 @@ describe('the widget on a third-party page', { timeout: 180_000 }, () => {
       if (m.type() === 'error') failures.push(`console: ${m.text()}`);
     });
     page.on('response', async (response) => {
-      if (!response.url().startsWith(site.url)) return;
+      // The frame's own requests are same-origin to it; CORS concerns what the page loads.
+      if (!response.url().startsWith(site.url) || response.frame() !== page.mainFrame()) return;
       siteResponses.push({
         url: response.url(),
         status: response.status(),
@@ -132,6 +136,12 @@ describe('the widget on a third-party page', { timeout: 180_000 }, () => {
     await page.goto(`${pageOrigin}/`);
 
     const part = (name: string) => page.locator(`grid-node-widget [part="${name}"]`);
+    const frame = page.frameLocator('grid-node-widget iframe');
+    const joinButton = frame.getByRole('button', { name: 'Join', exact: true });
+    await joinButton.waitFor({ state: 'visible' });
+    assert.match((await frame.locator('[part="name"]').textContent()) ?? '', new RegExp(`^Join ${GRID}\\?$`));
+    assert.equal(await part('members').count(), 0, 'not joined before the click');
+    await joinButton.click();
     await eventually(
       'the widget shows the grid’s name',
       () => part('name').textContent(),
@@ -156,7 +166,10 @@ describe('the widget on a third-party page', { timeout: 180_000 }, () => {
     const counts = events
       .filter((e) => e.type === 'grid-node-members')
       .map((e) => e.detail as GridNodeMembersDetail);
-    assert.equal(statuses[0]?.status, 'joining', 'the first status is joining');
+    assert.ok(
+      statuses.some((s) => s.status === 'joining'),
+      'joining after the click',
+    );
     const last = statuses.at(-1)!;
     assert.equal(last.status, 'online');
     assert.equal(last.grid?.name, GRID);
@@ -174,15 +187,18 @@ describe('the widget on a third-party page', { timeout: 180_000 }, () => {
 
     const widgetId = last.id!;
     assert.notEqual(widgetId, founder.id);
-    assert.equal(await page.evaluate(() => document.querySelector('grid-node-widget')?.node?.id), widgetId);
     await eventually(
       'the founder sees the widget’s node, linked',
       () => founder.page.evaluate((id) => window.gridNode!.getPeers().find((p) => p.id === id), widgetId),
       (p) => p?.nickname === 'widget' && p.connected,
     );
-    // The widget's node lives in the embedding page's origin, in its own database.
-    const databases = await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
-    assert.ok(databases.includes('gridnode-widget'), `the widget's database: ${databases}`);
+    // The widget's node lives in the dashboard's origin, in the frame, in its own database.
+    const nodeFrame = page.frames().find((f) => f.url().startsWith(`${site.url}widget-frame.html`));
+    assert.ok(nodeFrame, 'the frame comes from the dashboard’s origin');
+    const frameDatabases = await nodeFrame.evaluate(async () =>
+      (await indexedDB.databases()).map((d) => d.name),
+    );
+    assert.ok(frameDatabases.includes('gridnode-widget'), `the widget's database: ${frameDatabases}`);
 
     // Every module came from the dashboard's server with CORS allowing this page's origin.
     const scripts = siteResponses.filter((r) => r.url.endsWith('.js'));
@@ -201,6 +217,74 @@ describe('the widget on a third-party page', { timeout: 180_000 }, () => {
     assert.deepEqual(failures, []);
 
     await page.screenshot({ path: join(SHOTS, 'widget-third-party-page.png'), fullPage: true });
+  });
+
+  it('a script of the embedding page can neither reach the node, nor its storage, nor sign', async () => {
+    const attempt = await page.evaluate(async () => {
+      const widget = document.querySelector('grid-node-widget')!;
+      const iframe = widget.shadowRoot!.querySelector('iframe')!;
+      const tries: Record<string, string> = {};
+      // Inline functions only: tsx would wrap named ones in a helper the page does not have.
+      const probes: [string, () => unknown][] = [
+        ['frame document', () => iframe.contentWindow!.document.body],
+        ['frame gridNode', () => (iframe.contentWindow as unknown as { gridNode: unknown }).gridNode],
+        ['frame indexedDB', () => iframe.contentWindow!.indexedDB],
+      ];
+      for (const [name, f] of probes) {
+        try {
+          tries[name] = `reached: ${typeof f()}`;
+        } catch (error) {
+          tries[name] = (error as Error).name;
+        }
+      }
+      const heard: unknown[] = [];
+      addEventListener('message', (e) => e.source === iframe.contentWindow && heard.push(e.data));
+      // Ask the frame to sign, to export, and to run on another database and relay.
+      const target = new URL(iframe.src).origin;
+      iframe.contentWindow!.postMessage({ type: 'gridnode-widget:sign', bytes: [1, 2, 3] }, target);
+      iframe.contentWindow!.postMessage({ type: 'gridnode-widget:exportGridKey' }, target);
+      iframe.contentWindow!.postMessage(
+        {
+          type: 'gridnode-widget:init',
+          relays: ['ws://127.0.0.1:9'],
+          dbName: 'stolen',
+          nickname: '',
+          invitation: '',
+        },
+        target,
+      );
+      await new Promise((r) => setTimeout(r, 1_000));
+      return {
+        tries,
+        node: 'node' in widget,
+        gridNode: 'gridNode' in window,
+        pageDatabases: (await indexedDB.databases()).map((d) => d.name),
+        heard: heard.map((m) => (m as { type?: unknown }).type),
+      };
+    });
+    assert.deepEqual(attempt.tries, {
+      'frame document': 'SecurityError',
+      'frame gridNode': 'SecurityError',
+      'frame indexedDB': 'SecurityError',
+    });
+    assert.equal(attempt.node, false, 'no widget.node');
+    assert.equal(attempt.gridNode, false, 'no window.gridNode');
+    assert.ok(!attempt.pageDatabases.includes('gridnode-widget'), `page databases: ${attempt.pageDatabases}`);
+    const known = ['gridnode-widget:status', 'gridnode-widget:members', 'gridnode-widget:asking'];
+    assert.ok(
+      attempt.heard.every((t) => known.includes(t as string)),
+      `the frame answered only with what the tag shows: ${JSON.stringify(attempt.heard)}`,
+    );
+    const nodeFrame = page.frames().find((f) => f.url().startsWith(`${site.url}widget-frame.html`))!;
+    const frameDatabases = await nodeFrame.evaluate(async () =>
+      (await indexedDB.databases()).map((d) => d.name),
+    );
+    assert.ok(!frameDatabases.includes('stolen'), 'a second init does not reopen the node elsewhere');
+    assert.equal(
+      await page.locator('grid-node-widget [part="members"]').textContent(),
+      '2 of 2 online',
+      'nothing else disturbed',
+    );
     await page.locator('grid-node-widget').screenshot({ path: join(SHOTS, 'widget-element.png') });
   });
 });
