@@ -18,9 +18,9 @@ import {
 } from '../core/index.ts';
 import { defaultVerifier, type Signer } from '../crypto/ed25519.ts';
 import { VerificationCache } from '../crypto/verify-cache.ts';
-import { builtinServices } from '../services/index.ts';
+import { builtinServices, StorageService } from '../services/index.ts';
 import { ServiceRegistry } from '../services/registry.ts';
-import { type NodeStore, openStore } from '../store/index.ts';
+import { type NodeStore, openShareStore, openStore } from '../store/index.ts';
 import { type ActiveGrid, gridFromStored, gridToStored, type StoredGrid } from './grids.ts';
 import { MembershipGuard } from './guard.ts';
 import { Invitations } from './invitations.ts';
@@ -115,6 +115,9 @@ export class GridSession {
       now: () => node.runtime.now(),
     });
     for (const factory of builtinServices) node.services.add(factory);
+    const shares = await openShareStore(options.dbName ?? 'gridnode');
+    const storage = await node.services.addAsync((host) => StorageService.create(host, { store: shares }));
+    storage.addEventListener('change', () => node.storageChanged(storage));
     node.active = await node.loadGrid();
     return node;
   }
@@ -253,6 +256,24 @@ export class GridSession {
     } else this.services.linkDown(id);
     this.hooks.emit(type, { id, reason });
     this.hooks.changed();
+  }
+
+  private storageTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * The space this node offers changed: its `storage` announcement says so, at most once a second (a
+   * burst of writes is one announcement), and only while it offers storage.
+   */
+  storageChanged(storage: StorageService): void {
+    if (this.storageTimer) return;
+    this.storageTimer = setTimeout(() => {
+      this.storageTimer = undefined;
+      const offered = this.ownServices().storage;
+      if (!offered || !this.runtime.core) return;
+      const params = { ...offered, ...storage.params() };
+      if (Object.entries(params).every(([k, v]) => offered[k] === v)) return;
+      void this.runtime.input((c) => c.publish('storage', params)).catch(() => undefined);
+    }, 1_000);
   }
 
   ownServices(): Services {

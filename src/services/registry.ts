@@ -38,14 +38,27 @@ export class ServiceRegistry {
   /** Makes and registers a service; returns it. */
   add<S extends Service>(factory: ServiceFactory<S>): S {
     const counters: Record<string, number> = {};
-    const service = factory({
+    return this.register(factory(this.hostFor(counters)), counters);
+  }
+
+  /** The same for a service that must load its state first (storage reads its shares' records). */
+  async addAsync<S extends Service>(factory: (host: ServiceHost) => Promise<S>): Promise<S> {
+    const counters: Record<string, number> = {};
+    return this.register(await factory(this.hostFor(counters)), counters);
+  }
+
+  private hostFor(counters: Record<string, number>): ServiceHost {
+    return {
       self: this.host.self,
       mayUse: (peer) => this.host.mayUse(peer),
       now: () => this.host.now(),
       count: (counter, by = 1) => {
         counters[counter] = (counters[counter] ?? 0) + by;
       },
-    });
+    };
+  }
+
+  private register<S extends Service>(service: S, counters: Record<string, number>): S {
     if (this.services.has(service.name)) throw new ServiceNameError(`two services named ${service.name}`);
     this.services.set(service.name, service);
     this.counters.set(service.name, counters);

@@ -35,7 +35,7 @@ import {
 
 export const STORAGE_CHANNEL_LABEL = 'storage';
 /** The first id after the 16 a link keeps for itself. */
-export const STORAGE_CHANNEL_ID = 16;
+export const STORAGE_CHANNEL_ID = 17; // 16 is the ping service's
 
 /** The part of `navigator.storage` the service uses. */
 export interface StorageManagerLike {
@@ -74,6 +74,12 @@ export interface StorageUsage {
 
 export class OfferError extends Error {
   override name = 'OfferError';
+}
+
+declare module './types.ts' {
+  interface ServiceMap {
+    storage: StorageService;
+  }
 }
 
 export class StorageService extends EventTarget implements Service {
