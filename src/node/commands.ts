@@ -4,8 +4,10 @@
  * encoder (src/core/inputs.ts), so nothing that would stop this node's announcements is persisted.
  */
 import { checkNickname, checkServiceName, checkServiceParams, type Checked } from '../core/inputs.ts';
-import { parseNodeId } from '../core/index.ts';
 import type { Command } from './types.ts';
+
+// The shape of a node id (`v0-` + base32), bounded; the policy list may name ids not yet seen.
+const NODE_ID_SHAPE = /^v0-[a-z2-7]{1,104}$/;
 
 /** An argument a person or a page gave that the node refuses; `message` says why, for people. */
 export class InvalidInputError extends Error {
@@ -31,7 +33,7 @@ export function checkCommand(command: Command): Command {
     case 'nickname':
       return { op: 'nickname', nickname: valid(checkNickname(command.nickname)) };
     case 'policy':
-      if (typeof command.id !== 'string' || !parseNodeId(command.id))
+      if (typeof command.id !== 'string' || !NODE_ID_SHAPE.test(command.id))
         throw new InvalidInputError('A policy names a member by its node id (v0-…).');
       if (command.policy !== undefined && command.policy !== 'allow' && command.policy !== 'deny')
         throw new InvalidInputError("A policy is 'allow', 'deny' or none.");
