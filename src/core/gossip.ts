@@ -109,8 +109,8 @@ export class GossipNode {
     const { config, outbox, links } = this;
     this.table = new Table(this.publicKey, this.tag, this.gridId, config, outbox, options.counter ?? 0);
     this.dissemination = new LazyPush(this.table, links, outbox, config);
-    const revocations = options.revocations && new RevocationSync(options.revocations, links, outbox, config);
-    this.revocationSync = revocations;
+    const revocations = (this.revocationSync =
+      options.revocations && new RevocationSync(options.revocations, links, outbox, config));
     this.antiEntropy = new AntiEntropy(
       this.id,
       this.table,
@@ -129,7 +129,6 @@ export class GossipNode {
   }
 
   // ——— Local changes ———————————————————————————————————————————————————————————————————————————————
-
   /** Offers a service (replacing its parameters). The caller then publishes a new announcement. */
   publish(service: string, params: Readonly<Record<string, string>> = {}): Output[] {
     this.services = { ...this.services, [service]: { ...params } };
@@ -194,7 +193,6 @@ export class GossipNode {
   }
 
   // ——— Links ————————————————————————————————————————————————————————————————————————————————————————
-
   linkUp(peer: NodeId, now: number): Output[] {
     const key = parseNodeId(peer);
     if (!key) throw new TypeError(`linkUp: not a node id: ${peer}`);
@@ -248,7 +246,6 @@ export class GossipNode {
   }
 
   // ——— Received bytes ———————————————————————————————————————————————————————————————————————————————
-
   receive(from: NodeId, bytes: Uint8Array, now: number, verify: VerifyFn): Output[] {
     this.counters.receivedMessages++;
     this.counters.receivedBytes += bytes.length;
@@ -311,7 +308,6 @@ export class GossipNode {
   }
 
   // ——— Time ————————————————————————————————————————————————————————————————————————————————————————
-
   /** When the driver should call `tick` next (local clock, ms). */
   nextDeadline(): number {
     return Math.min(
@@ -334,11 +330,7 @@ export class GossipNode {
   }
 
   // ——— Peers ———————————————————————————————————————————————————————————————————————————————————————
-
-  /**
-   * Calls `callback` for every change to the set of peers offering `service`, starting at once with an
-   * `added` event for each peer already known. Returns the unsubscribe function.
-   */
+  /** Calls `callback` on every change to who offers `service`, first for each one known; returns stop. */
   subscribe(service: string, callback: ServiceCallback): () => void {
     return this.pubsub.subscribe(service, callback);
   }
@@ -359,10 +351,7 @@ export class GossipNode {
     return key && this.table.lookup(key)?.envelope;
   }
 
-  /**
-   * Drops what is held for an origin at once (a revoked member), as if forgotten. Its announcements are
-   * refused from then on by the admission rule, not by this call.
-   */
+  /** Drops an origin at once (a revoked member), as if forgotten; admission refuses its next ones. */
   evict(publicKey: Uint8Array, now: number): Output[] {
     const entry = this.table.lookup(publicKey);
     if (!entry || entry.tag === this.tag) return [];
@@ -386,21 +375,14 @@ export class GossipNode {
   }
 
   stats() {
-    return {
-      id: this.id,
-      seqnum: this.table.counter,
-      origins: this.table.size,
-      gossiped: this.table.gossiped,
-      links: this.links.size,
-      pendingWants: this.dissemination.pendingWants,
-      dialsInFlight: this.liveness.dialsInFlight,
-      floors: this.table.floorCount,
-      ...this.counters.snapshot(),
-    };
+    const { table, dissemination, liveness } = this;
+    const [origins, gossiped, floors] = [table.size, table.gossiped, table.floorCount];
+    const [pendingWants, dialsInFlight] = [dissemination.pendingWants, liveness.dialsInFlight];
+    const sizes = { origins, gossiped, links: this.links.size, pendingWants, dialsInFlight, floors };
+    return { id: this.id, seqnum: table.counter, ...sizes, ...this.counters.snapshot() };
   }
 
   // ——— Output plumbing ———————————————————————————————————————————————————————————————————————————
-
   private drop(reason: DropReason, now: number, detail?: string): Output[] {
     this.counters.drop(reason, detail);
     return this.flush(now);
