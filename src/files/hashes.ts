@@ -12,6 +12,7 @@
  *
  * The tag strings below are Tahoe's and must never change: every outstanding cap depends on them.
  */
+import { concatBytes } from '../core/bytes.ts';
 import type { FileCrypto, IncrementalHash } from './crypto.ts';
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -30,17 +31,8 @@ export const TAGS = {
 export const HASH_SIZE = 32;
 export const KEY_SIZE = 16;
 
-export function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+// One concatenation for the whole project (src/core/bytes.ts); re-exported for the file layer.
+export { concatBytes };
 
 export function netstring(value: Uint8Array | string): Uint8Array {
   const bytes = typeof value === 'string' ? ascii(value) : value;
