@@ -116,8 +116,10 @@ export async function upload(data: Uint8Array | Blob, options: UploadOptions): P
   const byId = new Map<string, StorageRemote>();
   let candidates: Candidate[] = [];
   const room = new Map<string, number>();
+  const failures: string[] = [];
   versions.forEach((v, i) => {
     const server = ordered[i]!;
+    if (!v.ok) failures.push(`${server.id}: ${why(v.error)}`);
     if (!v.ok || byId.has(server.id) || v.value.maxShareSize < shareSize) return;
     byId.set(server.id, server);
     room.set(server.id, Math.floor(v.value.available / shareSize));
@@ -130,7 +132,6 @@ export async function upload(data: Uint8Array | Blob, options: UploadOptions): P
       [...allocated].flatMap(([id, shares]) => [...shares].map((s) => settle(byId.get(id)!.abort(si, s)))),
     );
   };
-  const failures: string[] = [];
   let owner: Map<number, string> | undefined;
   for (let round = 0; round < 2 * n + 2 && owner === undefined; round++) {
     const plan = placeShares(candidates, n, happy);

@@ -103,7 +103,11 @@ export class GridSession {
       cache: node.cache,
       emit: (type, detail) => node.hooks.emit(type, detail),
       forgotten: (id) => node.hooks.activity('forgotten', id),
-      changed: () => node.hooks.changed(),
+      changed: () => {
+        // Clubs are read from announcements; a storage request asks for them (mayUse, quotas).
+        node.clubs?.invalidate();
+        node.hooks.changed();
+      },
     });
     node.invitations = new Invitations({
       selfId: node.id,

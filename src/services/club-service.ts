@@ -12,7 +12,7 @@
  */
 import type { ServiceParams } from '../core/announcement.ts';
 import type { NodeId } from '../core/identity.ts';
-import { type Club, ClubError, clubService, clubTerms, clubsOf, CLUB_PREFIX } from './clubs.ts';
+import { type Club, ClubError, clubService, clubTerms, clubsOf, CLUB_PREFIX, readClub } from './clubs.ts';
 import type { FileList } from './file-list.ts';
 import type { Service, ServiceHost } from './types.ts';
 
@@ -22,7 +22,10 @@ export interface ClubServiceOptions {
   /** Publishes (params) or withdraws (undefined) one of this node's services, durably. */
   publish: (service: string, params: ServiceParams | undefined) => Promise<void>;
   list: FileList;
-  /** How long `list()` may reuse what it read from the table, ms. Default 1,000. */
+  /**
+   * How long `list()` may reuse what it read from the table, ms (the host also calls `invalidate` on
+   * every change of the table). Default 1,000.
+   */
   cacheMs?: number;
 }
 
@@ -64,13 +67,21 @@ export class ClubService extends EventTarget implements Service {
     );
     await this.options.publish(service, params);
     this.cache = undefined;
-    const club = this.list().find((c) => c.owner === this.host.self && c.name === name);
-    if (!club) throw new ClubError('the club could not be published (is this node in a grid?)');
+    // The signed announcement follows; until the table holds it, the club is read from what was sent.
+    const club =
+      this.list().find((c) => c.owner === this.host.self && c.name === name) ??
+      readClub(this.host.self, 0, service, params);
+    if (!club) throw new ClubError('the club could not be published');
     return club;
   }
 
   async remove(name: string): Promise<void> {
     await this.options.publish(CLUB_PREFIX + name, undefined);
+    this.cache = undefined;
+  }
+
+  /** The table changed: the next `list()` reads it again. */
+  invalidate(): void {
     this.cache = undefined;
   }
 

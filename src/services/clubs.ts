@@ -35,7 +35,7 @@ export interface Club {
   servers: NodeId[];
   /** Bytes each member may store on each roster server that joined. */
   quota: number;
-  /** The seqnum of the owner's announcement that carries this roster. */
+  /** The seqnum of the owner's announcement that carries this roster (0 until it is signed). */
   seqnum: number;
 }
 
