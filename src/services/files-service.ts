@@ -137,8 +137,7 @@ export class FilesService extends EventTarget implements Service, FilesApi {
     const name = cleanName(
       options.name ?? (typeof File !== 'undefined' && data instanceof File ? data.name : ''),
     );
-    const progress = this.progress('upload', name);
-    try {
+    return this.transfer('upload', name, async (progress) => {
       const roster = options.club === undefined ? undefined : this.rosterOf(options.club);
       const servers = this.reachable().filter((s) => roster === undefined || roster.has(s.id));
       const convergence = options.convergent ? await this.options.list.convergence() : undefined;
@@ -173,46 +172,29 @@ export class FilesService extends EventTarget implements Service, FilesApi {
         servers: Object.keys(shares).sort((a, b) => firstShare(a) - firstShare(b)),
         shares,
       };
-    } catch (error) {
-      const message = explain(error);
-      progress('failed', 0, 0, message);
-      throw new FilesError(`upload failed: ${message}`);
-    }
+    });
   }
 
-  async download(cap: string, options: DownloadRequest = {}): Promise<Uint8Array> {
-    const progress = this.progress('download', cleanName(options.name));
-    try {
-      const servers = await this.serversFor(cap);
+  download(cap: string, options: DownloadRequest = {}): Promise<Uint8Array> {
+    return this.transfer('download', cleanName(options.name), async (progress) => {
       const bytes = await download(cap, {
-        servers,
+        servers: await this.serversFor(cap),
         crypto: this.crypto,
         onProgress: (done, size) => progress('receiving', done, size),
       });
       progress('done', bytes.length, bytes.length);
       return bytes;
-    } catch (error) {
-      const message = explain(error);
-      progress('failed', 0, 0, message);
-      throw new FilesError(`download failed: ${message}`);
-    }
+    });
   }
 
-  async downloadStream(cap: string, options: DownloadRequest = {}): Promise<ReadableStream<Uint8Array>> {
-    const progress = this.progress('download', cleanName(options.name));
-    try {
-      const servers = await this.serversFor(cap);
-      const stream = await downloadStream(cap, {
-        servers,
+  downloadStream(cap: string, options: DownloadRequest = {}): Promise<ReadableStream<Uint8Array>> {
+    return this.transfer('download', cleanName(options.name), async (progress) =>
+      downloadStream(cap, {
+        servers: await this.serversFor(cap),
         crypto: this.crypto,
         onProgress: (done, size) => progress(done === size ? 'done' : 'receiving', done, size),
-      });
-      return stream;
-    } catch (error) {
-      const message = explain(error);
-      progress('failed', 0, 0, message);
-      throw new FilesError(`download failed: ${message}`);
-    }
+      }),
+    );
   }
 
   reachability(cap: string): FileReach | undefined {
@@ -295,6 +277,22 @@ export class FilesService extends EventTarget implements Service, FilesApi {
 
   private checkGrid(): void {
     if (this.options.grid() !== this.loadedFor) void this.reload();
+  }
+
+  /** Runs one transfer with its progress reporter; a failure is reported, then thrown as a FilesError. */
+  private async transfer<T>(
+    direction: FileProgress['direction'],
+    name: string,
+    run: (progress: ReturnType<FilesService['progress']>) => Promise<T>,
+  ): Promise<T> {
+    const progress = this.progress(direction, name);
+    try {
+      return await run(progress);
+    } catch (error) {
+      const message = explain(error);
+      progress('failed', 0, 0, message);
+      throw new FilesError(`${direction} failed: ${message}`);
+    }
   }
 
   private progress(direction: FileProgress['direction'], name: string) {
