@@ -47,6 +47,9 @@ export class GridStorage extends LitElement {
     usage: { attribute: false },
     persisted: { attribute: false },
     clients: { attribute: false },
+    offerLimit: { attribute: false },
+    error: { attribute: false },
+    busy: { type: Boolean },
     now: { type: Number },
     confirming: { state: true },
   };
@@ -55,6 +58,12 @@ export class GridStorage extends LitElement {
   /** `navigator.storage.persist()`'s answer; undefined if not asked. */
   persisted: boolean | undefined;
   clients: StorageClientRow[] = [];
+  /** The most this browser lets the site offer, if known. */
+  offerLimit: number | undefined;
+  /** Why the last storage action failed. */
+  error: string | undefined;
+  /** A storage action is running. */
+  busy = false;
   /** The time "last use" is relative to; the render time when unset. */
   now: number | undefined;
   /** The client whose delete waits for its confirming second press. */
@@ -99,7 +108,14 @@ export class GridStorage extends LitElement {
                     />
                     MiB</label
                   >
-                  <button type="submit">Set offer</button>
+                  <button type="submit" ?disabled=${this.busy}>Set offer</button>
+                  ${
+                    this.offerLimit === undefined
+                      ? ''
+                      : html`<span class="muted limit"
+                          >This browser allows at most ${formatBytes(this.offerLimit)}.</span
+                        >`
+                  }
                 </form>
               `
         }
@@ -113,6 +129,7 @@ export class GridStorage extends LitElement {
                 : html`<span class="muted">Persistent storage not requested.</span>`
           }
         </p>
+        ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : ''}
       </section>
       <div class="scroll">
         <table part="table" aria-label="Storage clients">
