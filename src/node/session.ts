@@ -18,9 +18,10 @@ import {
 } from '../core/index.ts';
 import { defaultVerifier, type Signer } from '../crypto/ed25519.ts';
 import { VerificationCache } from '../crypto/verify-cache.ts';
+import { FilesService } from '../services/files-service.ts';
 import { builtinServices, StorageService } from '../services/index.ts';
 import { ServiceRegistry } from '../services/registry.ts';
-import { type NodeStore, openShareStore, openStore } from '../store/index.ts';
+import { type NodeStore, openFileList, openShareStore, openStore } from '../store/index.ts';
 import { type ActiveGrid, gridFromStored, gridToStored, type StoredGrid } from './grids.ts';
 import { MembershipGuard } from './guard.ts';
 import { Invitations } from './invitations.ts';
@@ -53,6 +54,7 @@ export class GridSession {
   runtime!: Runtime;
   invitations!: Invitations;
   services!: ServiceRegistry;
+  files!: FilesService;
   active: ActiveGrid | undefined;
   nickname = '';
 
@@ -111,13 +113,24 @@ export class GridSession {
     });
     node.services = new ServiceRegistry({
       self: node.id,
-      mayUse: (peer) => node.guard.isMember(peer) && node.settings.mayUse(peer),
+      // This node's own uploads go to its own server too (files-service.ts).
+      mayUse: (peer) => peer === node.id || (node.guard.isMember(peer) && node.settings.mayUse(peer)),
       now: () => node.runtime.now(),
     });
     for (const factory of builtinServices) node.services.add(factory);
     const shares = await openShareStore(options.dbName ?? 'gridnode');
     const storage = await node.services.addAsync((host) => StorageService.create(host, { store: shares }));
     storage.addEventListener('change', () => node.storageChanged(storage));
+    const list = await openFileList(options.dbName ?? 'gridnode');
+    node.files = await node.services.addAsync((host) =>
+      FilesService.create(host, {
+        storage,
+        list,
+        offering: () => node.storageServers(new Uint8Array(16)),
+        permuted: (si) => node.storageServers(si),
+        grid: () => node.active?.hex,
+      }),
+    );
     node.active = await node.loadGrid();
     return node;
   }
@@ -190,7 +203,16 @@ export class GridSession {
         request: (from, message) => void this.onRequest(from, message),
       },
     });
+    await this.files.reload();
     this.hooks.changed();
+  }
+
+  /** Members in good standing that announce `storage`, in permuted order for `storageIndex`. */
+  storageServers(storageIndex: Uint8Array): NodeId[] {
+    const peers = this.runtime.core?.getPermutedPeers('storage', storageIndex) ?? [];
+    return peers
+      .map((p) => p.id)
+      .filter((id) => id === this.id || (this.guard.isMember(id) && !this.guard.members.get(id)?.leaving));
   }
 
   async stopRuntime(): Promise<void> {

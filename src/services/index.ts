@@ -1,7 +1,8 @@
 /**
  * Services a node offers its grid over its links (storage first). What other layers may use: the seams
  * (types.ts), the storage service GridNode registers, the share stores it is built on, and the channel
- * for further services. See storage-service.ts for the API reached as `gridNode.storage`.
+ * for further services. See storage-service.ts and files-types.ts for the APIs reached as
+ * `gridNode.storage` and `gridNode.files`.
  */
 export * from './types.ts';
 export {
@@ -43,3 +44,6 @@ export {
   StorageService,
 } from './storage-service.ts';
 export { builtinServices } from './builtin.ts';
+export * from './files-types.ts';
+export { FilesError, FilesService, type FilesServiceOptions } from './files-service.ts';
+export { type FileList, MAX_FILES, MemoryFileList, checkEntry, cleanName } from './file-list.ts';

@@ -7,7 +7,6 @@
  * with 'bad-request'; every rejection is a `StorageError`.
  */
 import type { NodeId } from '../core/identity.ts';
-import type { ServiceChannel } from './channel.ts';
 import {
   MAX_TRANSFER_BYTES,
   Op,
@@ -19,10 +18,15 @@ import {
 import type { StorageRequest } from './storage-messages.ts';
 import { type AllocateResult, StorageError, type StorageRemote, type StorageVersion } from './types.ts';
 
+/** Sends one request and resolves with the response body, or rejects with a `StorageError`. */
+export interface Requester {
+  request(payload: Uint8Array): Promise<Uint8Array>;
+}
+
 export class StorageClient implements StorageRemote {
   constructor(
     readonly id: NodeId,
-    private readonly channel: ServiceChannel,
+    private readonly channel: Requester,
     private readonly window = 4,
   ) {}
 

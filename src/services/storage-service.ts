@@ -94,6 +94,7 @@ export class StorageService extends EventTarget implements Service {
   private readonly maxPerCaller: number;
   private readonly timer: ReturnType<typeof setInterval>;
   private stopped = false;
+  private self: StorageClient | undefined;
 
   /** Loads what the store holds and starts serving; links come through `linkUp`. */
   static async create(host: ServiceHost, options: StorageServiceOptions): Promise<StorageService> {
@@ -158,6 +159,20 @@ export class StorageService extends EventTarget implements Service {
   }
 
   // For the file layer
+
+  /**
+   * This node's own server as a `StorageRemote`, for its own uploads: the same requests, checks and
+   * accounting as a peer's, without a channel (the caller is this node).
+   */
+  local(): StorageRemote {
+    return (this.self ??= new StorageClient(this.host.self, {
+      request: async (payload) => {
+        const reply = await this.serve(this.host.self, payload);
+        if (reply.ok) return reply.body;
+        throw new StorageError(reply.code, reply.message);
+      },
+    }));
+  }
 
   remote(peer: NodeId): StorageRemote | undefined {
     const entry = this.links.get(peer);

@@ -13,6 +13,7 @@ export {
   openStore,
 } from './store.ts';
 export { IndexedDbShareStore, openShareStore } from './shares.ts';
+export { IndexedDbFileList, openFileList } from './files.ts';
 export {
   type GridNodeDB,
   type GridNodeKey,

@@ -5,9 +5,10 @@
  */
 import type { DBSchema, IDBPDatabase } from 'idb';
 import type { PeerHistory } from '../core/history.ts';
+import type { FileEntry } from '../services/files-types.ts';
 import type { ClientRecord, ShareRecord } from '../services/share-store.ts';
 
-export const DB_VERSION = 5;
+export const DB_VERSION = 6;
 
 /** The only key of the `identity` store: one node key per database. */
 export const IDENTITY_KEY = 'node';
@@ -80,6 +81,8 @@ export interface GridNodeDB extends DBSchema {
   revocations: { key: [gridIdHex: string, revocationIdHex: string]; value: Uint8Array };
   /** A founder's grid secret, by grid id hex: apart from `grids`, so no leave or expulsion deletes it. */
   gridSecrets: { key: string; value: GridSecretRecord };
+  /** The files this node uploaded: [grid id hex, cap] → entry (src/store/files.ts). */
+  files: { key: [gridIdHex: string, cap: string]; value: FileEntry };
 }
 
 /** The grid key's secret half, as the founder made it. */
@@ -116,5 +119,9 @@ export function upgrade(db: IDBPDatabase<GridNodeDB>, oldVersion: number): void 
   if (oldVersion < 5) {
     db.createObjectStore('revocations');
     db.createObjectStore('gridSecrets');
+  }
+  // v6: the files this node uploaded.
+  if (oldVersion < 6) {
+    db.createObjectStore('files');
   }
 }

@@ -4,7 +4,13 @@ import type { IDBPDatabase } from 'idb';
 import { nodeIdString } from '../../src/core/identity.ts';
 import type { NodeId } from '../../src/core/identity.ts';
 import { nobleSigner, webCryptoVerifier } from '../../src/crypto/ed25519.ts';
-import { DB_VERSION, MAX_ENVELOPE_BYTES, openShareStore, openStore } from '../../src/store/index.ts';
+import {
+  DB_VERSION,
+  MAX_ENVELOPE_BYTES,
+  openFileList,
+  openShareStore,
+  openStore,
+} from '../../src/store/index.ts';
 import type { GridNodeDB, IdentityRecord } from '../../src/store/index.ts';
 import { check, within } from './assert.ts';
 
@@ -425,7 +431,7 @@ describe('store: persistence and schema', () => {
 
   it('upgrades a version 1 database and keeps its data', () =>
     withDb(async (name) => {
-      check(DB_VERSION === 5, 'this test builds the v1 layout; extend it when adding a version');
+      check(DB_VERSION === 6, 'this test builds the v1 layout; extend it when adding a version');
       // The v1 layout, by hand: identity, counters and announcements only.
       const secretKey = bytes(32);
       const v1 = await openDB(name, 1, {
@@ -481,6 +487,27 @@ describe('store: persistence and schema', () => {
       const [read] = await shares.readChunks('ab', 1, 0, 0);
       check(read !== undefined && sameBytes(read, chunk), 'shareChunks store works');
       shares.close();
+      // The v6 store (the files list) exists and works; a garbled record is dropped, not thrown.
+      const files = await openFileList(name);
+      const entry = {
+        cap: 'URI:LIT:nbswy3dp',
+        name: 'a',
+        size: 5,
+        k: 1,
+        n: 1,
+        happy: 1,
+        uploadedAt: 3,
+        shares: {},
+      };
+      await files.put(GRID, entry);
+      const raw = await openDB(name, DB_VERSION);
+      await raw.put('files', { cap: 7 }, [GRID, 'URI:CHK:garbled']);
+      raw.close();
+      const loaded = await files.load(GRID);
+      check(loaded.entries.length === 1 && loaded.entries[0]?.cap === entry.cap, 'files store works');
+      check(loaded.dropped === 1, 'a garbled file record is dropped and counted');
+      check((await files.convergence()).length === 32, 'a convergence secret is made');
+      check(sameBytes(await files.convergence(), await files.convergence()), 'and kept');
     }));
 
   it('refuses malformed keys loudly', () =>

@@ -91,6 +91,52 @@ describe('storage between two browsers', { timeout: 240_000 }, () => {
     assert.equal(sum, stored.sum);
   });
 
+  it('gossip on the same link is not held behind a large share being written', async (t) => {
+    const [a, b] = nodes as [NodePage, NodePage];
+    // B answers A's probe announcement with one of its own as soon as it holds it.
+    await b.page.evaluate(() => {
+      const node = window.gridNode!;
+      node.subscribe('probe', (event) => {
+        if (event.type !== 'removed' && !event.peer.self) void node.publish('probe-ack', {});
+      });
+    });
+    // A writes a 24 MiB share to B, 1 MiB at a time, and an eighth of the way through publishes the
+    // probe. The ack must come back over the same link while the share is still being written: the
+    // storage channel is a data channel of its own, so bulk bytes never queue gossip behind them.
+    const outcome = await a.page.evaluate(
+      async ([server, size]) => {
+        const node = window.gridNode!;
+        const remote = node.storage.remote(server as never)!;
+        const si = crypto.getRandomValues(new Uint8Array(16));
+        await remote.allocate(si, [5], size, crypto.getRandomValues(new Uint8Array(32)));
+        const t0 = performance.now();
+        let publishedAt = -1;
+        let ackAt = -1;
+        node.subscribe('probe-ack', (event) => {
+          if (ackAt < 0 && event.peer.id === server) ackAt = performance.now() - t0;
+        });
+        const chunk = 1024 * 1024;
+        for (let at = 0; at < size; at += chunk) {
+          if (at === size / 8) {
+            publishedAt = performance.now() - t0;
+            void node.publish('probe', {});
+          }
+          await remote.write(si, 5, at, new Uint8Array(chunk).fill(at / chunk));
+        }
+        const writtenAt = performance.now() - t0;
+        await remote.close(si, 5);
+        return { publishedAt, ackAt, writtenAt };
+      },
+      [b.id, 24 * 1024 * 1024] as const,
+    );
+    t.diagnostic(`gossip round trip during a 24 MiB share write (ms): ${JSON.stringify(outcome)}`);
+    assert.ok(outcome.publishedAt >= 0 && outcome.ackAt > outcome.publishedAt, JSON.stringify(outcome));
+    assert.ok(
+      outcome.ackAt < outcome.writtenAt,
+      `gossip went both ways during the write: ${JSON.stringify(outcome)}`,
+    );
+  });
+
   it('refuses a denied client before any work, and stores nothing of it', async () => {
     const [a, b] = nodes as [NodePage, NodePage];
     await b.page.evaluate((id) => window.gridNode!.setPolicy(id, 'deny'), a.id);
