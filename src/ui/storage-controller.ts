@@ -69,6 +69,7 @@ export class StorageController implements ReactiveController {
           lastUsedAt: c.lastUsedAt,
           quota: c.quota,
           policy: policy[c.id],
+          self: c.id === node.id,
         };
       })
       .sort((a, b) => b.bytes - a.bytes || a.id.localeCompare(b.id));

@@ -17,6 +17,8 @@ export interface StorageClientRow {
   quota: number | undefined;
   /** The owner's allow/deny for this member; undefined for the grid's default. */
   policy?: Policy | undefined;
+  /** This node itself (its own uploads are stored here too). */
+  self?: boolean | undefined;
 }
 
 export interface StorageUsageView {
@@ -163,6 +165,7 @@ export class GridStorage extends LitElement {
       <th scope="row">
         <span class="name">${name}</span>
         <code class="muted" title=${c.id}>${shortId(c.id)}</code>
+        ${c.self ? html`<span class="muted self">(this node)</span>` : ''}
       </th>
       <td class="num bytes">${formatBytes(c.bytes)}</td>
       <td class="num shares">${c.shares}</td>

@@ -65,18 +65,21 @@ describe('<grid-app> with storage and files', () => {
     const rows = [...storage().querySelectorAll('tbody tr')] as HTMLElement[];
     equal(rows.map((r) => r.dataset.id).join(), [B, A].join(), 'largest first');
     check(text(rows[1]).includes('alice'), 'nickname of a known member');
+    check(!text(rows[1]).includes('this node'), 'another member');
     equal((rows[0]!.querySelector('.policy') as HTMLSelectElement).value, 'deny', "the owner's policy");
 
     node.storage.space = { offered: 100 * MIB, used: 50 * MIB, free: 50 * MIB };
     node.storage.list = [
       ...node.storage.list,
-      { id: 'v0-cccccccccccccccccccc', bytes: 1, shares: 1, lastUsedAt: 1, quota: undefined },
+      { id: node.id, bytes: 1, shares: 1, lastUsedAt: 1, quota: undefined },
     ];
     node.storage.changed();
     await settle(el);
     await settle(shadow(el).querySelector('grid-storage')!);
     check(text(storage().querySelector('.summary')).includes('50 MiB used'), 'updated on change');
     equal(storage().querySelectorAll('tbody tr').length, 3, 'a new client shows');
+    const self = storage().querySelector(`tr[data-id="${node.id}"]`);
+    check(text(self).includes('(this node)'), 'its own uploads, marked as its own');
   });
 
   it('carries out the storage panel: offer, quota, allow/deny, delete, and shows a failure', async () => {
