@@ -186,6 +186,12 @@ export class FilesController implements ReactiveController {
     this.host.requestUpdate();
   }
 
+  /** Drops the finished transfers from `transfers`. */
+  clearFinished(): void {
+    this.transfers = this.transfers.filter((t) => !FINISHED.has(t.phase));
+    this.host.requestUpdate();
+  }
+
   dismissNotice(seq: number): void {
     this.notices = this.notices.filter((n) => n.seq !== seq);
     this.host.requestUpdate();

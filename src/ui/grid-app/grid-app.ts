@@ -112,6 +112,7 @@ export class GridApp extends LitElement {
                   <h2 id="files-title">Files</h2>
                   <grid-files
                     ?available=${this.files.files !== undefined}
+                    ?follower=${c.role === 'follower'}
                     .files=${this.files.rows}
                     .transfers=${this.files.transfers}
                     .notices=${this.files.notices}
@@ -122,6 +123,7 @@ export class GridApp extends LitElement {
                     @grid-files-remove=${this.onRemoveFile}
                     @grid-files-link-cancel=${() => this.files.cancelLink()}
                     @grid-files-notice-dismiss=${this.onDismiss}
+                    @grid-files-clear=${() => this.files.clearFinished()}
                   ></grid-files>
                 </section>
                 <section class="wide" aria-labelledby="members-title">

@@ -14,6 +14,8 @@ export interface FilesEventDetails {
   /** Stop following the share link the page was opened with. */
   'grid-files-link-cancel': Record<string, never>;
   'grid-files-notice-dismiss': { seq: number };
+  /** Clear the finished transfers from the list. */
+  'grid-files-clear': Record<string, never>;
 }
 
 export type FilesEventName = keyof FilesEventDetails;
@@ -36,5 +38,6 @@ declare global {
     'grid-files-remove': CustomEvent<FilesEventDetails['grid-files-remove']>;
     'grid-files-link-cancel': CustomEvent<FilesEventDetails['grid-files-link-cancel']>;
     'grid-files-notice-dismiss': CustomEvent<FilesEventDetails['grid-files-notice-dismiss']>;
+    'grid-files-clear': CustomEvent<FilesEventDetails['grid-files-clear']>;
   }
 }

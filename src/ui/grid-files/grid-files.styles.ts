@@ -18,14 +18,22 @@ export const styles = css`
     border-color: var(--_accent);
     background: var(--_surface);
   }
-  .drop .pick {
-    border: none;
-    padding: 0;
-    margin-left: 0.4rem;
+  .choose {
+    cursor: pointer;
+    border: 1px solid var(--_accent);
+    background: var(--_accent);
+    color: var(--_on-accent);
+    border-radius: var(--_radius);
+    padding: 0.35rem 0.8rem;
+  }
+  .choose:focus-within {
+    outline: 2px solid var(--_accent);
+    outline-offset: 2px;
   }
   .convergent {
     font-size: 0.9em;
     color: var(--_muted);
+    margin-left: auto;
   }
   .link-card {
     display: flex;
@@ -54,7 +62,12 @@ export const styles = css`
   .transfers {
     list-style: none;
     padding: 0;
-    margin: 0 0 0.75rem;
+    margin: 0 0 0.5rem;
+  }
+  .clear-transfers {
+    font-size: 0.85em;
+    padding: 0.15rem 0.6rem;
+    margin-bottom: 0.75rem;
   }
   .transfer {
     display: grid;

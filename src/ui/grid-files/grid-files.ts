@@ -35,6 +35,7 @@ const PHASE_TEXT: Record<FileProgress['phase'], string> = {
  * @fires grid-files-remove - confirmed; `detail: { cap }`.
  * @fires grid-files-link-cancel - stop following the opened share link.
  * @fires grid-files-notice-dismiss - `detail: { seq }`.
+ * @fires grid-files-clear - clear the finished transfers.
  *
  * @csspart drop - the drop zone; `transfers` - the progress list; `table` - the files table.
  */
@@ -43,6 +44,7 @@ export class GridFiles extends LitElement {
 
   static override properties = {
     available: { type: Boolean },
+    follower: { type: Boolean },
     files: { attribute: false },
     transfers: { attribute: false },
     notices: { attribute: false },
@@ -57,6 +59,8 @@ export class GridFiles extends LitElement {
 
   /** Whether this node has a files service at all. */
   available = true;
+  /** Another tab of this browser runs the node: transfers happen there. */
+  follower = false;
   files: FileRow[] = [];
   transfers: FileProgress[] = [];
   notices: Notice[] = [];
@@ -74,6 +78,13 @@ export class GridFiles extends LitElement {
   override render() {
     if (!this.available) return html`<p class="muted">This node has no files service.</p>`;
     return html`
+      ${
+        this.follower
+          ? html`<p class="follower muted">
+              Another tab of this browser runs this node: upload and download files there.
+            </p>`
+          : ''
+      }
       ${this.renderLink()}
       <div
         class="drop ${this.dragging ? 'dragging' : ''}"
@@ -82,8 +93,10 @@ export class GridFiles extends LitElement {
         @dragleave=${() => (this.dragging = false)}
         @drop=${this.onDrop}
       >
-        <label>Upload files <input class="pick" type="file" multiple @change=${this.onPick} /></label>
-        <span class="muted">or drop them here.</span>
+        <label class="choose"
+          >Choose files…<input class="pick visually-hidden" type="file" multiple @change=${this.onPick}
+        /></label>
+        <span class="muted">or drop them here to upload them to the grid.</span>
         <label class="convergent"
           ><input type="checkbox" name="convergent" /> Same file, same link (convergent)</label
         >
@@ -106,12 +119,23 @@ export class GridFiles extends LitElement {
         this.transfers.length === 0
           ? ''
           : html`<ul class="transfers" part="transfers" aria-label="Transfers">
-              ${repeat(
-                this.transfers,
-                (t) => t.id,
-                (t) => this.renderTransfer(t),
-              )}
-            </ul>`
+                ${repeat(
+                  this.transfers,
+                  (t) => t.id,
+                  (t) => this.renderTransfer(t),
+                )}
+              </ul>
+              ${
+                this.transfers.some((t) => t.phase === 'done' || t.phase === 'failed')
+                  ? html`<button
+                      type="button"
+                      class="clear-transfers"
+                      @click=${() => emitFiles(this, 'grid-files-clear', {})}
+                    >
+                      Clear finished
+                    </button>`
+                  : ''
+              }`
       }
       ${
         this.files.length === 0
@@ -148,7 +172,9 @@ export class GridFiles extends LitElement {
       link.state === 'waiting'
         ? reach
           ? `Waiting for its shares: ${reach.reachable} of the ${reach.k} needed in reach…`
-          : 'Waiting until this node is linked to its grid…'
+          : this.follower
+            ? 'Waiting until this tab runs the node (close the other tab of this browser)…'
+            : 'Waiting until this node is linked to its grid…'
         : link.state === 'downloading'
           ? 'Downloading…'
           : link.state === 'saved'

@@ -149,6 +149,10 @@ describe('<grid-app> with storage and files', () => {
     await settle(shadow(el).querySelector('grid-files')!);
     const down = files().querySelector('.transfer[data-direction=download]') as HTMLElement;
     equal(down.dataset.phase, 'done');
+    (files().querySelector('.clear-transfers') as HTMLButtonElement).click();
+    await settle(el);
+    await settle(shadow(el).querySelector('grid-files')!);
+    equal(files().querySelectorAll('.transfer').length, 0, 'finished transfers cleared');
   });
 
   it('says so and does not try a file below k reachable shares; a failed upload says why', async () => {

@@ -113,6 +113,12 @@ describe('<grid-files>', () => {
     check(text(up!).includes('sending'), 'phase');
     equal(down!.dataset.phase, 'failed');
     check(text(down!).includes('failed: no shares'), text(down!));
+    const clears = collect(document, 'grid-files-clear');
+    ($(el, '.clear-transfers') as HTMLButtonElement).click();
+    equal(clears.length, 1, 'asks to clear the finished ones');
+    el.transfers = [transfers[0]!];
+    await el.updateComplete;
+    equal($(el, '.clear-transfers'), null, 'nothing finished to clear');
   });
 
   it('asks to upload picked and dropped files, convergent when ticked', async () => {
@@ -207,6 +213,12 @@ describe('<grid-files>', () => {
     const dismissed = collect<{ seq: number }>(document, 'grid-files-notice-dismiss');
     ($(el, '.notice .dismiss') as HTMLButtonElement).click();
     equal(dismissed[0]?.detail.seq, 1);
+    equal($(el, '.follower'), null);
+    el.follower = true;
+    el.link = { cap: CAP, name: 'x', state: 'waiting' };
+    await el.updateComplete;
+    check(text($(el, '.follower')).includes('Another tab of this browser runs this node'), 'follower');
+    check(text($(el, '.link-card')).includes('until this tab runs the node'), 'the link waits for it');
     el.available = false;
     await el.updateComplete;
     check(text(shadow(el)).includes('no files service'), 'unavailable');
