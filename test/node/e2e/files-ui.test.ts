@@ -3,7 +3,7 @@
  * Alice picks a file in the Files panel and watches its upload's progress bar run to the end, sees its row
  * with one dot per share, and reads the share link off the page ("Copy link"); Bob opens that link, the
  * fragment leaves his address bar at once, and his browser saves a file of that name with the very bytes
- * Alice picked; Carol's Storage panel shows Alice among its clients. Then Carol closes her browser: Alice's
+ * Alice picked (and again when the link is pasted into his open tab); Carol's Storage panel shows Alice among its clients. Then Carol closes her browser: Alice's
  * picture greys Carol's share and Alice still downloads from the panel; Bob closes too: the row says too
  * few shares are in reach and the panel does not try. `window.gridNode` is only read (ids, to find rows).
  * Screenshots of the key steps land in `test-results/screenshots/` (not committed).
@@ -172,6 +172,14 @@ describe('files through the dashboard, three browsers', { timeout: 300_000 }, ()
     await card.locator('text=Saved.').waitFor();
     await bob.page.locator('grid-files .transfer[data-direction=download][data-phase=done]').waitFor();
     await shot(bob, '2-link-saved');
+
+    // The link pasted into the address bar of the open tab changes only the fragment: taken the same way.
+    const again = bob.page.waitForEvent('download', { timeout: 60_000 });
+    await bob.page.goto(`${site.url}?${query('bob')}${new URL(link).hash}`);
+    const second = await again;
+    assert.equal(second.suggestedFilename(), NAME);
+    assert.equal(sha256(readFileSync((await second.path())!)), sha256(data));
+    assert.equal(await bob.page.evaluate(() => location.hash), '', 'the fragment left again');
   });
 
   it('Carol goes: her share greys out on Alice’s picture, and Alice still downloads from the panel', async () => {
