@@ -34,6 +34,7 @@ export class ChkReader {
   readonly #active: VerifiedShare[] = [];
   readonly #spare: ShareSource[] = [];
   readonly #reasons: string[] = [];
+  #progressed = 0;
   #exhausted = false;
 
   constructor(
@@ -77,8 +78,18 @@ export class ChkReader {
     return undefined;
   }
 
-  /** Tops the active set up to k verified shares; false when the candidates ran out first. */
-  async #fill(): Promise<boolean> {
+  #filling: Promise<boolean> | undefined;
+
+  /**
+   * Tops the active set up to k verified shares; false when the candidates ran out first. Segments are
+   * read concurrently (read-ahead), so one fill runs at a time and the others wait for it.
+   */
+  #fill(): Promise<boolean> {
+    if (this.#active.length >= this.cap.k) return Promise.resolve(true);
+    return (this.#filling ??= this.#fillNow().finally(() => (this.#filling = undefined)));
+  }
+
+  async #fillNow(): Promise<boolean> {
     const { k } = this.cap;
     while (this.#active.length < k) {
       const wanted = k - this.#active.length;
@@ -152,10 +163,25 @@ export class ChkReader {
       // Every block checked out, so a bad segment means the uploader itself wrote inconsistent shares.
       if (!bytesEqual(await crypttextSegmentHash(crypto, cipher), leaf)) return fail('bad-segment-hash');
       const plain = await crypto.aesCtr(this.cap.key, i * seg.segmentSize, cipher);
-      this.#events.onProgress?.(i * seg.segmentSize + length, seg.size);
+      // Segments are read ahead, so they may finish out of order: progress only grows.
+      this.#progressed = Math.max(this.#progressed, i * seg.segmentSize + length);
+      this.#events.onProgress?.(this.#progressed, seg.size);
       return ok(plain);
     }
   }
+}
+
+/** Segments read ahead of the one being delivered: their round trips overlap (memory: 4 segments). */
+const READ_AHEAD = 4;
+
+/** The reader's segments in order, with up to READ_AHEAD of them being read at once. */
+function inOrder(reader: ChkReader): () => Promise<Result<Uint8Array>> {
+  const pending: Promise<Result<Uint8Array>>[] = [];
+  let next = 0;
+  return () => {
+    while (pending.length < READ_AHEAD && next < reader.numSegments!) pending.push(reader.segment(next++));
+    return pending.shift() ?? Promise.resolve(fail('bad-segment-number'));
+  };
 }
 
 /** Plaintext of a LIT cap, or of a CHK cap read through `reader`, as one array. */
@@ -163,9 +189,10 @@ export async function readAll(reader: ChkReader): Promise<Result<Uint8Array>> {
   const started = await reader.start();
   if (!started.ok) return started;
   const out = new Uint8Array(reader.cap.size);
+  const next = inOrder(reader);
   let at = 0;
   for (let i = 0; i < reader.numSegments!; i++) {
-    const segment = await reader.segment(i);
+    const segment = await next();
     if (!segment.ok) return segment;
     out.set(segment.value, at);
     at += segment.value.length;
@@ -176,14 +203,17 @@ export async function readAll(reader: ChkReader): Promise<Result<Uint8Array>> {
 /** The same as a stream; a failure errors the stream with a `FileReadError` naming the reason. */
 export function readStream(reader: ChkReader): ReadableStream<Uint8Array> {
   let i = 0;
+  let next: (() => Promise<Result<Uint8Array>>) | undefined;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      if (i === 0) {
+      if (next === undefined) {
         const started = await reader.start();
         if (!started.ok) return controller.error(new FileReadError(started.reason));
+        next = inOrder(reader);
       }
       if (i >= reader.numSegments!) return controller.close();
-      const segment = await reader.segment(i++);
+      i++;
+      const segment = await next();
       if (!segment.ok) return controller.error(new FileReadError(segment.reason));
       controller.enqueue(segment.value);
       if (i >= reader.numSegments!) controller.close();

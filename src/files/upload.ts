@@ -11,10 +11,10 @@
  *    server is asked to allocate its shares; a server that refuses or allocates fewer loses them and the
  *    plan is redone without them. Too few servers, or too little happiness, is an `UploadUnhappyError`,
  *    after every allocated share is aborted.
- * 5. Then one segment at a time: read it (Blob.slice for Blobs), encode it, write its blocks to every
- *    share's server, then the next; a failing server is dropped and the upload goes on while happiness
- *    holds. The hash trees and UEB are written last, then every share is closed.
- * Memory is one segment's N blocks plus per-share hashes, whatever the file size.
+ * 5. Then segment by segment: read it (Blob.slice for Blobs), encode it, write its blocks to every
+ *    share's server, with at most 4 segments' writes in flight; a failing server is dropped and the upload
+ *    goes on while happiness holds. The hash trees and UEB are written last, then every share is closed.
+ * Memory is four segments' N blocks plus per-share hashes, whatever the file size.
  */
 import { formatCap } from './cap.ts';
 import { defaultFileCrypto, type FileCrypto } from './crypto.ts';
@@ -25,6 +25,8 @@ import { LIT_THRESHOLD, segmenting, shareCountsFor } from './params.ts';
 import type { StorageRemote } from '../services/types.ts';
 
 export const DEFAULT_MAX_SEGMENT_SIZE = 128 * 1024;
+/** Segments whose writes may be in flight at once (memory: PIPELINE × N blocks). */
+const PIPELINE = 4;
 
 export class UploadUnhappyError extends Error {
   override name = 'UploadUnhappyError';
@@ -116,8 +118,10 @@ export async function upload(data: Uint8Array | Blob, options: UploadOptions): P
   const byId = new Map<string, StorageRemote>();
   let candidates: Candidate[] = [];
   const room = new Map<string, number>();
+  const failures: string[] = [];
   versions.forEach((v, i) => {
     const server = ordered[i]!;
+    if (!v.ok) failures.push(`${server.id}: ${why(v.error)}`);
     if (!v.ok || byId.has(server.id) || v.value.maxShareSize < shareSize) return;
     byId.set(server.id, server);
     room.set(server.id, Math.floor(v.value.available / shareSize));
@@ -130,7 +134,6 @@ export async function upload(data: Uint8Array | Blob, options: UploadOptions): P
       [...allocated].flatMap(([id, shares]) => [...shares].map((s) => settle(byId.get(id)!.abort(si, s)))),
     );
   };
-  const failures: string[] = [];
   let owner: Map<number, string> | undefined;
   for (let round = 0; round < 2 * n + 2 && owner === undefined; round++) {
     const plan = placeShares(candidates, n, happy);
@@ -192,6 +195,8 @@ export async function upload(data: Uint8Array | Blob, options: UploadOptions): P
   let writers = [...allocated].flatMap(([id, shares]) => [...shares].map((s) => ({ id, s })));
   const held = new Map([...owner].filter(([s, id]) => !allocated.get(id)?.has(s)));
   const dropWriter = async (w: { id: string; s: number }, error: unknown): Promise<void> => {
+    // Writes of several segments are in flight at once: a writer fails once.
+    if (!writers.includes(w)) return;
     failures.push(`${w.id} share ${w.s}: ${why(error)}`);
     writers = writers.filter((x) => x !== w);
     await settle(byId.get(w.id)!.abort(si, w.s));
@@ -217,13 +222,22 @@ export async function upload(data: Uint8Array | Blob, options: UploadOptions): P
   const header = encoder.header();
   await writeAll(() => header, 0);
   let sent = 0;
-  for (let i = 0; i < seg.numSegments; i++) {
+  // Up to PIPELINE segments' writes in flight while the next one is read and encoded: a segment's round
+  // trip (and each server's durable write) overlaps the others instead of adding to them.
+  const inFlight: Promise<void>[] = [];
+  let failed: { error: unknown } | undefined;
+  for (let i = 0; i < seg.numSegments && !failed; i++) {
     const length = encoder.segmentLength(i);
     const blocks = await encoder.encodeSegment(await readSegment(data, i * seg.segmentSize, length));
-    await writeAll((s) => blocks[s]!, encoder.blockOffset(i));
-    sent += length;
-    report({ phase: 'sending', bytesSent: sent, size });
+    const written = writeAll((s) => blocks[s]!, encoder.blockOffset(i)).then(() => {
+      sent += length;
+      report({ phase: 'sending', bytesSent: sent, size });
+    });
+    inFlight.push(written.catch((error: unknown) => void (failed ??= { error })));
+    if (inFlight.length >= PIPELINE) await inFlight.shift();
   }
+  await Promise.all(inFlight);
+  if (failed) throw failed.error;
   const { uebHash, trailers } = await encoder.finish();
   await writeAll((s) => trailers[s]!, encoder.layout.plaintextHashTree);
   report({ phase: 'closing', bytesSent: sent, size });

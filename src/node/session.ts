@@ -11,6 +11,7 @@
 import {
   type NodeId,
   type PeerInfo,
+  type ServiceParams,
   type Services,
   nodeIdString,
   servicesForRole,
@@ -18,6 +19,7 @@ import {
 } from '../core/index.ts';
 import { defaultVerifier, type Signer } from '../crypto/ed25519.ts';
 import { VerificationCache } from '../crypto/verify-cache.ts';
+import { ClubService } from '../services/club-service.ts';
 import { FilesService } from '../services/files-service.ts';
 import { builtinServices, StorageService } from '../services/index.ts';
 import { ServiceRegistry } from '../services/registry.ts';
@@ -55,6 +57,7 @@ export class GridSession {
   invitations!: Invitations;
   services!: ServiceRegistry;
   files!: FilesService;
+  clubs!: ClubService;
   active: ActiveGrid | undefined;
   nickname = '';
 
@@ -100,7 +103,11 @@ export class GridSession {
       cache: node.cache,
       emit: (type, detail) => node.hooks.emit(type, detail),
       forgotten: (id) => node.hooks.activity('forgotten', id),
-      changed: () => node.hooks.changed(),
+      changed: () => {
+        // Clubs are read from announcements; a storage request asks for them (mayUse, quotas).
+        node.clubs?.invalidate();
+        node.hooks.changed();
+      },
     });
     node.invitations = new Invitations({
       selfId: node.id,
@@ -113,15 +120,27 @@ export class GridSession {
     });
     node.services = new ServiceRegistry({
       self: node.id,
-      // This node's own uploads go to its own server too (files-service.ts).
-      mayUse: (peer) => peer === node.id || (node.guard.isMember(peer) && node.settings.mayUse(peer)),
+      mayUse: (peer) => node.mayUse(peer),
       now: () => node.runtime.now(),
     });
     for (const factory of builtinServices) node.services.add(factory);
     const shares = await openShareStore(options.dbName ?? 'gridnode');
-    const storage = await node.services.addAsync((host) => StorageService.create(host, { store: shares }));
-    storage.addEventListener('change', () => node.storageChanged(storage));
     const list = await openFileList(options.dbName ?? 'gridnode');
+    node.clubs = await node.services.addAsync((host) =>
+      ClubService.create(host, {
+        list,
+        peers: () => (node.runtime.core?.getPeers() ?? []).filter((p) => p.self || node.guard.isMember(p.id)),
+        publish: (service, params) => node.publishService(service, params),
+      }),
+    );
+    const storage = await node.services.addAsync((host) =>
+      StorageService.create(host, {
+        store: shares,
+        // Admitted through a club (not by the owner's own policy): the club's quota.
+        quotaFor: (caller) => (node.settings.mayUse(caller) ? undefined : node.clubs.terms(caller).quota),
+      }),
+    );
+    storage.addEventListener('change', () => node.storageChanged(storage));
     node.files = await node.services.addAsync((host) =>
       FilesService.create(host, {
         storage,
@@ -129,6 +148,7 @@ export class GridSession {
         offering: () => node.storageServers(new Uint8Array(16)),
         permuted: (si) => node.storageServers(si),
         grid: () => node.active?.hex,
+        roster: (club) => node.clubs.roster(club),
       }),
     );
     node.active = await node.loadGrid();
@@ -205,6 +225,25 @@ export class GridSession {
     });
     await this.files.reload();
     this.hooks.changed();
+  }
+
+  /**
+   * Whether `peer` may use this node's services: this node itself (its own uploads go to its own server);
+   * otherwise a member in good standing that the owner does not deny and, under an allow list, is allowed
+   * or on the roster of a storage club this node joined (clubs.ts).
+   */
+  mayUse(peer: NodeId): boolean {
+    if (peer === this.id) return true;
+    if (!this.guard.isMember(peer) || this.settings.policy()[peer] === 'deny') return false;
+    return this.settings.mayUse(peer) || this.clubs.terms(peer).admitted;
+  }
+
+  /** Offers (params) or withdraws (undefined) one of this node's services, and keeps the choice. */
+  async publishService(service: string, params: ServiceParams | undefined): Promise<void> {
+    const grid = this.active;
+    if (!grid || !this.runtime.core) throw new Error('this node is in no grid');
+    await this.runtime.input((c) => (params ? c.publish(service, params) : c.unpublish(service)));
+    await this.settings.setServices(grid.hex, this.ownServices());
   }
 
   /** Members in good standing that announce `storage`, in permuted order for `storageIndex`. */

@@ -19,6 +19,9 @@ export interface FileList {
   delete(gridHex: string, cap: string): Promise<void>;
   /** This node's convergence secret (32 bytes), made once and kept. */
   convergence(): Promise<Uint8Array>;
+  /** The storage clubs this node's server honours (club-service.ts). */
+  joinedClubs(): Promise<string[]>;
+  setJoinedClubs(ids: readonly string[]): Promise<void>;
 }
 
 const count = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
@@ -79,5 +82,15 @@ export class MemoryFileList implements FileList {
 
   async convergence() {
     return (this.secret ??= crypto.getRandomValues(new Uint8Array(32)));
+  }
+
+  private clubs: string[] = [];
+
+  async joinedClubs() {
+    return [...this.clubs];
+  }
+
+  async setJoinedClubs(ids: readonly string[]) {
+    this.clubs = [...ids];
   }
 }

@@ -10,6 +10,7 @@
  *   skipped, never waited for.
  * - k, happy and N come from the number of servers in reach (src/files/params.ts), so a small grid still
  *   spreads a file over all of its members.
+ * - An upload for a storage club (`club`) uses only the servers on the club's roster.
  * - Keys are random unless `convergent` is asked for; the convergence secret is this node's own (kept in
  *   its database), so only this node's identical uploads share a cap.
  * - `list()` holds what this node uploaded in the active grid, newest first, at most `MAX_FILES`; an entry
@@ -50,6 +51,8 @@ export interface FilesServiceOptions {
   permuted: (storageIndex: Uint8Array) => readonly NodeId[];
   /** The active grid's id as hex; undefined while the node is in none. */
   grid: () => string | undefined;
+  /** A storage club's roster (club-service.ts); throws a readable error for an unknown club. */
+  roster?: (clubId: string) => readonly NodeId[];
   crypto?: FileCrypto;
 }
 
@@ -135,8 +138,9 @@ export class FilesService extends EventTarget implements Service, FilesApi {
       options.name ?? (typeof File !== 'undefined' && data instanceof File ? data.name : ''),
     );
     const progress = this.progress('upload', name);
-    const servers = this.reachable();
     try {
+      const roster = options.club === undefined ? undefined : this.rosterOf(options.club);
+      const servers = this.reachable().filter((s) => roster === undefined || roster.has(s.id));
       const convergence = options.convergent ? await this.options.list.convergence() : undefined;
       const result = await upload(data, {
         servers,
@@ -248,6 +252,11 @@ export class FilesService extends EventTarget implements Service, FilesApi {
   }
 
   // Servers
+
+  private rosterOf(club: string): Set<string> {
+    if (!this.options.roster) throw new FilesError('this node knows no storage clubs');
+    return new Set(this.options.roster(club));
+  }
 
   /** This node's server and every linked member's, as `StorageRemote`s (unordered). */
   private reachable(): StorageRemote[] {

@@ -62,6 +62,8 @@ export interface UploadRequest {
   name?: string;
   /** Convergent key under this node's convergence secret (same file, same cap); random by default. */
   convergent?: boolean;
+  /** A storage club's id (`gridNode.clubs`): shares go only to its roster's servers. */
+  club?: string;
 }
 
 export interface DownloadRequest {

@@ -47,3 +47,14 @@ export { builtinServices } from './builtin.ts';
 export * from './files-types.ts';
 export { FilesError, FilesService, type FilesServiceOptions } from './files-service.ts';
 export { type FileList, MAX_FILES, MemoryFileList, checkEntry, cleanName } from './file-list.ts';
+export {
+  type Club,
+  ClubError,
+  MAX_CLUB_SERVERS,
+  clubId,
+  clubService,
+  clubsOf,
+  clubTerms,
+  readClub,
+} from './clubs.ts';
+export { ClubService, type ClubServiceOptions, MAX_JOINED_CLUBS } from './club-service.ts';

@@ -53,10 +53,15 @@ export class StorageServer {
   /** How many corruption reports arrived. */
   corruptReports = 0;
 
+  /**
+   * `quotaFor` gives a caller's quota where the owner set none (a storage club's default quota for its
+   * members, clubs.ts); undefined: no limit but the offer.
+   */
   constructor(
     private readonly mayUse: (caller: string) => boolean,
     config: Partial<StorageConfig> = {},
     state: StoredState = { shares: [], clients: [], offer: undefined },
+    private readonly quotaFor: (caller: string) => number | undefined = () => undefined,
   ) {
     this.config = { ...defaultStorageConfig, ...config };
     for (const s of state.shares) this.shares.set(keyOf(s.si, s.share), s);
@@ -112,8 +117,12 @@ export class StorageServer {
     return [...ids].sort().map((id) => this.usageOf(id, now));
   }
 
+  private quotaOf(id: string, record: ClientRecord | undefined): number {
+    return record?.quota ?? this.quotaFor(id) ?? Infinity;
+  }
+
   available(id: string, now: number): number {
-    const quota = this.clients.get(id)?.quota ?? Infinity;
+    const quota = this.quotaOf(id, this.clients.get(id));
     const left = Math.min(quota - this.usageOf(id, now).bytes, this.offerBytes - this.used());
     return Math.max(0, Math.min(left, Number.MAX_SAFE_INTEGER));
   }
@@ -228,7 +237,7 @@ export class StorageServer {
         });
       }
     }
-    const quota = client.quota ?? Infinity;
+    const quota = this.quotaOf(caller, client);
     if (this.usageOf(caller, now).bytes + charge > quota) {
       return refuse('quota', `your quota here is ${quota} bytes`);
     }
@@ -348,7 +357,7 @@ export class StorageServer {
     if (held.length === 0) return refuse('not-found', 'no share of that storage index here');
     let charge = 0;
     for (const s of held) if ((s.leases[caller] ?? -Infinity) <= now) charge += s.size;
-    const quota = client.quota ?? Infinity;
+    const quota = this.quotaOf(caller, client);
     if (this.usageOf(caller, now).bytes + charge > quota)
       return refuse('quota', `your quota here is ${quota} bytes`);
     const shares = held.map((s) => ({ ...s, leases: { ...s.leases, [caller]: now + this.config.leaseMs } }));

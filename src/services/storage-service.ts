@@ -54,6 +54,8 @@ export interface StorageServiceOptions {
   tickIntervalMs?: number;
   /** `navigator.storage` where there is one (the default); undefined in Node. */
   storageManager?: StorageManagerLike | undefined;
+  /** A caller's quota where the owner set none (its storage clubs', clubs.ts). */
+  quotaFor?: (caller: string) => number | undefined;
 }
 
 export interface StorageClientInfo {
@@ -99,7 +101,12 @@ export class StorageService extends EventTarget implements Service {
   /** Loads what the store holds and starts serving; links come through `linkUp`. */
   static async create(host: ServiceHost, options: StorageServiceOptions): Promise<StorageService> {
     const state = await options.store.load();
-    const server = new StorageServer((id) => host.mayUse(id as NodeId), options.config, state);
+    const server = new StorageServer(
+      (id) => host.mayUse(id as NodeId),
+      options.config,
+      state,
+      options.quotaFor,
+    );
     const service = new StorageService(host, server, options);
     await service.refreshEstimate();
     if (server.offer > 0) await service.askPersist();

@@ -1,6 +1,7 @@
 /**
  * The `files` service's list in IndexedDB (store `files`, keyed [grid id hex, cap]) and its convergence
- * secret (the `files.convergence` setting, 32 bytes as hex). Records are checked on the way back in
+ * secret (the `files.convergence` setting, 32 bytes as hex), and the storage clubs its server joined
+ * (`storage.clubs`). Records are checked on the way back in
  * (src/services/file-list.ts `checkEntry`); a malformed one is dropped from the answer, counted, and left
  * for the owner's next `delete` — never thrown at start-up.
  */
@@ -12,6 +13,7 @@ import type { FileEntry } from '../services/files-types.ts';
 import { DB_VERSION, type GridNodeDB, upgrade } from './schema.ts';
 
 const SECRET_KEY = 'files.convergence';
+const CLUBS_KEY = 'storage.clubs';
 
 export async function openFileList(dbName = 'gridnode'): Promise<IndexedDbFileList> {
   const db = await openDB<GridNodeDB>(dbName, DB_VERSION, {
@@ -50,5 +52,14 @@ export class IndexedDbFileList implements FileList {
     if (!known) await tx.store.put(toHex(secret), SECRET_KEY);
     await tx.done;
     return secret;
+  }
+
+  async joinedClubs(): Promise<string[]> {
+    const stored = await this.db.get('settings', CLUBS_KEY);
+    return Array.isArray(stored) ? stored.filter((x): x is string => typeof x === 'string') : [];
+  }
+
+  async setJoinedClubs(ids: readonly string[]): Promise<void> {
+    await this.db.put('settings', [...ids], CLUBS_KEY);
   }
 }

@@ -199,4 +199,46 @@ describe('files across four browsers', { timeout: 300_000 }, () => {
     const back = await hashIn(bob, 'download', result.cap);
     assert.ok(back.ok && back.sha === up.sha, JSON.stringify(back));
   });
+
+  it('Carol makes a storage club with Bob; Bob joins and, under an allow list, still serves her club upload', async () => {
+    const [, bob, carol, dave] = people as [Person, Person, Person, Person];
+    const club = await carol.page.evaluate(
+      (bob) => window.gridNode!.clubs.create('pair', { servers: [bob], quota: 4 * 1024 * 1024 }),
+      bob.id,
+    );
+    assert.deepEqual(club.servers, [carol.id, bob.id]);
+    await eventually(
+      'Bob sees the club',
+      () => bob.page.evaluate(() => window.gridNode!.clubs.list().map((c) => c.id)),
+      (ids) => ids.includes(club.id),
+    );
+    // Bob serves only Dave by his own policy; his club membership admits Carol.
+    await bob.page.evaluate((dave) => window.gridNode!.setPolicy(dave, 'allow'), dave.id);
+    const uploadForClub = () =>
+      carol.page.evaluate(async (id) => {
+        try {
+          const data = crypto.getRandomValues(new Uint8Array(60_000));
+          return { ok: true as const, result: await window.gridNode!.files.upload(data, { club: id }) };
+        } catch (error) {
+          return { ok: false as const, message: String(error) };
+        }
+      }, club.id);
+    const before = await uploadForClub();
+    assert.equal(before.ok, false, 'before Bob joins, his allow list refuses Carol');
+    assert.match(!before.ok ? before.message : '', /does not serve you/, JSON.stringify(before));
+    await bob.page.evaluate((id) => window.gridNode!.clubs.join(id), club.id);
+    const after = await uploadForClub();
+    assert.ok(after.ok, JSON.stringify(after));
+    assert.deepEqual([...after.result.servers].sort(), [bob.id, carol.id].sort(), 'only roster servers');
+    const atBob = await bob.page.evaluate(
+      (id) => window.gridNode!.storage.clients().find((c) => c.id === id),
+      carol.id,
+    );
+    assert.ok(atBob && atBob.bytes > 0, JSON.stringify(atBob));
+    const quota = await carol.page.evaluate(
+      async (bob) => (await window.gridNode!.storage.remote(bob as never)!.version()).available,
+      bob.id,
+    );
+    assert.ok(quota <= 4 * 1024 * 1024 - atBob.bytes, `the club's quota applies at Bob: ${quota}`);
+  });
 });

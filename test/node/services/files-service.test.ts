@@ -167,6 +167,31 @@ describe('FilesService', () => {
     assert.deepEqual(await carol.files.download(result.cap), bytes(150_000, 9), 'she may still read it');
   });
 
+  it('an upload for a storage club places shares only on its roster', async () => {
+    const all = await grid();
+    const [alice, bob, carol, dave] = all as [Member, Member, Member, Member];
+    const forClub = await FilesService.create(
+      { self: alice.id, mayUse: () => true, now: () => Date.now(), count: () => {} },
+      {
+        storage: alice.storage,
+        list: new MemoryFileList(),
+        offering: () => all.map((m) => m.id),
+        permuted: () => all.map((m) => m.id),
+        grid: () => GRID,
+        crypto: nodeCrypto(),
+        roster: (club) => {
+          if (club !== 'pair') throw new Error(`no member announces the club “${club}”`);
+          return [alice.id, bob.id];
+        },
+      },
+    );
+    const result = await forClub.upload(bytes(90_000, 4), { club: 'pair' });
+    assert.deepEqual([...result.servers].sort(), [alice.id, bob.id].sort());
+    assert.equal([result.k, result.n].join('/'), '1/2', 'the table for two servers');
+    for (const m of [carol, dave]) assert.equal(m.storage.usage().used, 0);
+    await assert.rejects(forClub.upload(bytes(90_000), { club: 'nope' }), /no member announces the club/);
+  });
+
   it('fails with a clear message when too few servers take the file, and lists nothing', async () => {
     const all = await grid();
     const [alice, bob, carol, dave] = all as [Member, Member, Member, Member];
