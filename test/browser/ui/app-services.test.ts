@@ -155,6 +155,45 @@ describe('<grid-app> with storage and files', () => {
     equal(files().querySelectorAll('.transfer').length, 0, 'finished transfers cleared');
   });
 
+  it('ignores malformed progress events and keeps at most 20 transfers, finished ones dropped first', async () => {
+    const node = new FakeServiceNode();
+    const el = await app(node);
+    const send = (detail: unknown) => node.files.dispatchEvent(new CustomEvent('progress', { detail }));
+    for (const bad of [
+      null,
+      42,
+      'x',
+      {},
+      { id: '1', direction: 'upload', phase: 'done' },
+      { id: 1, direction: 'sideways', phase: 'done' },
+      { id: 1, direction: 'upload', phase: 'exploded' },
+    ])
+      send(bad);
+    send({ id: 1, direction: 'upload', name: 'n'.repeat(10_000), done: -5, total: NaN, phase: 'sending' });
+    await settle(el);
+    const files = () => inner(el, 'grid-files');
+    await settle(shadow(el).querySelector('grid-files')!);
+    const only = [...files().querySelectorAll('.transfer')] as HTMLElement[];
+    equal(only.length, 1, 'only the well-formed one');
+    equal(text(only[0]!.querySelector('.name')).length, 500, 'its name bounded');
+    equal((only[0]!.querySelector('progress') as HTMLProgressElement).value, 0, 'a negative count read as 0');
+    for (let id = 2; id <= 30; id++)
+      send({
+        id,
+        direction: 'download',
+        name: `f${id}`,
+        done: 1,
+        total: 1,
+        phase: id % 2 ? 'done' : 'receiving',
+      });
+    await settle(el);
+    await settle(shadow(el).querySelector('grid-files')!);
+    const ids = [...files().querySelectorAll<HTMLElement>('.transfer')].map((t) => Number(t.dataset.id));
+    equal(ids.length, 20);
+    check(ids.includes(1), 'the running upload stays');
+    for (let id = 2; id <= 30; id += 2) check(ids.includes(id), `running transfer ${id} stays`);
+  });
+
   it('says so and does not try a file below k reachable shares; a failed upload says why', async () => {
     const node = new FakeServiceNode();
     const el = await app(node);
