@@ -74,7 +74,9 @@ export class GridStorage extends LitElement {
   override render() {
     const now = this.now ?? Date.now();
     const usage = this.usage;
-    const share = usage && usage.offered > 0 ? Math.min(1, usage.used / usage.offered) : 0;
+    const ratio = usage && usage.offered > 0 ? Math.min(1, usage.used / usage.offered) : 0;
+    // Some use shows as a sliver, however small against the offer.
+    const share = usage && usage.used > 0 ? Math.max(ratio, 0.005) : ratio;
     return html`
       <section class="space" part="space" aria-label="Space">
         ${

@@ -52,7 +52,10 @@ describe('files through the dashboard, three browsers', { timeout: 300_000 }, ()
 
   async function arrive(name: string): Promise<Person> {
     const browser = await launch();
-    const page = await (await browser.newContext({ acceptDownloads: true })).newPage();
+    const page = await // Carol's browser prefers a dark scheme, so the screenshots show both.
+    (
+      await browser.newContext({ acceptDownloads: true, colorScheme: name === 'carol' ? 'dark' : 'light' })
+    ).newPage();
     page.on('pageerror', (error) => console.error(`[${name}] ${error.message}`));
     await page.goto(`${site.url}?${query(name)}`);
     await page.waitForFunction(() => window.gridNode?.role === 'leader');
