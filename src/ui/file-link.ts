@@ -18,6 +18,9 @@ export const MAX_CAP_LENGTH = 2048;
 export const MAX_NAME_LENGTH = 200;
 const CAP = /^URI:[A-Za-z0-9:_-]+$/;
 
+/** A `URI:LIT:` cap holds its (small) file itself: reading it needs no server. */
+export const isLiteral = (cap: string): boolean => cap.startsWith('URI:LIT:');
+
 /** The share link for `cap` under the page address `base` (origin and path, without query or fragment). */
 export function fileLink(base: string, cap: string, name: string): string {
   return `${base}#file=${encodeURIComponent(cap)}&name=${encodeURIComponent(name)}`;

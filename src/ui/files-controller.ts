@@ -5,7 +5,8 @@
  *   bounded: at most `maxTransfers`, finished ones dropped first).
  * - The list: `files.list()` with `reachability(cap)` for each file, read again on 'change'.
  * - Downloads check reachability first (`reachability` for a listed file, else `locate`): with fewer than
- *   k shares in reach it says so and does not try. A downloaded file is saved under its name.
+ *   k shares in reach it says so and does not try (a `URI:LIT:` cap needs no server). A downloaded file is
+ *   saved under its name.
  * - A share link the page was opened with (`openLink`) waits until the node leads and is linked, then
  *   locates the file, retrying while too few shares are in reach, and downloads and saves it.
  * - Whatever fails is said in `notices` (bounded), since an upload can fail before any progress event.
@@ -13,7 +14,7 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { FileEntry, FileProgress, FileReach, FilesApi } from '../services/files-types.ts';
 import type { GridController } from './controller.ts';
-import type { FileLink } from './file-link.ts';
+import { type FileLink, isLiteral } from './file-link.ts';
 import { Follow } from './follow.ts';
 import { type SaveFile, saveFile } from './save-file.ts';
 
@@ -150,8 +151,8 @@ export class FilesController implements ReactiveController {
       return false;
     }
     try {
-      const reach = files.reachability(cap) ?? (await files.locate(cap));
-      const short = shortOfShares(reach);
+      const reach = isLiteral(cap) ? undefined : (files.reachability(cap) ?? (await files.locate(cap)));
+      const short = reach && shortOfShares(reach);
       if (short) {
         this.notice(`${name}: ${short}`);
         return false;

@@ -1,7 +1,7 @@
 import { LitElement, html } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { FileProgress } from '../../services/files-types.ts';
-import { fileLink } from '../file-link.ts';
+import { fileLink, isLiteral } from '../file-link.ts';
 import { type FileRow, type LinkState, type Notice, shortOfShares } from '../files-controller.ts';
 import { formatDateTime, isoTime } from '../format.ts';
 import { formatBytes } from '../grid-storage/storage-events.ts';
@@ -214,23 +214,28 @@ export class GridFiles extends LitElement {
 
   private renderFile(f: FileRow) {
     const link = fileLink(this.linkBase, f.cap, f.name);
-    const short = f.reach ? shortOfShares(f.reach) : undefined;
+    const literal = isLiteral(f.cap);
+    const short = f.reach && !literal ? shortOfShares(f.reach) : undefined;
     const shown = this.shown === f.cap;
     return html`<tr data-cap=${f.cap} data-link=${link}>
       <th scope="row"><span class="name">${f.name || 'unnamed'}</span></th>
       <td class="num size">${formatBytes(f.size)}</td>
       <td class="num date"><time datetime=${isoTime(f.uploadedAt)}>${formatDateTime(f.uploadedAt)}</time></td>
       <td class="shares">
-        ${renderShareMap(f.n, f.shares, f.reach, this.nameOf)}
-        <div class="reach ${short ? 'error' : 'muted'}">
-          ${
-            f.reach
-              ? short
-                ? html`<span class="short">${short}</span>`
-                : `${f.reach.reachable} of ${f.n} shares in reach, ${f.k} needed`
-              : `${f.k} of ${f.n} shares needed`
-          }
-        </div>
+        ${
+          literal
+            ? html`<span class="muted literal">Small enough to live in its link: no server needed.</span>`
+            : html`${renderShareMap(f.n, f.shares, f.reach, this.nameOf)}
+                <div class="reach ${short ? 'error' : 'muted'}">
+                  ${
+                    f.reach
+                      ? short
+                        ? html`<span class="short">${short}</span>`
+                        : `${f.reach.reachable} of ${f.n} shares in reach, ${f.k} needed`
+                      : `${f.k} of ${f.n} shares needed`
+                  }
+                </div>`
+        }
       </td>
       <td class="actions">
         <button type="button" class="download" @click=${() => this.onDownload(f)}>Download</button>

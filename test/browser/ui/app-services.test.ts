@@ -208,11 +208,37 @@ describe('<grid-app> with storage and files', () => {
     await settle(shadow(el).querySelector('grid-files')!);
     check(text(files().querySelector('.reach')).includes('Only 0 of the 1 shares needed'), 'warned');
     equal(files().querySelectorAll('.dot[data-state=offline]').length, 2, 'grey dots');
-    (files().querySelector('.download') as HTMLButtonElement).click();
+    (files().querySelector(`tr[data-cap="${cap}"] .download`) as HTMLButtonElement).click();
     await settle(el);
     await settle(shadow(el).querySelector('grid-files')!);
     equal(node.files.calls.filter((c) => c[0] === 'download').length, 0, 'not tried');
     check(text(files().querySelector('.notice')).includes('far.bin: Only 0 of the 1'), 'said');
+
+    // A small file lives in its cap: downloaded without asking where shares are.
+    const lit = 'URI:LIT:nbswy3dp';
+    node.files.held.set(lit, {
+      entry: {
+        cap: lit,
+        name: 'tiny.txt',
+        size: 5,
+        k: 1,
+        n: 1,
+        happy: 1,
+        uploadedAt: Date.now(),
+        shares: {},
+      },
+      bytes: new TextEncoder().encode('hello'),
+      reach: { k: 1, n: 1, reachable: 0, servers: [] },
+    });
+    node.files.listed = [lit, ...node.files.listed];
+    node.files.changed();
+    await settle(el);
+    await settle(shadow(el).querySelector('grid-files')!);
+    (files().querySelector(`tr[data-cap="${lit}"] .download`) as HTMLButtonElement).click();
+    await waitFor('the small file saved', () => saves.saved.length === 1);
+    equal(saves.saved[0]!.name, 'tiny.txt');
+    equal(new TextDecoder().decode(saves.saved[0]!.bytes), 'hello');
+    saves.saved.length = 0;
 
     node.files.failWith = 'too few storage servers in reach (1, need 2)';
     const input = files().querySelector('input.pick') as HTMLInputElement;

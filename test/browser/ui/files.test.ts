@@ -90,6 +90,19 @@ describe('<grid-files>', () => {
     check(text(reach).includes('Only 1 of the 2 shares needed are in reach'), text(reach));
   });
 
+  it('shows a small file kept in its link (URI:LIT:) as needing no server', async () => {
+    const lit = 'URI:LIT:nbswy3dp';
+    const el = await panel({
+      files: [
+        row({ cap: lit, size: 5, k: 1, n: 1, shares: {}, reach: { k: 1, n: 1, reachable: 0, servers: [] } }),
+      ],
+    });
+    const tr = $(el, `tr[data-cap="${lit}"]`);
+    check(text(tr).includes('no server needed'), text(tr));
+    equal(tr.querySelectorAll('.dot').length, 0);
+    equal(tr.querySelector('.short'), null, 'no warning');
+  });
+
   it('shows a progress bar per upload and download, and why one failed', async () => {
     const transfers: FileProgress[] = [
       { id: 1, direction: 'upload', name: 'a.bin', done: 512 * 1024, total: 1024 * 1024, phase: 'sending' },
