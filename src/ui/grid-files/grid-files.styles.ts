@@ -71,10 +71,19 @@ export const styles = css`
   }
   .transfer {
     display: grid;
-    grid-template-columns: 1.2rem minmax(6rem, 1fr) minmax(6rem, 2fr) auto auto;
+    /* The same columns in every row, so the bars line up. */
+    grid-template-columns: 1.2rem min(14rem, 30%) 1fr 10rem 6rem;
     align-items: center;
     gap: 0.5rem;
     padding: 0.2rem 0;
+  }
+  .transfer .name {
+    overflow: hidden;
+    text-overflow: ellipsis;
+    white-space: nowrap;
+  }
+  .transfer .amount {
+    text-align: right;
   }
   .transfer progress {
     width: 100%;

@@ -203,7 +203,7 @@ export class GridFiles extends LitElement {
       data-phase=${t.phase}
     >
       <span class="direction" aria-label=${t.direction}>${t.direction === 'upload' ? '↑' : '↓'}</span>
-      <span class="name">${t.name || 'unnamed'}</span>
+      <span class="name" title=${t.name}>${t.name || 'unnamed'}</span>
       <progress max=${total > 0 ? total : 1} value=${t.phase === 'done' ? total || 1 : t.done}></progress>
       <span class="num amount">${amount}</span>
       <span class="phase ${t.phase === 'failed' ? 'error' : 'muted'}"

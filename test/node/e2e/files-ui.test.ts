@@ -3,10 +3,11 @@
  * Alice picks a file in the Files panel and watches its upload's progress bar run to the end, sees its row
  * with one dot per share, and reads the share link off the page ("Copy link"); Bob opens that link, the
  * fragment leaves his address bar at once, and his browser saves a file of that name with the very bytes
- * Alice picked (and again when the link is pasted into his open tab); Carol's Storage panel shows Alice among its clients. Then Carol closes her browser: Alice's
- * picture greys Carol's share and Alice still downloads from the panel; Bob closes too: the row says too
- * few shares are in reach and the panel does not try. `window.gridNode` is only read (ids, to find rows).
- * Screenshots of the key steps land in `test-results/screenshots/` (not committed).
+ * Alice picked (and again when the link is pasted into his open tab); Carol's Storage panel shows Alice
+ * among its clients. Then Carol closes her browser: Alice's picture greys Carol's share and Alice still
+ * downloads from the panel; Bob closes too: the row says too few shares are in reach and the panel does
+ * not try, while a small file kept in its link still reads. `window.gridNode` is only read (ids, to find
+ * rows). Screenshots of the key steps land in `test-results/screenshots/` (not committed).
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -215,13 +216,29 @@ describe('files through the dashboard, three browsers', { timeout: 300_000 }, ()
       /Only 1 of the 2 shares needed are in reach/,
     );
     let downloads = 0;
-    alice.page.on('download', () => downloads++);
+    const count = () => downloads++;
+    alice.page.on('download', count);
     const transfersBefore = await alice.page.locator('grid-files .transfer').count();
     await row(alice.page).locator('.download').click();
     await alice.page.locator('grid-files .notice').waitFor();
     assert.match(await alice.page.locator('grid-files .notice').innerText(), /Only 1 of the 2 shares needed/);
     assert.equal(await alice.page.locator('grid-files .transfer').count(), transfersBefore, 'nothing tried');
     assert.equal(downloads, 0);
+    alice.page.off('download', count);
     await shot(alice, '4-below-k');
+
+    // A small file lives in its cap (URI:LIT:): uploaded and read back with every other member gone.
+    const note = Buffer.from('twelve bytes');
+    await alice.page
+      .locator('grid-files input.pick')
+      .setInputFiles({ name: 'note.txt', mimeType: 'text/plain', buffer: note });
+    const small = alice.page.locator('grid-files tbody tr', { hasText: 'note.txt' });
+    await small.locator('.literal').waitFor({ timeout: 30_000 });
+    const saved = alice.page.waitForEvent('download', { timeout: 30_000 });
+    await small.locator('.download').click();
+    const download = await saved;
+    assert.equal(download.suggestedFilename(), 'note.txt');
+    assert.equal(readFileSync((await download.path())!).toString(), 'twelve bytes');
+    await alice.page.locator('grid-files').screenshot({ path: join(SHOTS, 'files-ui-4-panel-alice.png') });
   });
 });
