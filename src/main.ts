@@ -2,7 +2,9 @@
  * The dashboard page's entry: opens this profile's node and shows it. A first visit offers to start a grid
  * or join one. A link ending in `#invite=…` loses its fragment from the address bar and history before
  * anything else happens; then it joins at once if this node is in no grid, and otherwise only after the
- * person answers the question naming both grids (issue 11, item 6), doing nothing if they stay.
+ * person answers the question naming both grids (issue 11, item 6), doing nothing if they stay. A share
+ * link `#file=<cap>&name=<name>` loses its fragment the same way (the cap is the key to the file, and a
+ * fragment is never sent to a server); the Files panel then downloads it once the node is up and linked.
  *
  * Query parameters (rules and which builds obey which: src/trial-options.ts): `?relay=` (repeatable,
  * this session only), `?db=` the IndexedDB database, `?nick=` a first nickname; in trial builds only
@@ -13,6 +15,7 @@ import { requireSecureContext } from './insecure-context.ts';
 import { GridNode } from './node.ts';
 import { previewInvite } from './node/invite-preview.ts';
 import { pageOptions } from './trial-options.ts';
+import { parseFileLink } from './ui/file-link.ts';
 import type { GridApp } from './ui/grid-app/grid-app.ts';
 import './ui/grid-app.ts';
 
@@ -27,9 +30,12 @@ declare global {
 // Over plain http on a name other than localhost there is no Web Crypto or Web Locks: say so and stop.
 requireSecureContext();
 
-// Take the invitation out of the address bar first: it is a bearer secret.
+// Take the invitation or file link out of the address bar first: each is a bearer secret.
 const invite = location.hash.startsWith('#invite=') ? location.hash : undefined;
-if (invite) history.replaceState(history.state, '', location.pathname + location.search);
+const fileHash = location.hash.startsWith('#file=') ? location.hash : undefined;
+if (invite || fileHash) history.replaceState(history.state, '', location.pathname + location.search);
+const fileLink = fileHash === undefined ? undefined : parseFileLink(fileHash);
+if (fileHash && !fileLink) console.warn('gridnode: ignored a share link that is not one');
 
 const options = pageOptions(new URLSearchParams(location.search), import.meta.env.MODE);
 for (const line of options.ignored) console.warn(`gridnode: ${line}`);
@@ -49,6 +55,14 @@ const node = await GridNode.create({
 window.gridNode = node;
 const app = document.querySelector('grid-app') as GridApp | null;
 if (app) app.node = node;
+if (app && fileLink) app.fileLink = fileLink;
+// A share link pasted into this tab's address bar changes only the fragment: take it the same way.
+addEventListener('hashchange', () => {
+  if (!location.hash.startsWith('#file=')) return;
+  const link = parseFileLink(location.hash);
+  history.replaceState(history.state, '', location.pathname + location.search);
+  if (app && link) app.fileLink = link;
+});
 // A closing tab says goodbye on its links, so peers (and this profile's next tab) reconnect at once.
 addEventListener('pagehide', () => void node.stop());
 

@@ -5,138 +5,30 @@
  * again; it also keeps what only the UI needs: a bounded activity log, the last invitation made, which
  * action is running and the last error, and the user's petnames for members.
  *
- * `NodeLike` is the part of `GridNode` the UI uses, written out here so the elements can be tested against
- * a small fake and so a missing or changed method of `GridNode` shows up as one type error at the place
- * where a real node is handed in.
+ * The node's shape the UI relies on is `NodeLike` (./node-types.ts, re-exported here with the other
+ * shapes). The panels of the node's services have controllers of their own beside this one
+ * (./storage-controller.ts, ./files-controller.ts) that run their actions through `run`.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { deriveMembers, nameOf } from './members.ts';
+import type {
+  Activity,
+  ActivityDetail,
+  Busy,
+  GridInfo,
+  Invitation,
+  InviteOptions,
+  Member,
+  NodeLike,
+  NodeRole,
+  NodeStatus,
+  Policy,
+} from './node-types.ts';
+import { type PetnameStorage, defaultPetnameStorage, loadPetnames, withPetname } from './petnames.ts';
 
-export type NodeStatus = 'idle' | 'joining' | 'connecting' | 'online' | 'offline';
-export type NodeRole = 'starting' | 'leader' | 'follower' | 'stopped';
-export type Policy = 'allow' | 'deny';
-export type IceServer = RTCIceServer;
-
-export interface GridInfo {
-  id: string;
-  name: string;
-  role: 'admin' | 'member';
-  canInvite: boolean;
-  invitedBy?: string | undefined;
-}
-
-export interface InviteOptions {
-  expiresInMs?: number;
-  canInvite?: boolean;
-}
-
-export interface Invitation {
-  url: string;
-  code: string;
-  /** Epoch milliseconds. */
-  expiresAt: number;
-}
-
-export interface PeerLike {
-  id: string;
-  nickname: string;
-  services: Readonly<Record<string, Readonly<Record<string, string>>>>;
-  seqnum: number;
-  connected: boolean;
-  lastSeen: number;
-  self: boolean;
-  rttMs: number | undefined;
-  role?: 'admin' | 'member' | undefined;
-  invitedBy?: string | undefined;
-  uptimeMs?: number | undefined;
-  failuresInRow?: number | undefined;
-  revoked?: boolean | undefined;
-}
-
-export type ActivityKind = 'join' | 'leave' | 'rejected' | 'reconnect' | 'revoked' | 'forgotten' | 'status';
-
-export interface ActivityDetail {
-  kind: ActivityKind;
-  id?: string | undefined;
-  reason?: string | undefined;
-  at: number;
-}
-
-export interface NodeLike extends EventTarget {
-  readonly id: string;
-  readonly nickname: string;
-  readonly role: NodeRole;
-  readonly status: NodeStatus;
-  /** The grid this node is in, if any. */
-  readonly grid: GridInfo | undefined;
-  setNickname(nickname: string): Promise<void>;
-  createGrid(name: string): Promise<GridInfo>;
-  createInvite(options?: InviteOptions): Promise<Invitation>;
-  acceptInvite(urlOrCode: string): Promise<GridInfo>;
-  /** Every grid this node is a member of, as stored in this browser. */
-  grids(): Promise<GridInfo[]>;
-  /** Makes another grid this node belongs to the active one. */
-  useGrid(id: string): Promise<GridInfo>;
-  revoke(id: string): Promise<void>;
-  leave(): Promise<void>;
-  setPolicy(id: string, policy: Policy | undefined): Promise<void>;
-  policy(): Record<string, Policy>;
-  relays(): string[];
-  setRelays(urls: string[]): Promise<void>;
-  iceServers(): RTCIceServer[];
-  iceTransportPolicy(): 'relay' | 'all';
-  setIceServers(servers: RTCIceServer[], options?: { transportPolicy?: 'relay' | 'all' }): Promise<void>;
-  publish(service: string, params?: Record<string, string>): Promise<void>;
-  unpublish(service: string): Promise<void>;
-  getPeers(service?: string): PeerLike[];
-}
-
-/** What the UI shows of one member: the node's view of it plus the user's own notes. */
-export interface Member {
-  id: string;
-  /** Chosen by the member itself: untrusted, shown only as text. */
-  nickname: string;
-  /** Chosen by this user, kept in this browser. */
-  petname: string | undefined;
-  /** Petname, else nickname, else the start of the id. */
-  name: string;
-  self: boolean;
-  /** This node itself, or linked to it now (the only liveness this node knows first-hand). */
-  online: boolean;
-  connected: boolean;
-  lastSeen: number;
-  rttMs: number | undefined;
-  uptimeMs: number | undefined;
-  failuresInRow: number | undefined;
-  services: string[];
-  role: 'admin' | 'member' | undefined;
-  invitedBy: string | undefined;
-  /** The inviter's name as this node knows it, else the start of its id. */
-  invitedByName: string | undefined;
-  revoked: boolean;
-  policy: Policy | undefined;
-}
-
-export interface Activity extends ActivityDetail {
-  /** Increasing, to key list items. */
-  seq: number;
-}
-
-/** An action the controller is running, shown as progress by the elements that started it. */
-export type Busy =
-  | 'create'
-  | 'join'
-  | 'switch'
-  | 'invite'
-  | 'nickname'
-  | 'services'
-  | 'relays'
-  | 'ice'
-  | 'policy'
-  | 'revoke'
-  | 'leave';
-
-/** Where petnames are kept: `localStorage` in the page, a fake in tests. */
-export type PetnameStorage = Pick<Storage, 'getItem' | 'setItem'>;
+export type * from './node-types.ts';
+export type { PetnameStorage } from './petnames.ts';
+export { shortId } from './members.ts';
 
 export interface GridControllerOptions {
   storage?: PetnameStorage | undefined;
@@ -146,21 +38,10 @@ export interface GridControllerOptions {
   maxActivity?: number;
 }
 
-export const shortId = (id: string): string => (id.startsWith('v0-') ? id.slice(3, 11) : id.slice(0, 8));
-
 const NODE_EVENTS = ['change', 'peer-up', 'peer-down', 'announcement', 'role', 'status'] as const;
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function defaultStorage(): PetnameStorage | undefined {
-  try {
-    return globalThis.localStorage;
-  } catch {
-    // Opaque origins and some privacy modes throw on access: petnames then last for the page only.
-    return undefined;
-  }
 }
 
 export class GridController implements ReactiveController {
@@ -193,10 +74,10 @@ export class GridController implements ReactiveController {
     private readonly host: ReactiveControllerHost,
     options: GridControllerOptions = {},
   ) {
-    this.storage = 'storage' in options ? options.storage : defaultStorage();
+    this.storage = 'storage' in options ? options.storage : defaultPetnameStorage();
     this.storageKey = options.storageKey ?? 'gridnode:petnames';
     this.maxActivity = options.maxActivity ?? 200;
-    this.petnameMap = this.loadPetnames();
+    this.petnameMap = loadPetnames(this.storage, this.storageKey);
     host.addController(this);
   }
 
@@ -278,38 +159,7 @@ export class GridController implements ReactiveController {
 
   /** Every member this node knows, itself first, then online ones, then by name. */
   get members(): Member[] {
-    const node = this.nodeValue;
-    if (!node) return [];
-    const peers = node.getPeers();
-    const policy = node.policy();
-    const nicknames = new Map(peers.map((p) => [p.id, p.nickname]));
-    const nameOf = (id: string) => this.petnameMap[id] || nicknames.get(id) || shortId(id);
-    const members = peers.map((p): Member => {
-      const petname = this.petnameMap[p.id] || undefined;
-      return {
-        id: p.id,
-        nickname: p.nickname,
-        petname,
-        name: petname ?? (p.nickname || shortId(p.id)),
-        self: p.self,
-        online: p.self || p.connected,
-        connected: p.connected,
-        lastSeen: p.lastSeen,
-        rttMs: p.rttMs,
-        uptimeMs: p.uptimeMs,
-        failuresInRow: p.failuresInRow,
-        services: Object.keys(p.services).sort(),
-        role: p.role,
-        invitedBy: p.invitedBy,
-        invitedByName: p.invitedBy === undefined ? undefined : nameOf(p.invitedBy),
-        revoked: p.revoked ?? false,
-        policy: policy[p.id],
-      };
-    });
-    const rank = (m: Member) => (m.self ? 0 : m.online ? 1 : 2);
-    return members.sort(
-      (a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name) || a.id.localeCompare(b.id),
-    );
+    return this.nodeValue ? deriveMembers(this.nodeValue, this.petnameMap) : [];
   }
 
   /** Services this node offers now. */
@@ -332,72 +182,60 @@ export class GridController implements ReactiveController {
 
   /** The display name of `id`: petname, nickname or the start of the id. */
   nameOf(id: string): string {
-    const petname = this.petnameMap[id];
-    if (petname) return petname;
-    return this.nodeValue?.getPeers().find((p) => p.id === id)?.nickname || shortId(id);
+    return nameOf(this.nodeValue, this.petnameMap, id);
   }
 
   // ——— Actions: each records progress in `busy` and a failure in `error`, and never throws ———————————
 
   createGrid(name: string): Promise<GridInfo | undefined> {
-    return this.act('create', (node) => node.createGrid(name));
+    return this.run('create', (node) => node.createGrid(name));
   }
 
   acceptInvite(invitation: string): Promise<GridInfo | undefined> {
-    return this.act('join', (node) => node.acceptInvite(invitation));
+    return this.run('join', (node) => node.acceptInvite(invitation));
   }
 
   useGrid(id: string): Promise<GridInfo | undefined> {
-    return this.act('switch', (node) => node.useGrid(id));
+    return this.run('switch', (node) => node.useGrid(id));
   }
 
   createInvite(options: InviteOptions): Promise<Invitation | undefined> {
-    return this.act('invite', async (node) => (this.invite = await node.createInvite(options)));
+    return this.run('invite', async (node) => (this.invite = await node.createInvite(options)));
   }
 
   setNickname(nickname: string): Promise<void> {
-    return this.act('nickname', (node) => node.setNickname(nickname));
+    return this.run('nickname', (node) => node.setNickname(nickname));
   }
 
   setService(service: string, offered: boolean): Promise<void> {
-    return this.act('services', (node) => (offered ? node.publish(service) : node.unpublish(service)));
+    return this.run('services', (node) => (offered ? node.publish(service) : node.unpublish(service)));
   }
 
   setRelays(relays: string[]): Promise<void> {
-    return this.act('relays', (node) => node.setRelays(relays));
+    return this.run('relays', (node) => node.setRelays(relays));
   }
 
   setIceServers(servers: RTCIceServer[], transportPolicy: 'relay' | 'all' = 'all'): Promise<void> {
-    return this.act('ice', (node) => node.setIceServers(servers, { transportPolicy }));
+    return this.run('ice', (node) => node.setIceServers(servers, { transportPolicy }));
   }
 
   setPolicy(id: string, policy: Policy | undefined): Promise<void> {
-    return this.act('policy', (node) => node.setPolicy(id, policy));
+    return this.run('policy', (node) => node.setPolicy(id, policy));
   }
 
   revoke(id: string): Promise<void> {
-    return this.act('revoke', (node) => node.revoke(id));
+    return this.run('revoke', (node) => node.revoke(id));
   }
 
   leave(): Promise<void> {
-    return this.act('leave', async (node) => {
+    return this.run('leave', async (node) => {
       await node.leave();
       this.invite = undefined;
     });
   }
 
   setPetname(id: string, petname: string): void {
-    const name = petname.trim();
-    if (name) this.petnameMap = { ...this.petnameMap, [id]: name };
-    else {
-      const { [id]: _, ...rest } = this.petnameMap;
-      this.petnameMap = rest;
-    }
-    try {
-      this.storage?.setItem(this.storageKey, JSON.stringify(this.petnameMap));
-    } catch {
-      // Quota or privacy mode: the name still holds for this page.
-    }
+    this.petnameMap = withPetname(this.petnameMap, id, petname, this.storage, this.storageKey);
     this.host.requestUpdate();
   }
 
@@ -413,7 +251,8 @@ export class GridController implements ReactiveController {
 
   // ——— Inside ——————————————————————————————————————————————————————————————————————————————————————
 
-  private async act<T>(busy: Busy, action: (node: NodeLike) => Promise<T>): Promise<T | undefined> {
+  /** Runs one action on the node: `busy` while it runs, its failure in `error`; never throws. */
+  async run<T>(busy: Busy, action: (node: NodeLike) => Promise<T>): Promise<T | undefined> {
     const node = this.nodeValue;
     if (!node) return undefined;
     this.busy = busy;
@@ -458,18 +297,5 @@ export class GridController implements ReactiveController {
     for (const type of NODE_EVENTS) node.removeEventListener(type, this.refresh);
     node.removeEventListener('activity', this.onActivity);
     this.subscribed = undefined;
-  }
-
-  private loadPetnames(): Record<string, string> {
-    try {
-      const parsed: unknown = JSON.parse(this.storage?.getItem(this.storageKey) ?? '{}');
-      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
-      // Stored by this page, but another script of this origin could have written anything there.
-      return Object.fromEntries(
-        Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''),
-      );
-    } catch {
-      return {};
-    }
   }
 }

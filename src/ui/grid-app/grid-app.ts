@@ -1,5 +1,10 @@
 import { LitElement, type PropertyValues, html } from 'lit';
 import { type Busy, GridController, type NodeLike } from '../controller.ts';
+import type { FileLink } from '../file-link.ts';
+import { FilesController } from '../files-controller.ts';
+import type { FilesEventDetails } from '../grid-files/files-events.ts';
+import type { StorageEventDetails } from '../grid-storage/storage-events.ts';
+import { StorageController } from '../storage-controller.ts';
 import type { NamedGrid } from '../grid-switch-confirm/grid-switch-confirm.ts';
 import type { GridEvent } from '../events.ts';
 import { sharedStyles } from '../shared.styles.ts';
@@ -15,7 +20,8 @@ const SETTINGS: Busy[] = ['nickname', 'services', 'relays', 'ice', 'policy', 're
  * The intents still bubble out (composed), so a page can watch them too.
  *
  * An invitation for another grid than the active one (`pendingInvite`) is only used once the person
- * answers "switch" to the question naming both grids; "stay" drops it.
+ * answers "switch" to the question naming both grids; "stay" drops it. A share link the page was opened
+ * with (`fileLink`) is handed to the Files panel, which downloads it once the node is up and linked.
  *
  * @csspart header - the title and status line.
  *
@@ -28,6 +34,7 @@ export class GridApp extends LitElement {
     node: { attribute: false },
     invitation: {},
     pendingInvite: { attribute: false },
+    fileLink: { attribute: false },
     selected: { state: true },
   };
 
@@ -37,12 +44,17 @@ export class GridApp extends LitElement {
   invitation = '';
   /** An invitation link opened while this node is in another grid, waiting for the person's answer. */
   pendingInvite: { invitation: string; incoming: NamedGrid } | undefined;
+  /** A share link (`#file=…`) the page was opened with, to download. */
+  fileLink: FileLink | undefined;
 
   private selected: string | undefined;
   private readonly grid = new GridController(this);
+  private readonly storage = new StorageController(this, this.grid);
+  private readonly files = new FilesController(this, this.grid);
 
   override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('node')) this.grid.node = this.node;
+    if (changed.has('fileLink') && this.fileLink) this.files.openLink(this.fileLink);
   }
 
   override render() {
@@ -96,6 +108,24 @@ export class GridApp extends LitElement {
                     @grid-select=${this.onSelect}
                   ></grid-graph>
                 </section>
+                <section class="wide" aria-labelledby="files-title">
+                  <h2 id="files-title">Files</h2>
+                  <grid-files
+                    ?available=${this.files.files !== undefined}
+                    ?follower=${c.role === 'follower'}
+                    .files=${this.files.rows}
+                    .transfers=${this.files.transfers}
+                    .notices=${this.files.notices}
+                    .link=${this.files.link}
+                    .nameOf=${this.namer()}
+                    @grid-files-upload=${this.onUpload}
+                    @grid-files-download=${this.onDownload}
+                    @grid-files-remove=${this.onRemoveFile}
+                    @grid-files-link-cancel=${() => this.files.cancelLink()}
+                    @grid-files-notice-dismiss=${this.onDismiss}
+                    @grid-files-clear=${() => this.files.clearFinished()}
+                  ></grid-files>
+                </section>
                 <section class="wide" aria-labelledby="members-title">
                   <h2 id="members-title">Members</h2>
                   <grid-members
@@ -118,6 +148,25 @@ export class GridApp extends LitElement {
                 <section aria-labelledby="activity-title">
                   <h2 id="activity-title">Activity</h2>
                   <grid-activity .entries=${c.activity} .nameOf=${this.namer()}></grid-activity>
+                </section>
+                <section class="wide" aria-labelledby="storage-title">
+                  <h2 id="storage-title">Storage</h2>
+                  ${
+                    this.storage.storage
+                      ? html`<grid-storage
+                          .usage=${this.storage.usage}
+                          .persisted=${this.storage.persisted}
+                          .offerLimit=${this.storage.offerLimit}
+                          .clients=${this.storage.clients}
+                          .error=${this.storage.error}
+                          ?busy=${c.busy === 'storage'}
+                          @grid-storage-offer=${this.onOffer}
+                          @grid-storage-quota=${this.onQuota}
+                          @grid-storage-delete=${this.onDeleteClient}
+                          @grid-policy=${this.onPolicy}
+                        ></grid-storage>`
+                      : html`<p class="muted">This node has no storage service.</p>`
+                  }
                 </section>
                 <section class="wide" aria-labelledby="settings-title">
                   <h2 id="settings-title">This node</h2>
@@ -202,6 +251,34 @@ export class GridApp extends LitElement {
 
   private onLeave(): void {
     void this.grid.leave();
+  }
+
+  private onOffer(e: CustomEvent<StorageEventDetails['grid-storage-offer']>): void {
+    void this.storage.setOffer(e.detail.bytes);
+  }
+
+  private onQuota(e: CustomEvent<StorageEventDetails['grid-storage-quota']>): void {
+    void this.storage.setQuota(e.detail.id, e.detail.bytes);
+  }
+
+  private onDeleteClient(e: CustomEvent<StorageEventDetails['grid-storage-delete']>): void {
+    void this.storage.deleteClient(e.detail.id);
+  }
+
+  private onUpload(e: CustomEvent<FilesEventDetails['grid-files-upload']>): void {
+    void this.files.upload(e.detail.files, e.detail.convergent);
+  }
+
+  private onDownload(e: CustomEvent<FilesEventDetails['grid-files-download']>): void {
+    void this.files.download(e.detail.cap, e.detail.name);
+  }
+
+  private onRemoveFile(e: CustomEvent<FilesEventDetails['grid-files-remove']>): void {
+    void this.files.remove(e.detail.cap);
+  }
+
+  private onDismiss(e: CustomEvent<FilesEventDetails['grid-files-notice-dismiss']>): void {
+    this.files.dismissNotice(e.detail.seq);
   }
 
   private onPetname(e: GridEvent<'grid-petname'>): void {

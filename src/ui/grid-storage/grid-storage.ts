@@ -17,6 +17,8 @@ export interface StorageClientRow {
   quota: number | undefined;
   /** The owner's allow/deny for this member; undefined for the grid's default. */
   policy?: Policy | undefined;
+  /** This node itself (its own uploads are stored here too). */
+  self?: boolean | undefined;
 }
 
 export interface StorageUsageView {
@@ -47,6 +49,9 @@ export class GridStorage extends LitElement {
     usage: { attribute: false },
     persisted: { attribute: false },
     clients: { attribute: false },
+    offerLimit: { attribute: false },
+    error: { attribute: false },
+    busy: { type: Boolean },
     now: { type: Number },
     confirming: { state: true },
   };
@@ -55,6 +60,12 @@ export class GridStorage extends LitElement {
   /** `navigator.storage.persist()`'s answer; undefined if not asked. */
   persisted: boolean | undefined;
   clients: StorageClientRow[] = [];
+  /** The most this browser lets the site offer, if known. */
+  offerLimit: number | undefined;
+  /** Why the last storage action failed. */
+  error: string | undefined;
+  /** A storage action is running. */
+  busy = false;
   /** The time "last use" is relative to; the render time when unset. */
   now: number | undefined;
   /** The client whose delete waits for its confirming second press. */
@@ -63,7 +74,9 @@ export class GridStorage extends LitElement {
   override render() {
     const now = this.now ?? Date.now();
     const usage = this.usage;
-    const share = usage && usage.offered > 0 ? Math.min(1, usage.used / usage.offered) : 0;
+    const ratio = usage && usage.offered > 0 ? Math.min(1, usage.used / usage.offered) : 0;
+    // Some use shows as a sliver, however small against the offer.
+    const share = usage && usage.used > 0 ? Math.max(ratio, 0.005) : ratio;
     return html`
       <section class="space" part="space" aria-label="Space">
         ${
@@ -99,7 +112,14 @@ export class GridStorage extends LitElement {
                     />
                     MiB</label
                   >
-                  <button type="submit">Set offer</button>
+                  <button type="submit" ?disabled=${this.busy}>Set offer</button>
+                  ${
+                    this.offerLimit === undefined
+                      ? ''
+                      : html`<span class="muted limit"
+                          >This browser allows at most ${formatBytes(this.offerLimit)}.</span
+                        >`
+                  }
                 </form>
               `
         }
@@ -113,6 +133,7 @@ export class GridStorage extends LitElement {
                 : html`<span class="muted">Persistent storage not requested.</span>`
           }
         </p>
+        ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : ''}
       </section>
       <div class="scroll">
         <table part="table" aria-label="Storage clients">
@@ -146,6 +167,7 @@ export class GridStorage extends LitElement {
       <th scope="row">
         <span class="name">${name}</span>
         <code class="muted" title=${c.id}>${shortId(c.id)}</code>
+        ${c.self ? html`<span class="muted self">(this node)</span>` : ''}
       </th>
       <td class="num bytes">${formatBytes(c.bytes)}</td>
       <td class="num shares">${c.shares}</td>

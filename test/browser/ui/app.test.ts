@@ -2,6 +2,7 @@ import '../../../src/ui/grid-app/define.ts';
 import type { GridApp } from '../../../src/ui/grid-app/grid-app.ts';
 import { check, equal, waitFor } from '../assert.ts';
 import { FakeNode, mount, peer, settle, shadow } from './fake-node.ts';
+import { FakeServiceNode } from './fake-services.ts';
 
 const A = 'v0-aaaaaaaaaaaa';
 const B = 'v0-bbbbbbbbbbbb';
@@ -166,10 +167,13 @@ describe('<grid-app>', () => {
     const alert = window.alert;
     window.alert = () => void (alerted = true);
     try {
-      const node = new FakeNode();
+      const node = new FakeServiceNode();
       node.grid = { ...node.grid!, name: evil };
       node.addPeer(peer(A, { nickname: evil, connected: true }));
       node.addPeer(peer(B, { nickname: 'bob', invitedBy: A }));
+      node.storage.list = [{ id: A, bytes: 10, shares: 1, lastUsedAt: Date.now(), quota: undefined }];
+      node.files.servers = [A];
+      await node.files.upload(new Uint8Array(4), { name: evil });
       const el = await app(node);
       node.activity({ kind: 'join', id: A, reason: evil, at: Date.now() });
       await settle(el);
@@ -178,7 +182,7 @@ describe('<grid-app>', () => {
         shadow(el),
         ...[...shadow(el).querySelectorAll('*')].flatMap((e) => (e.shadowRoot ? [e.shadowRoot] : [])),
       ];
-      equal(roots.length, 8, 'the app and its seven elements');
+      equal(roots.length, 10, 'the app and its nine elements');
       for (const root of roots)
         equal(root.querySelector('img'), null, `no <img> in ${(root.host as Element).localName}`);
       equal(gridName(el), evil);
@@ -187,6 +191,8 @@ describe('<grid-app>', () => {
         inner(el, 'grid-graph').textContent!.includes(evil.slice(0, 19)),
         'the graph label shows it as text',
       );
+      check(inner(el, 'grid-storage').textContent!.includes(evil), 'the storage panel shows it as text');
+      check(inner(el, 'grid-files').textContent!.includes(evil), 'the files panel shows it as text');
       check(!alerted, 'no script ran');
     } finally {
       window.alert = alert;

@@ -58,6 +58,9 @@ describe('<grid-storage>', () => {
     el.persisted = false;
     await el.updateComplete;
     check(text(shadow(el).querySelector('.persisted')).includes('not granted'), 'not persisted');
+    el.usage = { offered: 1024 * MIB, used: 1024, free: 1024 * MIB - 1024 };
+    await el.updateComplete;
+    equal((bar.firstElementChild as HTMLElement).style.width, '0.5%', 'a little use still shows');
   });
 
   it("lists each client's name, short id, bytes, shares, last use, quota and access", async () => {

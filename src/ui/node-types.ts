@@ -1,0 +1,163 @@
+/**
+ * What the dashboard knows of a node: `NodeLike` is the part of `GridNode` the UI uses, written out here so
+ * the elements can be tested against a small fake and so a missing or changed method of `GridNode` shows
+ * up as one type error at the place where a real node is handed in; the rest are the shapes the
+ * controllers derive from it for the elements (a `Member`, an `Activity`, the running action).
+ *
+ * The node's services are optional here: a fake node may have none, and a build without one still shows
+ * the rest of the dashboard. `StorageLike` is `gridNode.storage` as the Storage panel uses it; the files
+ * service's contract is `FilesApi` (src/services/files-types.ts) itself.
+ */
+import type { FilesApi } from '../services/files-types.ts';
+
+export type NodeStatus = 'idle' | 'joining' | 'connecting' | 'online' | 'offline';
+export type NodeRole = 'starting' | 'leader' | 'follower' | 'stopped';
+export type Policy = 'allow' | 'deny';
+export type IceServer = RTCIceServer;
+
+export interface GridInfo {
+  id: string;
+  name: string;
+  role: 'admin' | 'member';
+  canInvite: boolean;
+  invitedBy?: string | undefined;
+}
+
+export interface InviteOptions {
+  expiresInMs?: number;
+  canInvite?: boolean;
+}
+
+export interface Invitation {
+  url: string;
+  code: string;
+  /** Epoch milliseconds. */
+  expiresAt: number;
+}
+
+export interface PeerLike {
+  id: string;
+  nickname: string;
+  services: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  seqnum: number;
+  connected: boolean;
+  lastSeen: number;
+  self: boolean;
+  rttMs: number | undefined;
+  role?: 'admin' | 'member' | undefined;
+  invitedBy?: string | undefined;
+  uptimeMs?: number | undefined;
+  failuresInRow?: number | undefined;
+  revoked?: boolean | undefined;
+}
+
+export type ActivityKind = 'join' | 'leave' | 'rejected' | 'reconnect' | 'revoked' | 'forgotten' | 'status';
+
+export interface ActivityDetail {
+  kind: ActivityKind;
+  id?: string | undefined;
+  reason?: string | undefined;
+  at: number;
+}
+
+export interface NodeLike extends EventTarget {
+  readonly id: string;
+  readonly nickname: string;
+  readonly role: NodeRole;
+  readonly status: NodeStatus;
+  /** The grid this node is in, if any. */
+  readonly grid: GridInfo | undefined;
+  setNickname(nickname: string): Promise<void>;
+  createGrid(name: string): Promise<GridInfo>;
+  createInvite(options?: InviteOptions): Promise<Invitation>;
+  acceptInvite(urlOrCode: string): Promise<GridInfo>;
+  /** Every grid this node is a member of, as stored in this browser. */
+  grids(): Promise<GridInfo[]>;
+  /** Makes another grid this node belongs to the active one. */
+  useGrid(id: string): Promise<GridInfo>;
+  revoke(id: string): Promise<void>;
+  leave(): Promise<void>;
+  setPolicy(id: string, policy: Policy | undefined): Promise<void>;
+  policy(): Record<string, Policy>;
+  relays(): string[];
+  setRelays(urls: string[]): Promise<void>;
+  iceServers(): RTCIceServer[];
+  iceTransportPolicy(): 'relay' | 'all';
+  setIceServers(servers: RTCIceServer[], options?: { transportPolicy?: 'relay' | 'all' }): Promise<void>;
+  publish(service: string, params?: Record<string, string>): Promise<void>;
+  unpublish(service: string): Promise<void>;
+  getPeers(service?: string): PeerLike[];
+  /** `gridNode.storage`: this node's storage server. */
+  readonly storage?: StorageLike | undefined;
+  /** `gridNode.files`: uploads, downloads and the files this node uploaded. */
+  readonly files?: FilesApi | undefined;
+}
+
+/** One client of this node's storage (`gridNode.storage.clients()`). */
+export interface StorageClientLike {
+  id: string;
+  bytes: number;
+  shares: number;
+  leases?: number;
+  lastUsedAt: number | undefined;
+  quota: number | undefined;
+}
+
+/** `gridNode.storage` as the dashboard uses it; fires 'change' when any answer would differ. */
+export interface StorageLike extends EventTarget {
+  /** `navigator.storage.persist()`'s answer; undefined until asked. */
+  readonly persisted: boolean | undefined;
+  /** The most this origin may offer; undefined where there is no estimate. */
+  readonly offerLimit: number | undefined;
+  clients(): StorageClientLike[];
+  usage(): { offered: number; used: number; free: number };
+  setOffer(bytes: number): Promise<void>;
+  setQuota(id: string, bytes: number | undefined): Promise<void>;
+  deleteClient(id: string): Promise<void>;
+}
+
+/** What the UI shows of one member: the node's view of it plus the user's own notes. */
+export interface Member {
+  id: string;
+  /** Chosen by the member itself: untrusted, shown only as text. */
+  nickname: string;
+  /** Chosen by this user, kept in this browser. */
+  petname: string | undefined;
+  /** Petname, else nickname, else the start of the id. */
+  name: string;
+  self: boolean;
+  /** This node itself, or linked to it now (the only liveness this node knows first-hand). */
+  online: boolean;
+  connected: boolean;
+  lastSeen: number;
+  rttMs: number | undefined;
+  uptimeMs: number | undefined;
+  failuresInRow: number | undefined;
+  services: string[];
+  role: 'admin' | 'member' | undefined;
+  invitedBy: string | undefined;
+  /** The inviter's name as this node knows it, else the start of its id. */
+  invitedByName: string | undefined;
+  revoked: boolean;
+  policy: Policy | undefined;
+}
+
+export interface Activity extends ActivityDetail {
+  /** Increasing, to key list items. */
+  seq: number;
+}
+
+/** An action the controller is running, shown as progress by the elements that started it. */
+export type Busy =
+  | 'create'
+  | 'join'
+  | 'switch'
+  | 'invite'
+  | 'nickname'
+  | 'services'
+  | 'relays'
+  | 'ice'
+  | 'policy'
+  | 'revoke'
+  | 'leave'
+  | 'storage';
