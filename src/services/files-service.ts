@@ -188,18 +188,35 @@ export class FilesService extends EventTarget implements Service, FilesApi {
   }
 
   downloadStream(cap: string, options: DownloadRequest = {}): Promise<ReadableStream<Uint8Array>> {
-    return this.transfer('download', cleanName(options.name), async (progress) =>
-      downloadStream(cap, {
+    return this.transfer('download', cleanName(options.name), async (progress) => {
+      const stream = await downloadStream(cap, {
         servers: await this.serversFor(cap),
         crypto: this.crypto,
         onProgress: (done, size) => progress(done === size ? 'done' : 'receiving', done, size),
-      }),
-    );
+      });
+      // A failure while streaming errors the stream; the progress line ends 'failed' too.
+      const reader = stream.getReader();
+      return new ReadableStream<Uint8Array>({
+        pull: async (controller) => {
+          try {
+            const { done, value } = await reader.read();
+            if (done) controller.close();
+            else controller.enqueue(value);
+          } catch (error) {
+            progress('failed', 0, 0, explain(error));
+            controller.error(new FilesError(`download failed: ${explain(error)}`));
+          }
+        },
+        cancel: (reason) => reader.cancel(reason),
+      });
+    });
   }
 
   reachability(cap: string): FileReach | undefined {
     const entry = this.entries.find((e) => e.cap === cap);
     if (!entry) return undefined;
+    // A literal file is its cap: always in reach.
+    if (entry.cap.startsWith('URI:LIT:')) return { k: 1, n: 1, reachable: 1, servers: [] };
     const online = new Set<string>(this.reachable().map((s) => s.id));
     const servers = Object.entries(entry.shares).map(([id, shares]) => ({
       id,

@@ -144,6 +144,13 @@ describe('FilesService', () => {
     leave(carol, all);
     leave(dave, all);
     assert.equal((await bob.files.locate(cap)).reachable, 1);
+    const events: FileProgress[] = [];
+    bob.files.addEventListener('progress', (e) => events.push((e as CustomEvent<FileProgress>).detail));
+    const stream = await bob.files.downloadStream(cap).catch((e: unknown) => e);
+    if (stream instanceof ReadableStream) {
+      await assert.rejects(new Response(stream).arrayBuffer(), /not enough shares/);
+    } else assert.ok(stream instanceof FilesError);
+    assert.equal(events.at(-1)?.phase, 'failed', 'a failed stream says so in its progress');
     await assert.rejects(bob.files.download(cap), (e: unknown) => {
       assert.ok(e instanceof FilesError);
       assert.match(e.message, /not enough shares of this file are in reach/);
@@ -219,6 +226,7 @@ describe('FilesService', () => {
     assert.match(lit.cap, /^URI:LIT:/);
     assert.deepEqual(lit.servers, []);
     assert.deepEqual(await all[1]!.files.download(lit.cap), tiny);
+    assert.deepEqual(alice.files.reachability(lit.cap), { k: 1, n: 1, reachable: 1, servers: [] });
     const data = bytes(70_000, 3);
     const one = await alice.files.upload(data, { convergent: true });
     const two = await alice.files.upload(data, { convergent: true });
