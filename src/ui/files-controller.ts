@@ -130,12 +130,17 @@ export class FilesController implements ReactiveController {
     return files.list().map((entry) => ({ ...entry, reach: files.reachability(entry.cap) }));
   }
 
-  async upload(items: readonly File[], convergent = false): Promise<void> {
+  /** Storage clubs announced in the grid, for the panel's choice. */
+  get clubs(): { id: string; name: string; owner: string }[] {
+    return this.grid.node?.clubs?.list() ?? [];
+  }
+
+  async upload(items: readonly File[], convergent = false, club?: string): Promise<void> {
     const files = this.files;
     if (!files) return this.notice('This node has no files service.');
     await Promise.all(
       items.map((file) =>
-        files.upload(file, { name: file.name, convergent }).then(
+        files.upload(file, { name: file.name, convergent, ...(club ? { club } : {}) }).then(
           () => undefined,
           (error) => this.notice(`Upload of ${file.name} failed: ${messageOf(error)}`),
         ),

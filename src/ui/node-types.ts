@@ -91,6 +91,8 @@ export interface NodeLike extends EventTarget {
   readonly storage?: StorageLike | undefined;
   /** `gridNode.files`: uploads, downloads and the files this node uploaded. */
   readonly files?: FilesApi | undefined;
+  /** `gridNode.clubs`: the storage clubs announced in the grid. */
+  readonly clubs?: { list(): { id: string; name: string; owner: string }[] } | undefined;
 }
 
 /** One client of this node's storage (`gridNode.storage.clients()`). */

@@ -118,6 +118,7 @@ export class GridApp extends LitElement {
                     .notices=${this.files.notices}
                     .link=${this.files.link}
                     .nameOf=${this.namer()}
+                    .clubs=${this.files.clubs}
                     @grid-files-upload=${this.onUpload}
                     @grid-files-download=${this.onDownload}
                     @grid-files-remove=${this.onRemoveFile}
@@ -266,7 +267,7 @@ export class GridApp extends LitElement {
   }
 
   private onUpload(e: CustomEvent<FilesEventDetails['grid-files-upload']>): void {
-    void this.files.upload(e.detail.files, e.detail.convergent);
+    void this.files.upload(e.detail.files, e.detail.convergent, e.detail.club);
   }
 
   private onDownload(e: CustomEvent<FilesEventDetails['grid-files-download']>): void {

@@ -4,7 +4,7 @@
  */
 export interface FilesEventDetails {
   /** Upload these files (picked or dropped), each under its own name. */
-  'grid-files-upload': { files: File[]; convergent: boolean };
+  'grid-files-upload': { files: File[]; convergent: boolean; club: string | undefined };
   /** Download and save one file. */
   'grid-files-download': { cap: string; name: string };
   /** The share link of a file was shown (and put on the clipboard if `copied`). */

@@ -29,7 +29,8 @@ const PHASE_TEXT: Record<FileProgress['phase'], string> = {
  * The share link of a file shows in a read-only field (and is put on the clipboard where the browser
  * allows), also as the row's `data-link` attribute.
  *
- * @fires grid-files-upload - `detail: { files, convergent }`.
+ * @fires grid-files-upload - `detail: { files, convergent, club }` (`club`: a storage club's id, or
+ *   undefined for every member in reach).
  * @fires grid-files-download - `detail: { cap, name }`.
  * @fires grid-files-link - `detail: { cap, link, copied }`.
  * @fires grid-files-remove - confirmed; `detail: { cap }`.
@@ -51,6 +52,7 @@ export class GridFiles extends LitElement {
     link: { attribute: false },
     linkBase: { attribute: false },
     nameOf: { attribute: false },
+    clubs: { attribute: false },
     dragging: { state: true },
     shown: { state: true },
     copied: { state: true },
@@ -69,6 +71,8 @@ export class GridFiles extends LitElement {
   /** The page address links are made on: origin and path, no query or fragment. */
   linkBase = `${location.origin}${location.pathname}`;
   nameOf: (id: string) => string = (id) => id.slice(0, 8);
+  /** Storage clubs an upload may be for (`gridNode.clubs.list()`). */
+  clubs: { id: string; name: string; owner: string }[] = [];
   private dragging = false;
   /** The file whose share link is shown. */
   private shown: string | undefined;
@@ -97,6 +101,19 @@ export class GridFiles extends LitElement {
           >Choose files…<input class="pick visually-hidden" type="file" multiple @change=${this.onPick}
         /></label>
         <span class="muted">or drop them here to upload them to the grid.</span>
+        ${
+          this.clubs.length === 0
+            ? ''
+            : html`<label class="club"
+                >For
+                <select name="club">
+                  <option value="">every member in reach</option>
+                  ${this.clubs.map(
+                    (c) => html`<option value=${c.id}>club “${c.name}” of ${this.nameOf(c.owner)}</option>`,
+                  )}
+                </select></label
+              >`
+        }
         <label class="convergent"
           ><input type="checkbox" name="convergent" /> Same file, same link (convergent)</label
         >
@@ -286,7 +303,12 @@ export class GridFiles extends LitElement {
   private upload(files: File[]): void {
     if (files.length === 0) return;
     const box = this.renderRoot.querySelector('input[name=convergent]') as HTMLInputElement | null;
-    emitFiles(this, 'grid-files-upload', { files, convergent: box?.checked ?? false });
+    const club = (this.renderRoot.querySelector('select[name=club]') as HTMLSelectElement | null)?.value;
+    emitFiles(this, 'grid-files-upload', {
+      files,
+      convergent: box?.checked ?? false,
+      club: club || undefined,
+    });
   }
 
   private onDownload(f: FileRow): void {

@@ -158,6 +158,29 @@ describe('<grid-files>', () => {
     equal(uploads[1]!.detail.convergent, true);
   });
 
+  it('offers the announced storage clubs and asks to upload for the one chosen', async () => {
+    const el = await panel();
+    equal($(el, 'select[name=club]'), null, 'no clubs, no choice');
+    el.clubs = [{ id: 'v0-owner/family', name: 'family', owner: 'v0-owner' }];
+    await el.updateComplete;
+    const select = $(el, 'select[name=club]') as HTMLSelectElement;
+    check(text(select).includes('club “family”'), text(select));
+    const uploads = collect<{ files: File[]; club: string | undefined }>(document, 'grid-files-upload');
+    const input = $(el, 'input.pick') as HTMLInputElement;
+    const pick = () => {
+      const picked = new DataTransfer();
+      picked.items.add(new File(['a'], 'a.txt'));
+      input.files = picked.files;
+      input.dispatchEvent(new Event('change'));
+    };
+    pick();
+    select.value = 'v0-owner/family';
+    pick();
+    equal(uploads.length, 2);
+    equal(uploads[0]!.detail.club, undefined, 'every member in reach by default');
+    equal(uploads[1]!.detail.club, 'v0-owner/family');
+  });
+
   it('shows the share link of a file in a field, URL-encoded, and says it was shown', async () => {
     const el = await panel();
     const links = collect<{ cap: string; link: string; copied: boolean }>(document, 'grid-files-link');
