@@ -244,7 +244,13 @@ export class SignalingClient {
       case 'publish':
         break;
       case 'error':
-        // Our relay explains refused frames; ours are well-formed, so this means a limit (e.g. a full topic).
+        // Our relay explains refused frames; ours are well-formed, so this means a limit. A refused
+        // subscribe (a full or squatted room) is tried again with backoff: otherwise this node would never
+        // hear its grid on this relay while its socket stays open (SECURITY-REVIEW finding 8).
+        if (frame.reason === 'topic-full' || frame.reason === 'address-topic-limit') {
+          this.count(`relay-${frame.reason}`);
+          return relay.subscribeRefused();
+        }
         return this.count('relay-error');
       default:
         return this.count('unknown-frame');
