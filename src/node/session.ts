@@ -17,7 +17,9 @@ import {
   toHex,
 } from '../core/index.ts';
 import { defaultVerifier, type Signer } from '../crypto/ed25519.ts';
+import { SignatureCache } from '../crypto/signature-cache.ts';
 import { VerificationCache } from '../crypto/verify-cache.ts';
+import { base64urlDecode } from '../net/seal.ts';
 import { builtinServices, StorageService } from '../services/index.ts';
 import { ServiceRegistry } from '../services/registry.ts';
 import { type NodeStore, openShareStore, openStore } from '../store/index.ts';
@@ -25,6 +27,7 @@ import { type ActiveGrid, gridFromStored, gridToStored, type StoredGrid } from '
 import { MembershipGuard } from './guard.ts';
 import { Invitations } from './invitations.ts';
 import { LinkAdmission } from './link-admission.ts';
+import { Preverifier } from './receive-budgets.ts';
 import { Runtime } from './runtime.ts';
 import { Settings } from './settings.ts';
 import {
@@ -47,6 +50,8 @@ export class GridSession {
   signer!: Signer;
   publicKey!: Uint8Array;
   cache!: VerificationCache;
+  signatures!: SignatureCache;
+  preverifier!: Preverifier;
   settings!: Settings;
   guard!: MembershipGuard;
   admission!: LinkAdmission;
@@ -72,7 +77,14 @@ export class GridSession {
     const identity = await node.store.loadOrCreateIdentity();
     node.signer = identity.signer;
     node.publicKey = identity.publicKey;
+    // Every signature from a peer is verified here, asynchronously, before the core runs; the core's
+    // synchronous checks only look the results up (receive-budgets.ts, signature-cache.ts).
+    const verifier = await defaultVerifier();
+    node.signatures = new SignatureCache(verifier);
+    node.cache = new VerificationCache(verifier, undefined, node.signatures.check);
+    node.preverifier = new Preverifier(node.cache, node.signatures, () => Date.now());
     node.guard = new MembershipGuard({
+      sigCheck: node.signatures.check,
       publicKey: node.publicKey,
       signer: node.signer,
       active: () => node.active,
@@ -88,16 +100,23 @@ export class GridSession {
       saveRevocation: (gridHex, id, record) => node.store.membership.saveRevocation(gridHex, id, record),
       expelled: (reason) => node.expelled(reason),
     });
-    node.admission = new LinkAdmission(node.guard, () => node.runtime.now());
-    node.cache = new VerificationCache(await defaultVerifier());
+    node.admission = new LinkAdmission(
+      node.guard,
+      () => node.runtime.now(),
+      (peer, membership) => node.preverifier.membership(peer, membership),
+    );
     node.settings = await Settings.load(node.store, options);
     node.runtime = new Runtime({
       store: node.store,
       signer: node.signer,
       publicKey: node.publicKey,
       cache: node.cache,
+      preverifier: node.preverifier,
       emit: (type, detail) => node.hooks.emit(type, detail),
-      forgotten: (id) => node.hooks.activity('forgotten', id),
+      forgotten: (id) => {
+        node.guard.forgetMember(id);
+        node.hooks.activity('forgotten', id);
+      },
       changed: () => node.hooks.changed(),
     });
     node.invitations = new Invitations({
@@ -148,7 +167,9 @@ export class GridSession {
   /** Joins the active grid: membership rules, the runtime, its links to the services. */
   async startRuntime(): Promise<void> {
     const grid = this.active!;
-    this.guard.reset(grid, grid.open ? [] : await this.store.membership.loadRevocations(grid.hex));
+    const revocations = grid.open ? [] : await this.store.membership.loadRevocations(grid.hex);
+    await this.preverifier.revocationRecords(undefined, revocations);
+    this.guard.reset(grid, revocations);
     this.admission.clear();
     this.nickname = await this.settings.nickname();
     const services = await this.settings.services(grid.hex, servicesForRole(this.options.role ?? 'storage'));
@@ -241,6 +262,15 @@ export class GridSession {
   private async onRequest(from: NodeId, message: { t: string } & Record<string, unknown>): Promise<void> {
     const grid = this.active;
     if (!grid || !this.guard.membership || !this.runtime.mesh) return;
+    // What a request carries is verified first, within the sender's budget; over it, it is dropped.
+    const carried =
+      message.t === 'revoked'
+        ? message.notice
+        : message.t === 'invite-used'
+          ? message.proof
+          : message.request;
+    const bytes = typeof carried === 'string' ? base64urlDecode(carried) : undefined;
+    if (bytes && !(await this.preverifier.membership(from, bytes))) return;
     if (message.t === 'revoked') return this.guard.onRevokedNotice(message.notice);
     if (message.t === 'invite-used') return this.guard.onInviteUsed(message.proof);
     if (message.t === 'redeem') return this.invitations.witness(grid, from, message.request);
@@ -308,7 +338,13 @@ export class GridSession {
       core: core.stats(),
       mesh: this.runtime.mesh?.status(),
       store: this.store.stats(),
-      verification: { cached: this.cache.size, hits: this.cache.hits, misses: this.cache.misses },
+      verification: {
+        cached: this.cache.size,
+        hits: this.cache.hits,
+        misses: this.cache.misses,
+        signatures: this.signatures.stats(),
+        ...this.preverifier.stats(),
+      },
       refused: { ...this.guard.refused },
       revocations: this.guard.membership?.revocationCount ?? 0,
       dials: this.runtime.dials.map((d) => ({ ...d })),
