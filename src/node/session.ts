@@ -147,8 +147,13 @@ export class GridSession {
       const id = devGridId(name);
       return { id, hex: toHex(id), name, open: true, chain: [], role: 'member', canInvite: false };
     }
-    const hex = (await this.store.getSetting('activeGrid')) as string | undefined;
-    return this.fromRecord(hex ? await this.store.getGrid(hex) : undefined);
+    const hex = await this.store.getSetting('activeGrid');
+    if (hex === undefined) return undefined;
+    if (typeof hex !== 'string' || !/^[0-9a-f]{64}$/.test(hex)) {
+      this.store.reportGarbled('setting:activeGrid');
+      return undefined;
+    }
+    return this.fromRecord(await this.store.getGrid(hex));
   }
 
   /**
@@ -156,9 +161,14 @@ export class GridSession {
    * this node founded it (kept apart, membership-records.ts).
    */
   async fromRecord(record: { data?: unknown } | undefined): Promise<ActiveGrid | undefined> {
-    const grid = record?.data
-      ? gridFromStored(record.data as StoredGrid, this.publicKey, Date.now())
-      : undefined;
+    let grid: ActiveGrid | undefined;
+    try {
+      grid = record?.data ? gridFromStored(record.data as StoredGrid, this.publicKey, Date.now()) : undefined;
+    } catch {
+      // A garbled record (a null field, a grid secret that is not hex): dropped and reported, not thrown.
+      this.store.reportGarbled('grid');
+      return undefined;
+    }
     if (!grid || grid.gridSecret) return grid;
     const gridSecret = await this.store.membership.getGridSecret(grid.hex);
     return gridSecret ? { ...grid, gridSecret } : grid;
@@ -211,7 +221,24 @@ export class GridSession {
         request: (from, message) => void this.onRequest(from, message),
       },
     });
+    this.reportGarbled();
     this.hooks.changed();
+  }
+
+  private garbledReported = 0;
+
+  /** Stored records dropped because they did not parse: said once in the activity log, counted in stats. */
+  reportGarbled(): void {
+    const garbled = this.store.stats().garbled;
+    const total = Object.values(garbled).reduce((a, b) => a + b, 0);
+    if (total <= this.garbledReported) return;
+    this.garbledReported = total;
+    const kinds = Object.keys(garbled).sort().join(', ');
+    this.hooks.activity(
+      'status',
+      undefined,
+      `${total} damaged stored record(s) dropped (${kinds}); the node goes on without them`,
+    );
   }
 
   async stopRuntime(): Promise<void> {
