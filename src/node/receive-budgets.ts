@@ -26,6 +26,12 @@ import type { VerificationCache } from '../crypto/verify-cache.ts';
 import { RateLimit } from '../net/rate-limit.ts';
 
 export const receiveBudgetDefaults = {
+  // Gossip bytes one link may hand the core, checked before the message is even queued or decoded: a
+  // burst of 4 MiB (a first sync with a grid of a few thousand members), then 1 MiB/s. Honest gossip is
+  // a few KiB a second; a member sending 250 KiB messages back to back would otherwise keep the main
+  // thread decoding and push honest news to the back of the input queue.
+  perLinkBytesBurst: 4 * 1024 * 1024,
+  perLinkBytesPerSecond: 1024 * 1024,
   // New signature checks one link may cause: a burst big enough for the first sync with a large grid
   // (a few hundred members, each an envelope and a few certificates not seen before), then 500/s. WebCrypto
   // verifies ~17,000/s in Chromium off the main thread, so this is a few percent of one core.
@@ -39,6 +45,11 @@ export const receiveBudgetDefaults = {
   // proofs, redemptions to witness, link memberships).
   perSenderBurst: 64,
   perSenderPerSecond: 16,
+  // The same, over all senders together: keys cost nothing to make, so a flood from a fresh key per
+  // message meets this bound instead. Honest requests are rare (a redemption, a notice); an invitee asks
+  // again every 1.5 s for 30 s, so a flood delays a redemption rather than preventing it.
+  signalingBurst: 256,
+  signalingPerSecond: 128,
   // New seqnums believed per origin: a burst of 10, then one a second (storage announces its free space
   // at most once a second; nicknames and services change by hand). The review saw 216 in 5 s.
   seqnumBurst: 10,
@@ -53,8 +64,10 @@ export class Preverifier {
   readonly dropped: Record<string, number> = {};
   private readonly budgets: ReceiveBudgets;
   private readonly perLink: RateLimit;
+  private readonly linkBytes: RateLimit;
   private readonly perOrigin: RateLimit;
   private readonly perSender: RateLimit;
+  private readonly signaling: RateLimit;
   private readonly seqnums: RateLimit;
 
   constructor(
@@ -65,9 +78,18 @@ export class Preverifier {
   ) {
     const b = (this.budgets = { ...receiveBudgetDefaults, ...budgets });
     this.perLink = new RateLimit(b.perLinkBurst, b.perLinkPerSecond, b.maxTracked);
+    this.linkBytes = new RateLimit(b.perLinkBytesBurst, b.perLinkBytesPerSecond, b.maxTracked);
     this.perOrigin = new RateLimit(b.perOriginBurst, b.perOriginPerSecond, b.maxTracked);
     this.perSender = new RateLimit(b.perSenderBurst, b.perSenderPerSecond, b.maxTracked);
+    this.signaling = new RateLimit(b.signalingBurst, b.signalingPerSecond, 1);
     this.seqnums = new RateLimit(b.seqnumBurst, b.seqnumPerSecond, b.maxTracked);
+  }
+
+  /** Whether a message of `length` bytes from link `from` fits its byte budget (else dropped, counted). */
+  admitBytes(from: NodeId, length: number): boolean {
+    if (this.linkBytes.take(from, this.now(), length)) return true;
+    this.count('link-bytes-budget');
+    return false;
   }
 
   /**
@@ -141,9 +163,29 @@ export class Preverifier {
     return this.verify(from, revocationRecordSignatures(records), this.perLink, 'verify-budget-link');
   }
 
-  /** A membership field from a signaling sender or a link's proof (`from` undefined: no budget). */
-  async membership(from: string | undefined, bytes: Uint8Array): Promise<boolean> {
-    return this.verify(from, membershipSignatures(bytes), this.perSender, 'verify-budget-sender');
+  /**
+   * A membership field from a signaling sender (within its budget and the budget of all senders) or
+   * presented with a link's proof (`link`: within that peer's link budget). `from` undefined: no budget.
+   */
+  async membership(from: string | undefined, bytes: Uint8Array, link = false): Promise<boolean> {
+    const requests = membershipSignatures(bytes).filter((r) => !this.signatures.has(r));
+    if (requests.length === 0) return true;
+    const now = this.now();
+    if (from !== undefined) {
+      const [budget, reason] = link
+        ? [this.perLink, 'verify-budget-link']
+        : [this.perSender, 'verify-budget-sender'];
+      if (!budget.take(from, now, requests.length)) return this.refuse(reason);
+      if (!link && !this.signaling.take('*', now, requests.length))
+        return this.refuse('verify-budget-signaling');
+    }
+    await this.signatures.verifyAll(requests);
+    return true;
+  }
+
+  private refuse(reason: string): false {
+    this.count(reason);
+    return false;
   }
 
   private async verify(

@@ -218,6 +218,8 @@ export class Runtime {
   }
 
   private receive(peer: NodeId, bytes: Uint8Array): Promise<void> {
+    // Before the queue: over its byte budget, a link's message costs nothing but this check.
+    if (!this.deps.preverifier.admitBytes(peer, bytes.length)) return Promise.resolve();
     return this.enqueue(async () => {
       const core = this.core;
       if (!core) return;

@@ -103,7 +103,7 @@ export class GridSession {
     node.admission = new LinkAdmission(
       node.guard,
       () => node.runtime.now(),
-      (peer, membership) => node.preverifier.membership(peer, membership),
+      (peer, membership) => node.preverifier.membership(peer, membership, true),
     );
     node.settings = await Settings.load(node.store, options);
     node.runtime = new Runtime({
