@@ -169,25 +169,39 @@ async function probe(node: NodePage, aliceId: string): Promise<void> {
 
 type Probe = { tasks: number[]; arrivals: Record<number, number>; lag(): number; reset(): void };
 
-async function phase(alice: NodePage, receivers: NodePage[]) {
+/**
+ * One phase: Alice's page publishes `ROUNDS` changes `GAP_MS` apart by itself (no round trip to this
+ * process in between, which a loaded machine would delay), then `stop` ends the attacks, then the
+ * receivers' probes are read.
+ */
+async function phase(alice: NodePage, receivers: NodePage[], stop: () => Promise<void> = async () => {}) {
   for (const r of receivers)
     await r.page.evaluate(() => (window as unknown as { __probe: Probe }).__probe.reset());
   const started = Date.now();
-  const published: [number, number][] = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    const at = Date.now();
-    const seqnum = await alice.page.evaluate(async (n) => {
+  await alice.page.evaluate(
+    ({ rounds, gap }) => {
+      const w = window as unknown as { __published: [number, number][] };
+      w.__published = [];
       const own = () => window.gridNode!.getPeers().find((p) => p.self)?.seqnum ?? 0;
-      const before = own();
-      await window.gridNode!.publish('bench', { round: String(n) });
-      for (let k = 0; k < 400 && own() <= before; k++) await new Promise((r) => setTimeout(r, 5));
-      return own() > before ? own() : -1;
-    }, i);
-    published.push([seqnum, at]);
-    log(`round ${i}: seqnum ${seqnum} after ${Date.now() - at} ms`);
-    await sleep(GAP_MS);
-  }
-  await sleep(3_000);
+      void (async () => {
+        for (let n = 0; n < rounds; n++) {
+          const at = Date.now();
+          const before = own();
+          await window.gridNode!.publish('bench', { round: `${at}` });
+          for (let k = 0; k < 2_000 && own() <= before; k++) await new Promise((r) => setTimeout(r, 5));
+          if (own() > before) w.__published.push([own(), at]);
+          await new Promise((r) => setTimeout(r, gap));
+        }
+      })();
+    },
+    { rounds: ROUNDS, gap: GAP_MS },
+  );
+  await sleep(ROUNDS * GAP_MS + 3_000);
+  await stop();
+  const published = await alice.page.evaluate(
+    () => (window as unknown as { __published: [number, number][] }).__published,
+  );
+  log(`published ${published.length} of ${ROUNDS}`);
   const elapsed = Date.now() - started;
   const latencies: number[] = [];
   let longest = 0;
@@ -215,6 +229,7 @@ async function phase(alice: NodePage, receivers: NodePage[]) {
     busyShare: Number(busy.toFixed(3)),
     worstTimerLagMs: Math.round(lag),
     latencyMs: { median, max: latencies.at(-1) ?? null, missing },
+    published: published.length,
   };
 }
 
@@ -293,9 +308,11 @@ async function main(): Promise<void> {
     // Fresh notices keep coming (different bytes, so no cache helps), built in the background.
     log('attacks running');
     await sleep(2_000);
-    const attack = await phase(alice, [bob, carol]);
-    clearInterval(relayTimer);
-    ws.close();
+    const attack = await phase(alice, [bob, carol], async () => {
+      clearInterval(relayTimer);
+      ws.close();
+      await mallory.page.evaluate(() => ((window as unknown as { __stop: boolean }).__stop = true));
+    });
     const peerMessages = await mallory.page.evaluate(() => {
       const w = window as unknown as { __sent: number; __stop: boolean };
       w.__stop = true;
