@@ -43,7 +43,9 @@ interface RelayProcess {
 }
 
 async function startRelayProcess(nats?: string): Promise<RelayProcess> {
-  const args = ['--import', 'tsx', cli, '--port', '0', ...(nats ? ['--nats', nats] : [])];
+  // Every client of this benchmark comes from one loopback address: lift the per-address bounds.
+  const perAddress = ['--max-connections-per-address', '100000', '--max-subscriptions-per-address', '100000'];
+  const args = ['--import', 'tsx', cli, '--port', '0', ...perAddress, ...(nats ? ['--nats', nats] : [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';

@@ -18,6 +18,20 @@ export function hasSecureContext(): boolean {
   );
 }
 
+/** Shows, in place of the page, that the node cannot start and why (e.g. a damaged stored identity). */
+export function explainStartFailure(title: string, message: string, doc: Document = document): void {
+  const main = doc.createElement('main');
+  main.setAttribute('role', 'alert');
+  main.id = 'start-failure';
+  Object.assign(main.style, { maxWidth: '40rem', margin: '3rem auto', padding: '0 1rem' });
+  const h = doc.createElement('h1');
+  h.textContent = title;
+  const p = doc.createElement('p');
+  p.textContent = message;
+  main.append(h, p);
+  doc.body.replaceChildren(main);
+}
+
 /** Shows why the page cannot start, in place of the page. */
 export function explainInsecureContext(doc: Document = document): void {
   const https = new URL(location.href);

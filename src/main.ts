@@ -11,7 +11,8 @@
  * (`npm start`, `vite`, the tests) `?grid=NAME` an open development grid and `?config=JSON` protocol
  * settings (PROTOCOL.md §6). The node is exposed as `window.gridNode` for scripting.
  */
-import { requireSecureContext } from './insecure-context.ts';
+import { explainStartFailure, requireSecureContext } from './insecure-context.ts';
+import { IdentityDamagedError } from './store/record-checks.ts';
 import { GridNode } from './node.ts';
 import { previewInvite } from './node/invite-preview.ts';
 import { pageOptions } from './trial-options.ts';
@@ -51,6 +52,10 @@ const node = await GridNode.create({
   dbName: options.dbName ?? 'gridnode',
   nickname: options.nickname ?? '',
   ...(options.config ? { config: options.config } : {}),
+}).catch((error: unknown) => {
+  // A damaged stored identity: say so in place of the page rather than start as someone else.
+  if (error instanceof IdentityDamagedError) explainStartFailure('This node cannot start', error.message);
+  throw error;
 });
 window.gridNode = node;
 const app = document.querySelector('grid-app') as GridApp | null;

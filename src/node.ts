@@ -14,3 +14,4 @@ export type {
 } from './node/types.ts';
 export { devGridId, NotLeaderError } from './node/types.ts';
 export { InvalidInputError } from './node/commands.ts';
+export { IdentityDamagedError } from './store/record-checks.ts';

@@ -29,6 +29,10 @@ export type DropReason =
   | 'want-timeout'
   /** A revocation record its set refused (revocation-sync.ts). */
   | 'bad-revocation'
+  /** News from an origin announcing faster than the receiver's seqnum budget (src/node/receive-budgets.ts). */
+  | 'seqnum-budget'
+  /** A new origin whose issuer already has `maxOriginsPerIssuer` members here (src/node/guard.ts). */
+  | 'issuer-full'
   /** Refused by the membership check (see chain.ts and membership.ts for each reason). */
   | MembershipReason;
 

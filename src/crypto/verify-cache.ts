@@ -5,20 +5,27 @@
  *
  * The core needs a synchronous answer; a driver calls `verifyAll()` (async, any engine) on the envelopes
  * of a message before handing the message to the core, whose `verify` slot is then `verifier.lookup`.
+ * Envelopes repeated within one call, or being verified by another call, are verified once. A lookup that
+ * was not pre-verified goes to the fallback (`SignatureCache.check`: synchronous only within its budget),
+ * so no peer input makes the main thread verify at noble speed.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { type Envelope, decodeEnvelope, signedMessage } from '../core/announcement.ts';
 import type { VerifyFn } from '../core/gossip.ts';
 import { type Verifier, verifySync } from './ed25519.ts';
+import type { SigCheck } from '../core/certificate.ts';
 
 export class VerificationCache {
   private readonly results = new Map<string, boolean>();
+  private readonly inFlight = new Map<string, Promise<boolean>>();
   hits = 0;
   misses = 0;
 
   constructor(
     private readonly verifier: Verifier,
     private readonly maxEntries = 50_000,
+    /** What a lookup that was not pre-verified falls back to; by default noble, unbounded. */
+    private readonly fallback: SigCheck = verifySync,
   ) {}
 
   private static key(hash: Uint8Array): string {
@@ -47,11 +54,28 @@ export class VerificationCache {
     return { key, ok };
   }
 
+  /** Whether these envelope bytes' result is known or being verified (asking again costs nothing). */
+  has(hash: Uint8Array): boolean {
+    const key = VerificationCache.key(hash);
+    return this.results.has(key) || this.inFlight.has(key);
+  }
+
   async verify(envelope: Envelope, hash = sha256(envelope.bytes)): Promise<boolean> {
     const { key, ok } = this.cached(hash);
     if (ok !== undefined) return ok;
-    const message = signedMessage(envelope.origin, envelope.body);
-    return this.remember(key, await this.verifier.verify(envelope.origin, message, envelope.signature));
+    let running = this.inFlight.get(key);
+    if (!running) {
+      const message = signedMessage(envelope.origin, envelope.body);
+      running = this.verifier
+        .verify(envelope.origin, message, envelope.signature)
+        .catch(() => false)
+        .then((result) => {
+          this.inFlight.delete(key);
+          return this.remember(key, result);
+        });
+      this.inFlight.set(key, running);
+    }
+    return running;
   }
 
   /** Verifies (or finds cached) every envelope in `envelopeBytes`; undecodable ones are skipped. */
@@ -64,14 +88,15 @@ export class VerificationCache {
   }
 
   /**
-   * The core's synchronous slot: the cached result, or a synchronous noble verification when the driver
-   * did not pre-verify (results are identical; only speed differs).
+   * The core's synchronous slot: the cached result, or the fallback when the driver did not pre-verify.
+   * What the fallback answers is not remembered here: over its budget it refuses unchecked, which must
+   * not stick (it remembers what it did check itself).
    */
   readonly lookup: VerifyFn = (envelope, hash) => {
-    const { key, ok } = this.cached(hash);
+    const { ok } = this.cached(hash);
     if (ok !== undefined) return ok;
     const message = signedMessage(envelope.origin, envelope.body);
-    return this.remember(key, verifySync(envelope.origin, message, envelope.signature));
+    return this.fallback(envelope.origin, message, envelope.signature);
   };
 
   get size(): number {

@@ -74,7 +74,7 @@ export interface MeshOptions {
   known?: (peer: NodeId) => boolean;
   maxUnknownAttempts?: number;
   /** Whether a proved peer, presenting `membership`, may link: undefined if so, else why not. */
-  admit?: (peer: NodeId, membership: Uint8Array) => string | undefined;
+  admit?: (peer: NodeId, membership: Uint8Array) => string | undefined | Promise<string | undefined>;
 }
 
 export interface MeshEvents {
@@ -411,7 +411,9 @@ export class Mesh {
         return;
       }
       if (this.links.get(peer) !== attempt || attempt.link.state !== 'open') return;
-      const refused = this.options.admit?.(peer, body.slice(SIGNATURE_BYTES));
+      // May be asynchronous (its signatures are verified off the main thread first): check the link again.
+      const refused = await this.options.admit?.(peer, body.slice(SIGNATURE_BYTES));
+      if (this.links.get(peer) !== attempt || attempt.link.state !== 'open') return;
       if (refused !== undefined) {
         this.count('link-refused');
         attempt.link.close();

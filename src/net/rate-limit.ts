@@ -17,14 +17,14 @@ export class RateLimit {
     if (!(burst >= 1) || !(perSecond > 0)) throw new RangeError('burst ≥ 1 and perSecond > 0');
   }
 
-  /** Takes one token from `sender`'s bucket at time `now` (ms); false if it is empty. */
-  take(sender: string, now: number): boolean {
+  /** Takes `cost` tokens (default one) from `sender`'s bucket at time `now` (ms); false, taking none, if it holds fewer. */
+  take(sender: string, now: number, cost = 1): boolean {
     const last = this.buckets.get(sender);
     const elapsed = last ? Math.max(0, now - last.at) : 0;
     const tokens = last ? Math.min(this.burst, last.tokens + (elapsed * this.perSecond) / 1000) : this.burst;
     this.buckets.delete(sender);
-    const allowed = tokens >= 1;
-    this.buckets.set(sender, { tokens: allowed ? tokens - 1 : tokens, at: now });
+    const allowed = tokens >= cost;
+    this.buckets.set(sender, { tokens: allowed ? tokens - cost : tokens, at: now });
     if (this.buckets.size > this.maxSenders) this.buckets.delete(this.buckets.keys().next().value!);
     return allowed;
   }

@@ -2,8 +2,11 @@
  * One connection to one signaling relay, kept alive for as long as the client runs.
  *
  * States: connecting → open → closed → (after a backoff delay) connecting again. Invariants:
- * - At most one timer per connection, because each state needs at most one: the connect deadline while
- *   connecting, the next ping or the pong deadline while open, the retry while closed.
+ * - At most one timer per connection for its state (the connect deadline while connecting, the next ping
+ *   or the pong deadline while open, the retry while closed), and while open at most one more: the next
+ *   subscribe after the relay refused ours (`topic-full`: a crowded or squatted room). That retry backs
+ *   off like reconnecting (consecutive refusals grow it), so a node is never left out of its room for good
+ *   and a refusing relay is not hammered; a new connection starts the count over.
  * - Events of a socket already given up on (timed out, replaced, stopped) are ignored.
  * - Consecutive failures grow the retry delay (backoff.ts) and reset on a successful open.
  * - A socket holding more than MAX_BUFFERED_BYTES is not written to: a relay that does not drain must not
@@ -54,6 +57,11 @@ export class RelayConnection {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private awaitingPong = false;
   private running = false;
+  private resubscribeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Consecutive refused subscribes on this connection. */
+  subscribeRefusals = 0;
+  /** Subscribes sent again after a refusal, over the connection's life (for `stats()`). */
+  resubscribes = 0;
 
   constructor(private readonly options: RelayConnectionOptions) {}
 
@@ -89,6 +97,26 @@ export class RelayConnection {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * The relay refused our subscription (an error frame `topic-full` or `address-topic-limit`): subscribe
+   * again after a backoff delay. Refusals beyond the first while one is pending change nothing.
+   */
+  subscribeRefused(): void {
+    if (this.state !== 'open' || this.resubscribeTimer !== undefined) return;
+    this.subscribeRefusals++;
+    const delay = backoffDelay(this.subscribeRefusals, this.options.backoff, this.options.random);
+    this.resubscribeTimer = setTimeout(() => {
+      this.resubscribeTimer = undefined;
+      if (this.state !== 'open') return;
+      this.resubscribes++;
+      this.subscribe();
+    }, delay);
+  }
+
+  private subscribe(): void {
+    this.write(JSON.stringify({ type: 'subscribe', topics: [this.options.topic] }));
   }
 
   /** The relay answered a ping: the connection is alive. */
@@ -131,7 +159,8 @@ export class RelayConnection {
     this.clearTimer();
     this.state = 'open';
     this.failures = 0;
-    this.write(JSON.stringify({ type: 'subscribe', topics: [this.options.topic] }));
+    this.subscribeRefusals = 0;
+    this.subscribe();
     this.schedulePing();
     this.options.onChange();
   }
@@ -166,6 +195,8 @@ export class RelayConnection {
 
   private setClosed(): void {
     this.clearTimer();
+    clearTimeout(this.resubscribeTimer);
+    this.resubscribeTimer = undefined;
     this.ws = undefined;
     this.state = 'closed';
     this.nextRetryAt = undefined;

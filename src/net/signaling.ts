@@ -11,6 +11,7 @@ import { GRID_ID_BYTES } from '../core/announcement.ts';
 import { toHex, utf8, utf8Decode } from '../core/bytes.ts';
 import { defaultBackoff } from './backoff.ts';
 import type { Backoff } from './backoff.ts';
+import { RateLimit } from './rate-limit.ts';
 import { RelayConnection, type RelayStatus } from './relay-connection.ts';
 import { deriveSignalKey, gridTopic, IV_BYTES, open, seal } from './seal.ts';
 import {
@@ -96,6 +97,13 @@ export const signalingDefaults = {
 const RECENT_IDS = 4096;
 // Frames waiting to be decrypted. Decryption is async, so a flood could otherwise queue without bound.
 const MAX_BACKLOG = 256;
+// Frames taken from one relay connection before any parsing or decryption: a burst of 200, then 50 a
+// second. Honest signaling is a few frames a second (hellos, and offers, answers and candidates while
+// links form); a grid-id holder publishing at the relay's own limit (200/s, ~25 KiB each) would
+// otherwise have every member decrypt and parse 5 MB/s. Over it, frames are dropped (`inbound-budget`):
+// links that are forming may take longer, links that are up are not touched.
+const INBOUND_BURST = 200;
+const INBOUND_PER_SECOND = 50;
 
 export class SignalingClient {
   onMessage: MessageHandler | undefined;
@@ -105,6 +113,7 @@ export class SignalingClient {
   private readonly key: Promise<CryptoKey>;
   private readonly relays: RelayConnection[];
   private readonly recent = new RecentIds(RECENT_IDS);
+  private readonly inboundBudget = new RateLimit(INBOUND_BURST, INBOUND_PER_SECOND, 64);
   private readonly dropped = new Map<string, number>();
   private sent = 0;
   private received = 0;
@@ -231,6 +240,7 @@ export class SignalingClient {
   }
 
   private onFrame(relay: RelayConnection, data: unknown): void {
+    if (!this.inboundBudget.take(relay.url, Date.now())) return this.count('inbound-budget');
     if (typeof data !== 'string') return this.count('binary-frame');
     // Code units never outnumber UTF-8 bytes, so the cheap check rejects most oversized frames unencoded.
     if (data.length > MAX_FRAME_BYTES || utf8(data).length > MAX_FRAME_BYTES) {
@@ -244,7 +254,13 @@ export class SignalingClient {
       case 'publish':
         break;
       case 'error':
-        // Our relay explains refused frames; ours are well-formed, so this means a limit (e.g. a full topic).
+        // Our relay explains refused frames; ours are well-formed, so this means a limit. A refused
+        // subscribe (a full or squatted room) is tried again with backoff: otherwise this node would never
+        // hear its grid on this relay while its socket stays open (SECURITY-REVIEW finding 8).
+        if (frame.reason === 'topic-full' || frame.reason === 'address-topic-limit') {
+          this.count(`relay-${frame.reason}`);
+          return relay.subscribeRefused();
+        }
         return this.count('relay-error');
       default:
         return this.count('unknown-frame');

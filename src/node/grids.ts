@@ -15,6 +15,7 @@ import {
   CERT_INVITATION,
   CERT_NODE,
   type Certificate,
+  type SigCheck,
   type Descriptor,
   GridMembership,
   type Invite,
@@ -73,8 +74,9 @@ export function gridInfo(grid: ActiveGrid): GridInfo {
   };
 }
 
-export function membershipFor(grid: ActiveGrid): GridMembership | undefined {
-  return grid.descriptor ? new GridMembership(grid.descriptor.gridKey, verifySync) : undefined;
+/** The membership rules of `grid`; `sigCheck`: the run's cache (signature-cache.ts), noble by default. */
+export function membershipFor(grid: ActiveGrid, sigCheck: SigCheck = verifySync): GridMembership | undefined {
+  return grid.descriptor ? new GridMembership(grid.descriptor.gridKey, sigCheck) : undefined;
 }
 
 async function certify(

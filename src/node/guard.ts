@@ -43,6 +43,7 @@ import {
   toHex,
 } from '../core/index.ts';
 import type { Signer } from '../crypto/ed25519.ts';
+import type { SigCheck } from '../core/certificate.ts';
 import { base64urlDecode, base64urlEncode } from '../net/seal.ts';
 import { type ActiveGrid, membershipFor } from './grids.ts';
 import type { ActivityKind } from './types.ts';
@@ -75,7 +76,19 @@ export interface GuardDeps {
   saveRevocation(gridHex: string, idHex: string, record: Uint8Array): Promise<void>;
   /** This node was revoked, or lost the race for its invitation: leave the grid. */
   expelled(reason: 'revoked' | 'invite-used'): Promise<void>;
+  /** The signature check of the membership rules: the run's cache, filled before each input. */
+  sigCheck?: SigCheck;
+  /** Members admitted per issuer, at most (`maxOriginsPerIssuer`; default `guardDefaults`). */
+  maxOriginsPerIssuer?: number;
 }
+
+export const guardDefaults = {
+  // Members one issuer (the member whose certificate or invitation admitted them) may have in this node's
+  // table. Inviting is by hand; a few hundred is a large family. Without it, a member with the right to
+  // invite mints members directly until `maxOrigins` is full and a real newcomer is dropped grid-wide
+  // (SECURITY-REVIEW finding 7). Founders (certified by the grid key) are not counted.
+  maxOriginsPerIssuer: 256,
+} as const;
 
 export class MembershipGuard {
   membership: GridMembership | undefined;
@@ -86,6 +99,8 @@ export class MembershipGuard {
   leaving = false;
   restoring = false;
   private readonly told = new Set<NodeId>();
+  /** Members here by issuer (their `invitedBy`). */
+  private readonly perIssuer = new Map<NodeId, number>();
   /** When a lost-redemption proof was last checked: at most one per second costs signature checks. */
   private proofCheckedAt = 0;
 
@@ -96,8 +111,9 @@ export class MembershipGuard {
    * stored revocation set, checked again, learned quietly (they are not news).
    */
   reset(grid: ActiveGrid | undefined, stored: readonly Uint8Array[] = []): void {
-    this.membership = grid ? membershipFor(grid) : undefined;
+    this.membership = grid ? membershipFor(grid, this.deps.sigCheck) : undefined;
     this.members.clear();
+    this.perIssuer.clear();
     this.told.clear();
     const m = this.membership;
     if (!m) return;
@@ -138,6 +154,14 @@ export class MembershipGuard {
       leaving: result.membership.leaving,
       founder: decoded.ok && decoded.value.chain.length === 1,
     };
+    if (!before && facts.invitedBy !== undefined) {
+      const held = this.perIssuer.get(facts.invitedBy) ?? 0;
+      if (held >= (this.deps.maxOriginsPerIssuer ?? guardDefaults.maxOriginsPerIssuer)) {
+        this.refused['issuer-full'] = (this.refused['issuer-full'] ?? 0) + 1;
+        return 'issuer-full';
+      }
+      this.perIssuer.set(facts.invitedBy, held + 1);
+    }
     this.members.set(id, facts);
     if (!this.restoring) {
       if (facts.leaving && !before?.leaving) queueMicrotask(() => this.deps.activity('leave', id));
@@ -260,13 +284,23 @@ export class MembershipGuard {
       for (const id of this.members.keys())
         if (!gone.has(id) && !this.stillAdmits(core, id, now)) gone.add(id);
       for (const id of gone) {
-        this.members.delete(id);
+        this.forgetMember(id);
         out.push(...core.evict(parseNodeId(id)!, now));
         this.deps.closeLink(id);
       }
       if (spread) out.push(...core.spreadRevocations(revocations.map(encodeRevocationRecord), now));
       return out;
     });
+  }
+
+  /** A member is gone from this node's view: it no longer counts for its issuer. */
+  forgetMember(id: NodeId): void {
+    const issuer = this.members.get(id)?.invitedBy;
+    this.members.delete(id);
+    if (issuer === undefined) return;
+    const held = (this.perIssuer.get(issuer) ?? 1) - 1;
+    if (held > 0) this.perIssuer.set(issuer, held);
+    else this.perIssuer.delete(issuer);
   }
 
   /** Whether the announcement held for `id` still passes the membership check. */

@@ -12,6 +12,9 @@
  * - "When revocations arrive, every link is checked again, and those that no longer pass are closed."
  * - An open (development) grid has no membership: every proved link is admitted.
  *
+ * - The signatures of the membership presented are verified asynchronously first (WebCrypto, cached),
+ *   within the sender's budget; over it the link is refused as `verify-budget` (receive-budgets.ts).
+ *
  * The membership each linked peer presented is kept (bounded by the mesh's link count) for the re-check.
  */
 import { type GridMembership, type NodeId, decodeMembership, parseNodeId } from '../core/index.ts';
@@ -40,12 +43,20 @@ export class LinkAdmission {
   constructor(
     private readonly guard: MembershipGuard,
     private readonly now: () => number,
+    /** Verifies the field's signatures into the cache; false: over the sender's budget. */
+    private readonly preverify: (peer: NodeId, membershipBytes: Uint8Array) => Promise<boolean> = async () =>
+      true,
   ) {}
 
   /** The mesh's `admit`: undefined to let the link up, else the reason it is refused. */
-  admit(peer: NodeId, membershipBytes: Uint8Array): string | undefined {
+  async admit(peer: NodeId, membershipBytes: Uint8Array): Promise<string | undefined> {
+    if (!this.guard.membership) return undefined;
+    if (!(await this.preverify(peer, membershipBytes))) {
+      this.guard.refuse('link-verify-budget', peer);
+      return 'verify-budget';
+    }
     const membership = this.guard.membership;
-    if (!membership) return undefined;
+    if (!membership) return 'not-member';
     // The guard refuses (and tells) revoked nodes; its count is `revoked-link`.
     if (!this.guard.admitLink(peer)) return 'revoked';
     const reason = linkMembershipReason(membership, parseNodeId(peer)!, membershipBytes, this.now());

@@ -12,8 +12,12 @@
  * - What storage hands back is verified again before the core sees it (storage is not trusted more than
  *   peers), and floors are restored before announcements, so a forgotten node that a lost write left on
  *   disk stays forgotten.
- * - Only ANNOUNCE messages carry signatures: they are verified (natively, cached) before the core reads
- *   them; other messages go to the core decoded once.
+ * - Every signature a message carries (ANNOUNCE envelopes and their membership fields, REVOKED records)
+ *   is verified asynchronously (natively, cached, within budgets: receive-budgets.ts) before the core reads
+ *   it; envelopes over a budget or repeated within the message are taken out first. The core's own checks
+ *   then only look results up. Other messages go to the core decoded once.
+ * - Connection history is kept and persisted only for ids the core holds an announcement of: made-up ids
+ *   (a dial that never became a member) leave no record behind.
  */
 import {
   type AdmitFn,
@@ -23,15 +27,18 @@ import {
   type Output,
   type Services,
   decodeMessage,
+  encodeAnnounce,
   encodeEnvelope,
   MessageType,
   nodeIdString,
 } from '../core/index.ts';
+import { decodeRevocationMessage, isRevocationMessage, REVOKED } from '../core/revocation-sync.ts';
 import type { RevocationSet } from '../core/index.ts';
 import { defaultVerifier, type Signer } from '../crypto/ed25519.ts';
 import type { VerificationCache } from '../crypto/verify-cache.ts';
 import { Mesh, type MeshEvents } from '../net/mesh.ts';
 import type { NodeStore } from '../store/index.ts';
+import type { Preverifier } from './receive-budgets.ts';
 import { cryptoRandom, type DialRecord } from './types.ts';
 
 const MAX_DIAL_RECORDS = 64;
@@ -42,6 +49,8 @@ export interface RuntimeDeps {
   signer: Signer;
   publicKey: Uint8Array;
   cache: VerificationCache;
+  /** Verifies what a message carries before the core, within budgets (receive-budgets.ts). */
+  preverifier: Preverifier;
   /** Events for the page: `announcement`, `flagged`. */
   emit(type: string, detail: unknown): void;
   forgotten(id: NodeId): void;
@@ -67,7 +76,7 @@ export interface RunOptions {
   maxLinks: number | undefined;
   /** What a link presents and how a proved peer is admitted (PROTOCOL.md §9; see link-admission.ts). */
   linkMembership(): Uint8Array;
-  admitLink(peer: NodeId, membership: Uint8Array): string | undefined;
+  admitLink(peer: NodeId, membership: Uint8Array): Promise<string | undefined>;
   /** Whether a peer is known as a member (attempts its hellos start are capped otherwise). */
   knownMember(peer: NodeId): boolean;
   /** The mesh's links and requests; messages, failed dials and RTTs the runtime handles itself. */
@@ -85,6 +94,7 @@ export class Runtime {
   private clock = 0;
   private announcing = false;
   private announceAgain = false;
+  private restoring = false;
 
   constructor(private readonly deps: RuntimeDeps) {}
 
@@ -102,11 +112,12 @@ export class Runtime {
       membership: run.membership,
       // Leaves room for the link's frame bytes under the data channel's 256 KiB message limit.
       config: { maxMessageBytes: 250 * 1024, ...run.config },
-      ...(run.admit ? { admit: run.admit } : {}),
+      // The seqnum budget stands in front of the membership rule (open grids included).
+      admit: this.deps.preverifier.admitWithBudget(run.admit, () => this.restoring),
       ...(run.revocations ? { revocations: run.revocations } : {}),
     });
     const saved = await store.loadAnnouncements(run.gridHex);
-    await cache.verifyAll(
+    await this.deps.preverifier.stored(
       saved.map((s) => s.envelope),
       core.config.maxBodyBytes,
     );
@@ -116,10 +127,14 @@ export class Runtime {
       else store.queueFloorExpired(run.gridHex, peer);
     }
     run.restoring(true);
+    this.restoring = true;
     for (const s of saved) core.restore(s.envelope, s.receivedAt, cache.lookup, now);
+    this.restoring = false;
     run.restoring(false);
     for (const [peer, history] of await store.loadPeerHistory(run.gridHex)) {
-      core.restoreHistory(peer, history);
+      // Only for ids with an admitted announcement: history of made-up ids is not restored (and goes).
+      if (core.envelopeOf(peer)) core.restoreHistory(peer, history);
+      else store.queueForget(run.gridHex, peer);
     }
     this.core = core;
     this.mesh = new Mesh(
@@ -203,17 +218,45 @@ export class Runtime {
   }
 
   private receive(peer: NodeId, bytes: Uint8Array): Promise<void> {
+    // Before the queue: over its byte budget, a link's message costs nothing but this check.
+    if (!this.deps.preverifier.admitBytes(peer, bytes.length)) return Promise.resolve();
     return this.enqueue(async () => {
       const core = this.core;
       if (!core) return;
-      if (bytes[0] === MessageType.Announce) {
-        const message = decodeMessage(bytes, core.config.maxBodyBytes + 128);
-        if (message.ok && message.value.type === MessageType.Announce) {
-          await this.deps.cache.verifyAll(message.value.envelopes, core.config.maxBodyBytes);
-        }
-      }
-      if (this.core === core) this.apply(core.receive(peer, bytes, this.now(), this.deps.cache.lookup));
+      const checked = await this.preverify(core, peer, bytes);
+      if (checked && this.core === core)
+        this.apply(core.receive(peer, checked, this.now(), this.deps.cache.lookup));
     });
+  }
+
+  /**
+   * Verifies what `bytes` carries within the budgets; returns the bytes to hand to the core (an ANNOUNCE
+   * rebuilt without the envelopes taken out), or undefined to drop the message.
+   */
+  private async preverify(
+    core: GossipNode,
+    peer: NodeId,
+    bytes: Uint8Array,
+  ): Promise<Uint8Array | undefined> {
+    const { preverifier } = this.deps;
+    const maxBody = core.config.maxBodyBytes;
+    // Only a linked peer's messages are worth any work; the core counts the others as `not-linked`.
+    if (bytes.length > core.config.maxMessageBytes) return bytes;
+    if (bytes[0] === MessageType.Announce) {
+      const message = decodeMessage(bytes, maxBody + 128);
+      if (!message.ok || message.value.type !== MessageType.Announce) return bytes;
+      const envelopes = message.value.envelopes;
+      const kept = await preverifier.announce(peer, envelopes, maxBody, (origin) => core.heldHash(origin));
+      if (kept.length === envelopes.length) return bytes;
+      if (kept.length === 0) return undefined;
+      return encodeAnnounce(kept, Number.MAX_SAFE_INTEGER)[0];
+    }
+    if (isRevocationMessage(bytes) && bytes[0] === REVOKED) {
+      const message = decodeRevocationMessage(bytes, core.config.maxMessageBytes);
+      if (!message.ok || message.value.type !== REVOKED) return bytes;
+      return (await preverifier.revocationRecords(peer, message.value.records)) ? bytes : undefined;
+    }
+    return bytes;
   }
 
   private apply(outputs: readonly Output[]): void {
@@ -243,7 +286,8 @@ export class Runtime {
           changed = true;
           break;
         case 'history':
-          store.queuePeerHistory(this.gridHex, out.id, out.history);
+          // Persisted only for members this node holds an announcement of (SECURITY-REVIEW finding 7).
+          if (this.core?.envelopeOf(out.id)) store.queuePeerHistory(this.gridHex, out.id, out.history);
           break;
         case 'dial':
           this.dials.push({

@@ -18,7 +18,9 @@ import {
   toHex,
 } from '../core/index.ts';
 import { defaultVerifier, type Signer } from '../crypto/ed25519.ts';
+import { SignatureCache } from '../crypto/signature-cache.ts';
 import { VerificationCache } from '../crypto/verify-cache.ts';
+import { base64urlDecode } from '../net/seal.ts';
 import { ClubService } from '../services/club-service.ts';
 import { FilesService } from '../services/files-service.ts';
 import { builtinServices, StorageService } from '../services/index.ts';
@@ -28,6 +30,7 @@ import { type ActiveGrid, gridFromStored, gridToStored, type StoredGrid } from '
 import { MembershipGuard } from './guard.ts';
 import { Invitations } from './invitations.ts';
 import { LinkAdmission } from './link-admission.ts';
+import { Preverifier } from './receive-budgets.ts';
 import { Runtime } from './runtime.ts';
 import { Settings } from './settings.ts';
 import {
@@ -50,6 +53,8 @@ export class GridSession {
   signer!: Signer;
   publicKey!: Uint8Array;
   cache!: VerificationCache;
+  signatures!: SignatureCache;
+  preverifier!: Preverifier;
   settings!: Settings;
   guard!: MembershipGuard;
   admission!: LinkAdmission;
@@ -77,7 +82,14 @@ export class GridSession {
     const identity = await node.store.loadOrCreateIdentity();
     node.signer = identity.signer;
     node.publicKey = identity.publicKey;
+    // Every signature from a peer is verified here, asynchronously, before the core runs; the core's
+    // synchronous checks only look the results up (receive-budgets.ts, signature-cache.ts).
+    const verifier = await defaultVerifier();
+    node.signatures = new SignatureCache(verifier);
+    node.cache = new VerificationCache(verifier, undefined, node.signatures.check);
+    node.preverifier = new Preverifier(node.cache, node.signatures, () => Date.now());
     node.guard = new MembershipGuard({
+      sigCheck: node.signatures.check,
       publicKey: node.publicKey,
       signer: node.signer,
       active: () => node.active,
@@ -93,16 +105,23 @@ export class GridSession {
       saveRevocation: (gridHex, id, record) => node.store.membership.saveRevocation(gridHex, id, record),
       expelled: (reason) => node.expelled(reason),
     });
-    node.admission = new LinkAdmission(node.guard, () => node.runtime.now());
-    node.cache = new VerificationCache(await defaultVerifier());
+    node.admission = new LinkAdmission(
+      node.guard,
+      () => node.runtime.now(),
+      (peer, membership) => node.preverifier.membership(peer, membership, true),
+    );
     node.settings = await Settings.load(node.store, options);
     node.runtime = new Runtime({
       store: node.store,
       signer: node.signer,
       publicKey: node.publicKey,
       cache: node.cache,
+      preverifier: node.preverifier,
       emit: (type, detail) => node.hooks.emit(type, detail),
-      forgotten: (id) => node.hooks.activity('forgotten', id),
+      forgotten: (id) => {
+        node.guard.forgetMember(id);
+        node.hooks.activity('forgotten', id);
+      },
       changed: () => {
         // Clubs are read from announcements; a storage request asks for them (mayUse, quotas).
         node.clubs?.invalidate();
@@ -161,8 +180,13 @@ export class GridSession {
       const id = devGridId(name);
       return { id, hex: toHex(id), name, open: true, chain: [], role: 'member', canInvite: false };
     }
-    const hex = (await this.store.getSetting('activeGrid')) as string | undefined;
-    return this.fromRecord(hex ? await this.store.getGrid(hex) : undefined);
+    const hex = await this.store.getSetting('activeGrid');
+    if (hex === undefined) return undefined;
+    if (typeof hex !== 'string' || !/^[0-9a-f]{64}$/.test(hex)) {
+      this.store.reportGarbled('setting:activeGrid');
+      return undefined;
+    }
+    return this.fromRecord(await this.store.getGrid(hex));
   }
 
   /**
@@ -170,9 +194,14 @@ export class GridSession {
    * this node founded it (kept apart, membership-records.ts).
    */
   async fromRecord(record: { data?: unknown } | undefined): Promise<ActiveGrid | undefined> {
-    const grid = record?.data
-      ? gridFromStored(record.data as StoredGrid, this.publicKey, Date.now())
-      : undefined;
+    let grid: ActiveGrid | undefined;
+    try {
+      grid = record?.data ? gridFromStored(record.data as StoredGrid, this.publicKey, Date.now()) : undefined;
+    } catch {
+      // A garbled record (a null field, a grid secret that is not hex): dropped and reported, not thrown.
+      this.store.reportGarbled('grid');
+      return undefined;
+    }
     if (!grid || grid.gridSecret) return grid;
     const gridSecret = await this.store.membership.getGridSecret(grid.hex);
     return gridSecret ? { ...grid, gridSecret } : grid;
@@ -181,7 +210,9 @@ export class GridSession {
   /** Joins the active grid: membership rules, the runtime, its links to the services. */
   async startRuntime(): Promise<void> {
     const grid = this.active!;
-    this.guard.reset(grid, grid.open ? [] : await this.store.membership.loadRevocations(grid.hex));
+    const revocations = grid.open ? [] : await this.store.membership.loadRevocations(grid.hex);
+    await this.preverifier.revocationRecords(undefined, revocations);
+    this.guard.reset(grid, revocations);
     this.admission.clear();
     this.nickname = await this.settings.nickname();
     const services = await this.settings.services(grid.hex, servicesForRole(this.options.role ?? 'storage'));
@@ -224,6 +255,7 @@ export class GridSession {
       },
     });
     await this.files.reload();
+    this.reportGarbled();
     this.hooks.changed();
   }
 
@@ -252,6 +284,22 @@ export class GridSession {
     return peers
       .map((p) => p.id)
       .filter((id) => id === this.id || (this.guard.isMember(id) && !this.guard.members.get(id)?.leaving));
+  }
+
+  private garbledReported = 0;
+
+  /** Stored records dropped because they did not parse: said once in the activity log, counted in stats. */
+  reportGarbled(): void {
+    const garbled = this.store.stats().garbled;
+    const total = Object.values(garbled).reduce((a, b) => a + b, 0);
+    if (total <= this.garbledReported) return;
+    this.garbledReported = total;
+    const kinds = Object.keys(garbled).sort().join(', ');
+    this.hooks.activity(
+      'status',
+      undefined,
+      `${total} damaged stored record(s) dropped (${kinds}); the node goes on without them`,
+    );
   }
 
   async stopRuntime(): Promise<void> {
@@ -302,6 +350,15 @@ export class GridSession {
   private async onRequest(from: NodeId, message: { t: string } & Record<string, unknown>): Promise<void> {
     const grid = this.active;
     if (!grid || !this.guard.membership || !this.runtime.mesh) return;
+    // What a request carries is verified first, within the sender's budget; over it, it is dropped.
+    const carried =
+      message.t === 'revoked'
+        ? message.notice
+        : message.t === 'invite-used'
+          ? message.proof
+          : message.request;
+    const bytes = typeof carried === 'string' ? base64urlDecode(carried) : undefined;
+    if (bytes && !(await this.preverifier.membership(from, bytes))) return;
     if (message.t === 'revoked') return this.guard.onRevokedNotice(message.notice);
     if (message.t === 'invite-used') return this.guard.onInviteUsed(message.proof);
     if (message.t === 'redeem') return this.invitations.witness(grid, from, message.request);
@@ -369,7 +426,13 @@ export class GridSession {
       core: core.stats(),
       mesh: this.runtime.mesh?.status(),
       store: this.store.stats(),
-      verification: { cached: this.cache.size, hits: this.cache.hits, misses: this.cache.misses },
+      verification: {
+        cached: this.cache.size,
+        hits: this.cache.hits,
+        misses: this.cache.misses,
+        signatures: this.signatures.stats(),
+        ...this.preverifier.stats(),
+      },
       refused: { ...this.guard.refused },
       revocations: this.guard.membership?.revocationCount ?? 0,
       dials: this.runtime.dials.map((d) => ({ ...d })),

@@ -11,15 +11,28 @@
  *   options' relays).
  * - ICE: the transport policy is 'all' unless set to 'relay', which needs a TURN server in the list.
  * - Policy: deny wins; once any node is allowed, only allowed nodes may use this node's services.
- * Stored values are read back as stored; storage belongs to this origin, like the page itself.
+ * Stored values are checked as they are read back (SECURITY-REVIEW finding 12): one that does not pass
+ * (a nickname over its byte limit, a service with a bad name, a garbled policy or ICE list) is dropped,
+ * counted in the store's `stats().garbled`, and the default used; start-up goes on.
  */
-import type { Services } from '../core/index.ts';
-import { checkRelays } from '../core/inputs.ts';
+import { parseNodeId, type Services } from '../core/index.ts';
+import { checkNickname, checkRelays, checkServiceName, checkServiceParams } from '../core/inputs.ts';
 import type { NodeStore } from '../store/index.ts';
 import { valid } from './commands.ts';
 import type { GridNodeOptions, Policy } from './types.ts';
 
 export type IceTransportPolicy = 'relay' | 'all';
+
+/** A stored ICE server list: an array of objects whose `urls` is a string or strings. */
+const isIceList = (v: unknown): boolean =>
+  Array.isArray(v) &&
+  v.every(
+    (s) =>
+      typeof s === 'object' &&
+      s !== null &&
+      [(s as { urls?: unknown }).urls].flat().every((u) => typeof u === 'string') &&
+      (s as { urls?: unknown }).urls !== undefined,
+  );
 
 const isTurn = (server: RTCIceServer): boolean => [server.urls].flat().some((url) => /^turns?:/i.test(url));
 
@@ -39,7 +52,9 @@ export class Settings {
     // A stored list that does not pass (empty, garbled) is dropped, so start-up goes on with the defaults.
     const stored = checkRelays(await store.getSetting('relays'));
     settings.relayList = stored.ok ? stored.value : undefined;
-    settings.iceList = (await store.getSetting('iceServers')) as RTCIceServer[] | undefined;
+    const ice = await store.getSetting('iceServers');
+    if (ice !== undefined && !isIceList(ice)) store.reportGarbled('setting:iceServers');
+    settings.iceList = isIceList(ice) ? (ice as unknown as RTCIceServer[]) : undefined;
     const policy = await store.getSetting('iceTransportPolicy');
     settings.icePolicy = policy === 'relay' ? 'relay' : 'all';
     return settings;
@@ -85,7 +100,14 @@ export class Settings {
 
   /** Reads the policy again: a tab taking over may hold an old copy. */
   async loadPolicy(): Promise<void> {
-    this.policies = ((await this.store.getSetting('policy')) as Record<string, Policy> | undefined) ?? {};
+    const stored = await this.store.getSetting('policy');
+    const policies: Record<string, Policy> = {};
+    if (typeof stored === 'object' && stored !== null && !Array.isArray(stored)) {
+      for (const [id, p] of Object.entries(stored))
+        if ((p === 'allow' || p === 'deny') && parseNodeId(id)) policies[id] = p;
+        else this.store.reportGarbled('setting:policy');
+    } else if (stored !== undefined) this.store.reportGarbled('setting:policy');
+    this.policies = policies;
   }
 
   policy(): Record<string, Policy> {
@@ -104,7 +126,10 @@ export class Settings {
   }
 
   async nickname(): Promise<string> {
-    return ((await this.store.getSetting('nickname')) as string | undefined) ?? this.options.nickname ?? '';
+    const stored = await this.store.getSetting('nickname');
+    const checked = typeof stored === 'string' ? checkNickname(stored) : undefined;
+    if (stored !== undefined && !checked?.ok) this.store.reportGarbled('setting:nickname');
+    return checked?.ok ? checked.value : (this.options.nickname ?? '');
   }
 
   async setNickname(nickname: string): Promise<void> {
@@ -113,7 +138,21 @@ export class Settings {
 
   /** The services offered in a grid; `fallback` on the first start in it. */
   async services(gridHex: string, fallback: Services): Promise<Services> {
-    return ((await this.store.getSetting(`services:${gridHex}`)) as Services | undefined) ?? fallback;
+    const stored = await this.store.getSetting(`services:${gridHex}`);
+    if (stored === undefined) return fallback;
+    if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) {
+      this.store.reportGarbled('setting:services');
+      return fallback;
+    }
+    // A service whose name or parameters do not pass is dropped: it would stop every announcement.
+    const services: Record<string, Services[string]> = {};
+    for (const [name, params] of Object.entries(stored)) {
+      const n = checkServiceName(name);
+      const p = checkServiceParams(params);
+      if (n.ok && p.ok) services[n.value] = p.value;
+      else this.store.reportGarbled('setting:services');
+    }
+    return services;
   }
 
   async setServices(gridHex: string, services: Services): Promise<void> {

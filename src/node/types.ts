@@ -4,7 +4,9 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { CoreConfig, GossipNode, MemberRole, NodeId, Random, Role, Services } from '../core/index.ts';
 import { utf8 } from '../core/index.ts';
+import type { SignatureCacheStats } from '../crypto/signature-cache.ts';
 import type { Mesh } from '../net/mesh.ts';
+import type { ReceiveBudgets } from './receive-budgets.ts';
 import type { NodeStore } from '../store/index.ts';
 import type { GridInfo } from './grids.ts';
 
@@ -66,7 +68,19 @@ export interface NodeStats {
   core?: ReturnType<GossipNode['stats']>;
   mesh?: ReturnType<Mesh['status']>;
   store?: ReturnType<NodeStore['stats']>;
-  verification?: { cached: number; hits: number; misses: number };
+  /**
+   * Envelope results (`cached`, `hits`, `misses`), other signatures (`signatures`: verified, failed, and
+   * those checked synchronously or refused unchecked because nothing pre-verified them), the receive
+   * budgets in force and what went over them (`dropped`, receive-budgets.ts).
+   */
+  verification?: {
+    cached: number;
+    hits: number;
+    misses: number;
+    signatures: SignatureCacheStats;
+    budgets: ReceiveBudgets;
+    dropped: Record<string, number>;
+  };
   /** Membership refusals beyond the core's drops (witness requests, links from revoked members). */
   refused?: Record<string, number>;
   /** How many revocations the grid's set holds here (persisted, reconciled with links). */

@@ -1,9 +1,17 @@
 // Usage: node --import tsx src/relay/cli.ts [--host 127.0.0.1] [--port 8787] [--nats nats://HOST:PORT]...
-// RELAY_PORT sets the default port. Each --nats names a server of one NATS cluster; with any, this relay
+//        [--max-connections-per-address N] [--max-subscriptions-per-address N]
+// RELAY_PORT sets the default port. The per-address bounds (options.ts) default to 32 and 256; a benchmark
+// holding thousands of clients on loopback (one address) raises them. Each --nats names a server of one NATS cluster; with any, this relay
 // shares its topics with every other relay started with the same servers (nats-cluster.ts).
 import { parseArgs } from 'node:util';
 import { natsCluster } from './nats-cluster.ts';
 import { relayDefaults, startRelay } from './relay.ts';
+
+function parseCount(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new Error(`invalid count: ${value}`);
+  return Number(value);
+}
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -17,12 +25,22 @@ async function main(): Promise<void> {
       host: { type: 'string', default: relayDefaults.host },
       port: { type: 'string', default: process.env.RELAY_PORT ?? String(relayDefaults.port) },
       nats: { type: 'string', multiple: true, default: [] },
+      'max-connections-per-address': { type: 'string' },
+      'max-subscriptions-per-address': { type: 'string' },
     },
   });
   const cluster = values.nats.length > 0 ? natsCluster({ servers: values.nats }) : undefined;
   const relay = await startRelay({
     host: values.host,
     port: parsePort(values.port),
+    maxConnectionsPerAddress: parseCount(
+      values['max-connections-per-address'],
+      relayDefaults.maxConnectionsPerAddress,
+    ),
+    maxSubscriptionsPerAddress: parseCount(
+      values['max-subscriptions-per-address'],
+      relayDefaults.maxSubscriptionsPerAddress,
+    ),
     ...(cluster ? { cluster } : {}),
   });
   console.log(`relay listening on ${relay.url}${cluster ? ` (NATS: ${values.nats.join(', ')})` : ''}`);

@@ -10,6 +10,8 @@ export interface RelayOptions {
   maxTopicLength: number;
   maxSubscribersPerTopic: number;
   maxConnections: number;
+  maxConnectionsPerAddress: number;
+  maxSubscriptionsPerAddress: number;
   maxBufferedBytes: number;
   rateLimitPerSecond: number;
   rateLimitBurst: number;
@@ -39,6 +41,15 @@ export const relayDefaults: Readonly<RelayOptions> = {
   maxSubscribersPerTopic: 256,
   // Open WebSocket connections in total; further upgrades get HTTP 503. Bounds memory and file descriptors.
   maxConnections: 4096,
+  // Open connections from one client address (IP). A tab holds one socket per relay; a household behind one
+  // NAT holds a few dozen at most. Without it, 4,096 idle sockets from one address fill `maxConnections`
+  // and the relay answers 503 to everyone else (SECURITY-REVIEW finding 8). One more is accepted and closed
+  // at once with code 1008 and reason 'address-connection-limit', so a client can tell why.
+  maxConnectionsPerAddress: 32,
+  // Topic subscriptions held by all connections of one client address together. Bounds how many rooms one
+  // address can squat (each room holds at most `maxSubscribersPerTopic`); a subscribe over it is refused
+  // whole with the error 'address-topic-limit'.
+  maxSubscriptionsPerAddress: 256,
   // Bytes queued for one connection that it has not read yet. A reader that never drains would otherwise
   // make the relay buffer every publish for it forever; past this it is dropped (close 1008).
   maxBufferedBytes: 1024 * 1024,

@@ -27,6 +27,8 @@ export interface RelayHealth {
   ok: true;
   connections: number;
   topics: number;
+  /** Client addresses holding at least one connection. */
+  addresses: number;
   /** Publish frames delivered to subscribers (one per receiver). */
   framesRelayed: number;
   /** Frames answered with an error frame, by reason. */
@@ -39,6 +41,8 @@ export interface RelayHealth {
 
 interface Peer {
   ws: WebSocket;
+  /** What this connection's address holds (shared by every connection from it). */
+  address: AddressUse;
   topics: Set<string>;
   tokens: number;
   refilledAt: number;
@@ -49,6 +53,13 @@ interface Peer {
   closed: Promise<void>;
 }
 
+/** Connections and subscriptions held by one client address (`maxConnectionsPerAddress`, …PerAddress). */
+interface AddressUse {
+  key: string;
+  connections: number;
+  subscriptions: number;
+}
+
 const PONG = JSON.stringify({ type: 'pong' });
 
 export class Relay {
@@ -57,6 +68,7 @@ export class Relay {
   private readonly wss: WebSocketServer;
   private readonly peers = new Set<Peer>();
   private readonly topics = new Map<string, Set<Peer>>();
+  private readonly addresses = new Map<string, AddressUse>();
   private framesRelayed = 0;
   private readonly framesRejected = new Map<string, number>();
   private readonly dropped = new Map<string, number>();
@@ -119,6 +131,7 @@ export class Relay {
       ok: true,
       connections: this.peers.size,
       topics: this.topics.size,
+      addresses: this.addresses.size,
       framesRelayed: this.framesRelayed,
       framesRejected: Object.fromEntries(this.framesRejected),
       dropped: Object.fromEntries(this.dropped),
@@ -182,13 +195,34 @@ export class Relay {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws));
+    const key = req.socket.remoteAddress ?? 'unknown';
+    const address = this.addresses.get(key) ?? { key, connections: 0, subscriptions: 0 };
+    if (address.connections >= this.opts.maxConnectionsPerAddress) {
+      // Accepted only to be closed with a reason the client can read (an HTTP refusal shows none in a
+      // browser); it never joins `peers`, so it holds no slot of `maxConnections`.
+      this.count(this.dropped, 'address-connection-limit');
+      socket.on('error', () => {});
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        ws.on('error', () => {});
+        ws.close(1008, 'address-connection-limit');
+        setTimeout(() => ws.terminate(), this.opts.closeGraceMs).unref();
+      });
+      return;
+    }
+    // Counted from the upgrade until the socket closes, so handshakes in flight count too.
+    address.connections++;
+    this.addresses.set(key, address);
+    socket.once('close', () => {
+      if (--address.connections === 0 && address.subscriptions === 0) this.addresses.delete(key);
+    });
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, address));
   }
 
-  private onConnection(ws: WebSocket): void {
+  private onConnection(ws: WebSocket, address: AddressUse): void {
     let markClosed = (): void => {};
     const peer: Peer = {
       ws,
+      address,
       topics: new Set(),
       tokens: this.opts.rateLimitBurst,
       refilledAt: performance.now(),
@@ -288,6 +322,12 @@ export class Relay {
     if (peer.topics.size + fresh.size > this.opts.maxTopicsPerConnection) {
       throw new Rejection('too-many-topics', `max ${this.opts.maxTopicsPerConnection} per connection`);
     }
+    if (peer.address.subscriptions + fresh.size > this.opts.maxSubscriptionsPerAddress) {
+      throw new Rejection(
+        'address-topic-limit',
+        `max ${this.opts.maxSubscriptionsPerAddress} subscriptions per address`,
+      );
+    }
     const full: string[] = [];
     for (const topic of fresh) {
       const subscribers = this.topics.get(topic) ?? new Set<Peer>();
@@ -301,6 +341,7 @@ export class Relay {
         this.cluster?.join(topic);
       }
       peer.topics.add(topic);
+      peer.address.subscriptions++;
     }
     if (full.length > 0) throw new Rejection('topic-full', full.join(',').slice(0, 256));
   }
@@ -311,7 +352,7 @@ export class Relay {
       this.topics.delete(topic);
       this.cluster?.leave(topic);
     }
-    peer.topics.delete(topic);
+    if (peer.topics.delete(topic)) peer.address.subscriptions--;
   }
 
   private unsubscribeAll(peer: Peer): void {
@@ -324,13 +365,18 @@ export class Relay {
     this.cluster?.publish(topic, frame);
   }
 
-  /** `clients` counts this relay's receivers only: each relay of a cluster sets its own. */
+  /**
+   * Forwards the frame as its sender wrote it: no metadata is added (an earlier `clients` count told anyone
+   * reading a frame how many nodes a room holds), and a `clients` field a sender or cluster peer put there
+   * is removed.
+   */
   private deliver(topic: string, frame: Frame): void {
     const receivers = this.topics.get(topic);
     if (!receivers) return;
     let text: string;
     try {
-      text = JSON.stringify({ ...frame, clients: receivers.size });
+      const { clients: _dropped, ...forwarded } = frame;
+      text = JSON.stringify(forwarded);
     } catch {
       // JSON.parse accepts nesting far deeper than JSON.stringify can recurse.
       throw new Rejection('unserializable', 'data nested too deeply');

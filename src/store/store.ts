@@ -7,6 +7,9 @@
  * value, and the driver awaits it before a signed envelope with that seqnum leaves the node. So whenever
  * the crash comes, the stored counter is at or above every seqnum another node can have seen from us.
  *
+ * What is read back is checked first (record-checks.ts): a record that does not parse is dropped and
+ * counted in `stats().garbled`, and start-up goes on; a damaged identity is refused, never replaced.
+ *
  * Everything else may lag: announcements and peer history are queued and written in batches, one
  * transaction per batch, because losing the last batch in a crash costs only a cache miss (peers resend
  * announcements; history rebuilds itself), while a transaction per record would not keep up with gossip.
@@ -23,6 +26,14 @@ import {
   webCryptoSigner,
 } from '../crypto/ed25519.ts';
 import { MembershipRecords } from './membership-records.ts';
+import {
+  checkAnnouncement,
+  checkCounter,
+  checkFloor,
+  checkIdentity,
+  checkPeerHistory,
+  IdentityDamagedError,
+} from './record-checks.ts';
 import { DB_VERSION, IDENTITY_KEY, upgrade } from './schema.ts';
 import type {
   AnnouncementRecord,
@@ -79,6 +90,8 @@ export interface StoreStats {
   lastError: string | undefined;
   /** Records `queue*` turned away, by reason. */
   refused: Record<RefusalReason, number>;
+  /** Stored records that did not parse when read back, dropped, by kind (record-checks.ts). */
+  garbled: Record<string, number>;
 }
 
 /** A queued put, or a delete when `value` is undefined. */
@@ -126,6 +139,7 @@ export class NodeStore {
     writeFailures: 0,
     lastError: undefined,
     refused: { 'oversized-envelope': 0, closed: 0 },
+    garbled: {},
   };
 
   constructor(db: IDBPDatabase<GridNodeDB>, options: StoreOptions = {}) {
@@ -149,10 +163,24 @@ export class NodeStore {
    * end with the same key.
    */
   async loadOrCreateIdentity(): Promise<Identity> {
-    const record = (await this.db.get('identity', IDENTITY_KEY)) ?? (await this.createIdentity());
-    const signer =
-      record.kind === 'webcrypto' ? await webCryptoSigner(record.keyPair) : nobleSigner(record.secretKey);
+    const stored: unknown = await this.db.get('identity', IDENTITY_KEY);
+    // Only a missing record makes a new identity; a damaged one is refused (IdentityDamagedError).
+    const record = stored === undefined ? await this.createIdentity() : checkIdentity(stored);
+    let signer: Signer;
+    try {
+      signer =
+        record.kind === 'webcrypto' ? await webCryptoSigner(record.keyPair) : nobleSigner(record.secretKey);
+    } catch (error) {
+      throw new IdentityDamagedError(`its key does not load: ${String(error)}`);
+    }
+    if (!equalKeys(signer.publicKey, record.publicKey))
+      throw new IdentityDamagedError('its public key does not match its private key');
     return { signer, publicKey: record.publicKey, kind: record.kind };
+  }
+
+  /** Counts a stored record that did not parse (also for records read by others: settings, grids). */
+  reportGarbled(kind: string): void {
+    this.counts.garbled[kind] = (this.counts.garbled[kind] ?? 0) + 1;
   }
 
   private async createIdentity(): Promise<IdentityRecord> {
@@ -170,7 +198,13 @@ export class NodeStore {
   /** The last seqnum this node signed in a grid; 0 if none. */
   async loadCounter(gridIdHex: string): Promise<number> {
     checkGridId(gridIdHex);
-    return (await this.db.get('counters', gridIdHex)) ?? 0;
+    const stored: unknown = await this.db.get('counters', gridIdHex);
+    if (stored === undefined) return 0;
+    const counter = checkCounter(stored);
+    // Garbled (or at the end of the seqnum range, where it could never sign again): start from 0; the
+    // core jumps past its own higher seqnums as soon as a peer shows one (PROTOCOL.md §3).
+    if (counter === undefined) this.reportGarbled('counter');
+    return counter ?? 0;
   }
 
   /**
@@ -182,7 +216,7 @@ export class NodeStore {
     if (!Number.isSafeInteger(seqnum) || seqnum < 0)
       throw new RangeError(`saveCounter: bad seqnum ${seqnum}`);
     const tx = this.db.transaction('counters', 'readwrite', { durability: 'strict' });
-    const stored = (await tx.store.get(gridIdHex)) ?? 0;
+    const stored = checkCounter(await tx.store.get(gridIdHex)) ?? 0;
     if (seqnum > stored) await tx.store.put(seqnum, gridIdHex);
     await tx.done;
   }
@@ -264,7 +298,11 @@ export class NodeStore {
     const tx = this.db.transaction('announcements');
     const range = gridRange(gridIdHex);
     const [keys, values] = await Promise.all([tx.store.getAllKeys(range), tx.store.getAll(range), tx.done]);
-    const found = overlay(keys, values, this.announcements, gridIdHex);
+    const found = this.checked(
+      overlay(keys, values, this.announcements, gridIdHex),
+      checkAnnouncement,
+      'announcement',
+    );
     return [...found].map(([nodeId, record]) => ({ nodeId, ...record }));
   }
 
@@ -274,7 +312,7 @@ export class NodeStore {
     const tx = this.db.transaction('peers');
     const range = gridRange(gridIdHex);
     const [keys, values] = await Promise.all([tx.store.getAllKeys(range), tx.store.getAll(range), tx.done]);
-    return overlay(keys, values, this.peers, gridIdHex);
+    return this.checked(overlay(keys, values, this.peers, gridIdHex), checkPeerHistory, 'peer-history');
   }
 
   /** Floors of the nodes a grid's node forgot, queued ones included. */
@@ -283,19 +321,43 @@ export class NodeStore {
     const tx = this.db.transaction('floors');
     const range = gridRange(gridIdHex);
     const [keys, values] = await Promise.all([tx.store.getAllKeys(range), tx.store.getAll(range), tx.done]);
-    return overlay(keys, values, this.floors, gridIdHex);
+    return this.checked(overlay(keys, values, this.floors, gridIdHex), checkFloor, 'floor');
+  }
+
+  /** The records that pass `check`; the others are counted under `kind` and left out. */
+  private checked<V>(
+    found: Map<NodeId, unknown>,
+    check: (v: unknown) => V | undefined,
+    kind: string,
+  ): Map<NodeId, V> {
+    const out = new Map<NodeId, V>();
+    for (const [id, value] of found) {
+      const ok = check(value);
+      if (ok === undefined) this.reportGarbled(kind);
+      else out.set(id, ok);
+    }
+    return out;
   }
 
   async getGrid(gridIdHex: string): Promise<GridRecord | undefined> {
     checkGridId(gridIdHex);
-    return this.db.get('grids', gridIdHex);
+    const record: unknown = await this.db.get('grids', gridIdHex);
+    if (record === undefined || isGridRecord(record)) return record;
+    this.reportGarbled('grid');
+    return undefined;
   }
 
   /** Every grid this node is a member of, by grid id hex. */
   async listGrids(): Promise<Map<string, GridRecord>> {
     const tx = this.db.transaction('grids');
     const [keys, values] = await Promise.all([tx.store.getAllKeys(), tx.store.getAll(), tx.done]);
-    return new Map(keys.map((key, i) => [key, values[i]!]));
+    const grids = new Map<string, GridRecord>();
+    keys.forEach((key, i) => {
+      const value: unknown = values[i];
+      if (isGridRecord(value)) grids.set(key, value);
+      else this.reportGarbled('grid');
+    });
+    return grids;
   }
 
   async putGrid(gridIdHex: string, grid: GridRecord): Promise<void> {
@@ -339,6 +401,7 @@ export class NodeStore {
     return {
       ...this.counts,
       refused: { ...this.counts.refused },
+      garbled: { ...this.counts.garbled },
       queued: this.announcements.size + this.peers.size + this.floors.size,
     };
   }
@@ -441,6 +504,19 @@ async function generateIdentity(engine: 'auto' | 'noble'): Promise<IdentityRecor
   }
   const secretKey = crypto.getRandomValues(new Uint8Array(32));
   return { kind: 'noble', secretKey, publicKey: nobleSigner(secretKey).publicKey, createdAt };
+}
+
+function equalKeys(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** A grid record's own fields (its `data` is checked again by the membership layer). */
+function isGridRecord(v: unknown): v is GridRecord {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Record<string, unknown>;
+  return (
+    typeof r.name === 'string' && Array.isArray(r.relays) && r.relays.every((u) => typeof u === 'string')
+  );
 }
 
 function checkGridId(gridIdHex: string): void {

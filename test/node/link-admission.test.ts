@@ -75,18 +75,22 @@ describe('link admission', () => {
     rule(
       "A link is admitted only if the membership field presented with its proof holds this grid's descriptor and a valid chain to the proved key, and that key is not revoked.",
     ),
-    () => {
+    async () => {
       const { g, issue, field, guard, admission, activity } = setup();
       const alice = key('alice');
       const mallory = key('mallory');
       const aliceChain = [issue(g, alice, 'admin', 1_000)];
-      assert.equal(admission.admit(id(alice), field(aliceChain)), undefined, 'a member links');
-      assert.equal(admission.admit(id(mallory), new Uint8Array(0)), 'not-member', 'nothing presented');
-      assert.equal(admission.admit(id(mallory), field(aliceChain)), 'broken-chain', "someone else's chain");
-      assert.equal(admission.admit(id(mallory), new Uint8Array([1, 2, 3])), 'malformed-membership');
+      assert.equal(await admission.admit(id(alice), field(aliceChain)), undefined, 'a member links');
+      assert.equal(await admission.admit(id(mallory), new Uint8Array(0)), 'not-member', 'nothing presented');
+      assert.equal(
+        await admission.admit(id(mallory), field(aliceChain)),
+        'broken-chain',
+        "someone else's chain",
+      );
+      assert.equal(await admission.admit(id(mallory), new Uint8Array([1, 2, 3])), 'malformed-membership');
       const other = setup('another grid');
       const foreign = other.field([other.issue(other.g, mallory, 'member', 1_000)]);
-      assert.equal(admission.admit(id(mallory), foreign), 'foreign-descriptor', 'another grid');
+      assert.equal(await admission.admit(id(mallory), foreign), 'foreign-descriptor', 'another grid');
       assert.deepEqual(guard.refused, {
         'link-not-member': 1,
         'link-broken-chain': 1,
@@ -103,7 +107,7 @@ describe('link admission', () => {
 
   it(
     rule('When revocations arrive, every link is checked again, and those that no longer pass are closed.'),
-    () => {
+    async () => {
       const { g, gridId, membership, issue, field, guard, admission } = setup();
       const alice = key('alice');
       const bob = key('bob');
@@ -119,7 +123,7 @@ describe('link admission', () => {
         [carol, carolChain],
         [dave, daveChain],
       ] as const)
-        assert.equal(admission.admit(id(k), field([...chain])), undefined);
+        assert.equal(await admission.admit(id(k), field([...chain])), undefined);
       assert.deepEqual(admission.recheck([id(bob), id(carol), id(dave)]), [], 'nothing revoked yet');
       const revocation = signedRevocation(
         { gridId, revoker: alice.publicKey, revoked: bob.publicKey, revokedAt: 3_000 },
@@ -130,7 +134,7 @@ describe('link admission', () => {
       assert.deepEqual(admission.recheck([id(bob), id(carol), id(dave)]).sort(), [id(bob), id(dave)].sort());
       assert.equal(guard.refused['link-revoked'], 2);
       // A revoked node is refused a new link (and the guard counts and tells it).
-      assert.equal(admission.admit(id(bob), field([...bobChain])), 'revoked');
+      assert.equal(await admission.admit(id(bob), field([...bobChain])), 'revoked');
       assert.equal(guard.refused['revoked-link'], 1);
     },
   );

@@ -1,0 +1,225 @@
+/**
+ * What a peer may make this node do, bounded before the core runs (SECURITY-REVIEW finding 4; issue 12).
+ *
+ * Rules:
+ * - Every signature a received message carries (envelopes, and in their membership fields the descriptor,
+ *   certificates, witnesses and revocations; revocation records of revocation-sync; membership fields of
+ *   links and signaling requests) is verified here, asynchronously (WebCrypto where the browser has it),
+ *   into the caches the core's synchronous checks then look up. Results, failures included, are cached by
+ *   hash, so only signatures not seen before cost anything.
+ * - "An envelope repeated within one message is dropped before any work" (`duplicate-in-message`).
+ * - New verifications are budgeted per link and per origin (token buckets, `receiveBudgetDefaults`). An
+ *   envelope over a budget is taken out of the message before the core sees it (`verify-budget-link`,
+ *   `verify-budget-origin`): it is not believed, and comes back later through anti-entropy if it is
+ *   genuine. A revocation message or a signaling request over its budget is dropped whole.
+ * - "New seqnums accepted per origin are a token bucket on the receiver": an origin announcing faster is
+ *   refused as `seqnum-budget` (delayed, not believed: its newest version is offered again later).
+ * Going over a budget costs the sender (its messages are dropped), never the node.
+ *
+ * Deterministic given its clock (`now`); counters are in `stats()`.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { type AdmitFn, decodeBody, decodeEnvelope, type NodeId, toHex } from '../core/index.ts';
+import { membershipSignatures, revocationRecordSignatures, type SigRequest } from '../core/signatures.ts';
+import type { SignatureCache } from '../crypto/signature-cache.ts';
+import type { VerificationCache } from '../crypto/verify-cache.ts';
+import { RateLimit } from '../net/rate-limit.ts';
+
+export const receiveBudgetDefaults = {
+  // Gossip bytes one link may hand the core, checked before the message is even queued or decoded: a
+  // burst of 4 MiB (a first sync with a grid of a few thousand members), then 1 MiB/s. Honest gossip is
+  // a few KiB a second; a member sending 250 KiB messages back to back would otherwise keep the main
+  // thread decoding and push honest news to the back of the input queue.
+  perLinkBytesBurst: 4 * 1024 * 1024,
+  perLinkBytesPerSecond: 1024 * 1024,
+  // New signature checks one link may cause: a burst big enough for the first sync with a large grid
+  // (a few hundred members, each an envelope and a few certificates not seen before), then 500/s. WebCrypto
+  // verifies ~17,000/s in Chromium off the main thread, so this is a few percent of one core.
+  perLinkBurst: 2_000,
+  perLinkPerSecond: 500,
+  // New signature checks one origin's announcements may cause, wherever they come from: a first
+  // announcement with a long chain and a witness is ~20; a new seqnum after that is one.
+  perOriginBurst: 128,
+  perOriginPerSecond: 8,
+  // New signature checks one signaling sender's requests may cause (revocation notices, lost-redemption
+  // proofs, redemptions to witness, link memberships).
+  perSenderBurst: 64,
+  perSenderPerSecond: 16,
+  // The same, over all senders together: keys cost nothing to make, so a flood from a fresh key per
+  // message meets this bound instead. Honest requests are rare (a redemption, a notice); an invitee asks
+  // again every 1.5 s for 30 s, so a flood delays a redemption rather than preventing it.
+  signalingBurst: 256,
+  signalingPerSecond: 128,
+  // New seqnums believed per origin: a burst of 10, then one a second (storage announces its free space
+  // at most once a second; nicknames and services change by hand). The review saw 216 in 5 s.
+  seqnumBurst: 10,
+  seqnumPerSecond: 1,
+  // Origins, links and senders whose buckets are remembered (least recently seen forgotten first).
+  maxTracked: 4_096,
+} as const;
+
+export type ReceiveBudgets = { -readonly [K in keyof typeof receiveBudgetDefaults]: number };
+
+export class Preverifier {
+  readonly dropped: Record<string, number> = {};
+  private readonly budgets: ReceiveBudgets;
+  private readonly perLink: RateLimit;
+  private readonly linkBytes: RateLimit;
+  private readonly perOrigin: RateLimit;
+  private readonly perSender: RateLimit;
+  private readonly signaling: RateLimit;
+  private readonly seqnums: RateLimit;
+
+  constructor(
+    private readonly envelopes: VerificationCache,
+    private readonly signatures: SignatureCache,
+    private readonly now: () => number,
+    budgets: Partial<ReceiveBudgets> = {},
+  ) {
+    const b = (this.budgets = { ...receiveBudgetDefaults, ...budgets });
+    this.perLink = new RateLimit(b.perLinkBurst, b.perLinkPerSecond, b.maxTracked);
+    this.linkBytes = new RateLimit(b.perLinkBytesBurst, b.perLinkBytesPerSecond, b.maxTracked);
+    this.perOrigin = new RateLimit(b.perOriginBurst, b.perOriginPerSecond, b.maxTracked);
+    this.perSender = new RateLimit(b.perSenderBurst, b.perSenderPerSecond, b.maxTracked);
+    this.signaling = new RateLimit(b.signalingBurst, b.signalingPerSecond, 1);
+    this.seqnums = new RateLimit(b.seqnumBurst, b.seqnumPerSecond, b.maxTracked);
+  }
+
+  /** Whether a message of `length` bytes from link `from` fits its byte budget (else dropped, counted). */
+  admitBytes(from: NodeId, length: number): boolean {
+    if (this.linkBytes.take(from, this.now(), length)) return true;
+    this.count('link-bytes-budget');
+    return false;
+  }
+
+  /**
+   * The envelopes of an ANNOUNCE from `from`, verified with their membership signatures within the
+   * budgets; returns those to hand to the core (in order, each once). `held`: the hash of what the core
+   * holds for an origin, so a copy of it costs nothing.
+   */
+  async announce(
+    from: NodeId,
+    envelopes: readonly Uint8Array[],
+    maxBodyBytes: number,
+    held: (origin: Uint8Array) => Uint8Array | undefined,
+  ): Promise<Uint8Array[]> {
+    const seen = new Set<string>();
+    const kept: Uint8Array[] = [];
+    const work: Promise<unknown>[] = [];
+    const now = this.now();
+    for (const bytes of envelopes) {
+      const hash = sha256(bytes);
+      const key = toHex(hash);
+      if (seen.has(key)) {
+        this.count('duplicate-in-message');
+        continue;
+      }
+      seen.add(key);
+      const decoded = decodeEnvelope(bytes, maxBodyBytes);
+      const heldHash = decoded.ok ? held(decoded.value.origin) : undefined;
+      // Undecodable, or exactly what is held: the core drops it without a signature check.
+      if (!decoded.ok || (heldHash && toHex(heldHash) === key)) {
+        kept.push(bytes);
+        continue;
+      }
+      const envelope = decoded.value;
+      const body = decodeBody(envelope.body);
+      const sigs = body.ok
+        ? membershipSignatures(body.value.membership).filter((r) => !this.signatures.has(r))
+        : [];
+      const cost = (this.envelopes.has(hash) ? 0 : 1) + sigs.length;
+      if (cost > 0) {
+        if (!this.perLink.take(from, now, cost)) {
+          this.count('verify-budget-link');
+          continue;
+        }
+        if (!this.perOrigin.take(toHex(envelope.origin), now, cost)) {
+          this.count('verify-budget-origin');
+          continue;
+        }
+        work.push(this.envelopes.verify(envelope, hash), this.signatures.verifyAll(sigs));
+      }
+      kept.push(bytes);
+    }
+    await Promise.all(work);
+    return kept;
+  }
+
+  /** Announcements read back from storage: verified like any, without a budget (they were admitted). */
+  async stored(envelopes: readonly Uint8Array[], maxBodyBytes: number): Promise<void> {
+    const work: Promise<unknown>[] = [];
+    for (const bytes of envelopes) {
+      const decoded = decodeEnvelope(bytes, maxBodyBytes);
+      if (!decoded.ok) continue;
+      const body = decodeBody(decoded.value.body);
+      work.push(this.envelopes.verify(decoded.value));
+      if (body.ok) work.push(this.signatures.verifyAll(membershipSignatures(body.value.membership)));
+    }
+    await Promise.all(work);
+  }
+
+  /** Revocation records from a link (revocation-sync) or from storage (`from` undefined: no budget). */
+  async revocationRecords(from: string | undefined, records: readonly Uint8Array[]): Promise<boolean> {
+    return this.verify(from, revocationRecordSignatures(records), this.perLink, 'verify-budget-link');
+  }
+
+  /**
+   * A membership field from a signaling sender (within its budget and the budget of all senders) or
+   * presented with a link's proof (`link`: within that peer's link budget). `from` undefined: no budget.
+   */
+  async membership(from: string | undefined, bytes: Uint8Array, link = false): Promise<boolean> {
+    const requests = membershipSignatures(bytes).filter((r) => !this.signatures.has(r));
+    if (requests.length === 0) return true;
+    const now = this.now();
+    if (from !== undefined) {
+      const [budget, reason] = link
+        ? [this.perLink, 'verify-budget-link']
+        : [this.perSender, 'verify-budget-sender'];
+      if (!budget.take(from, now, requests.length)) return this.refuse(reason);
+      if (!link && !this.signaling.take('*', now, requests.length))
+        return this.refuse('verify-budget-signaling');
+    }
+    await this.signatures.verifyAll(requests);
+    return true;
+  }
+
+  private refuse(reason: string): false {
+    this.count(reason);
+    return false;
+  }
+
+  private async verify(
+    from: string | undefined,
+    requests: readonly SigRequest[],
+    budget: RateLimit,
+    reason: string,
+  ): Promise<boolean> {
+    const fresh = requests.filter((r) => !this.signatures.has(r));
+    if (fresh.length === 0) return true;
+    if (from !== undefined && !budget.take(from, this.now(), fresh.length)) {
+      this.count(reason);
+      return false;
+    }
+    await this.signatures.verifyAll(fresh);
+    return true;
+  }
+
+  /**
+   * The core's admission rule with the seqnum budget in front: news from an origin over its budget is
+   * refused as `seqnum-budget`. `restoring()`: announcements restored from storage are not news.
+   */
+  admitWithBudget(admit: AdmitFn | undefined, restoring: () => boolean): AdmitFn {
+    return (origin, body, now) => {
+      if (!restoring() && !this.seqnums.take(toHex(origin), now)) return 'seqnum-budget';
+      return admit?.(origin, body, now);
+    };
+  }
+
+  private count(reason: string): void {
+    this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
+  }
+
+  stats(): { budgets: ReceiveBudgets; dropped: Record<string, number> } {
+    return { budgets: { ...this.budgets }, dropped: { ...this.dropped } };
+  }
+}
