@@ -54,8 +54,11 @@ export class ChkReader {
     return this.#reasons;
   }
 
+  #numSegments: number | undefined;
+
+  /** Known from the first share opened, and kept: every share of a file has the same segmenting. */
   get numSegments(): number | undefined {
-    return this.#active[0]?.seg.numSegments;
+    return (this.#numSegments ??= this.#active[0]?.seg.numSegments);
   }
 
   #drop(share: VerifiedShare, reason: string): void {
@@ -175,11 +178,11 @@ export class ChkReader {
 const READ_AHEAD = 4;
 
 /** The reader's segments in order, with up to READ_AHEAD of them being read at once. */
-function inOrder(reader: ChkReader): () => Promise<Result<Uint8Array>> {
+function inOrder(reader: ChkReader, count: number): () => Promise<Result<Uint8Array>> {
   const pending: Promise<Result<Uint8Array>>[] = [];
   let next = 0;
   return () => {
-    while (pending.length < READ_AHEAD && next < reader.numSegments!) pending.push(reader.segment(next++));
+    while (pending.length < READ_AHEAD && next < count) pending.push(reader.segment(next++));
     return pending.shift() ?? Promise.resolve(fail('bad-segment-number'));
   };
 }
@@ -189,9 +192,11 @@ export async function readAll(reader: ChkReader): Promise<Result<Uint8Array>> {
   const started = await reader.start();
   if (!started.ok) return started;
   const out = new Uint8Array(reader.cap.size);
-  const next = inOrder(reader);
+  // Known once k shares are open; read here once, since the shares may all be dropped meanwhile.
+  const count = reader.numSegments!;
+  const next = inOrder(reader, count);
   let at = 0;
-  for (let i = 0; i < reader.numSegments!; i++) {
+  for (let i = 0; i < count; i++) {
     const segment = await next();
     if (!segment.ok) return segment;
     out.set(segment.value, at);
@@ -203,20 +208,22 @@ export async function readAll(reader: ChkReader): Promise<Result<Uint8Array>> {
 /** The same as a stream; a failure errors the stream with a `FileReadError` naming the reason. */
 export function readStream(reader: ChkReader): ReadableStream<Uint8Array> {
   let i = 0;
+  let count = 0;
   let next: (() => Promise<Result<Uint8Array>>) | undefined;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       if (next === undefined) {
         const started = await reader.start();
         if (!started.ok) return controller.error(new FileReadError(started.reason));
-        next = inOrder(reader);
+        count = reader.numSegments!;
+        next = inOrder(reader, count);
       }
-      if (i >= reader.numSegments!) return controller.close();
+      if (i >= count) return controller.close();
       i++;
       const segment = await next();
       if (!segment.ok) return controller.error(new FileReadError(segment.reason));
       controller.enqueue(segment.value);
-      if (i >= reader.numSegments!) controller.close();
+      if (i >= count) controller.close();
     },
   });
 }

@@ -232,6 +232,17 @@ describe('damaged shares', async () => {
     if (!few.ok) assert.match(few.reason, /^not-enough-shares: 2 of 3 good .*bad-block/);
   });
 
+  it('read ahead: shares all going bad while later segments are in flight is a failure, not zeros', async () => {
+    // Found by the property below once segments were read ahead: share 1 cut, and shares 0, 2, 3 bad
+    // in segment 1, so segment 1 runs out of shares while segments 2 and 3 are being read.
+    const copies = new Map([...shares].map(([s, b]) => [s, b.slice()]));
+    for (const s of [3, 2, 0]) copies.get(s)![1036]! ^= 1;
+    copies.set(1, copies.get(1)!.subarray(0, Math.floor(copies.get(1)!.length / 2)));
+    const r = await decodeCHK(cap, copies, { crypto });
+    assert.equal(r.ok, false);
+    if (!r.ok) assert.match(r.reason, /^not-enough-shares/);
+  });
+
   it('never make decoding throw, and never give wrong bytes', async () => {
     await fc.assert(
       fc.asyncProperty(
