@@ -45,6 +45,7 @@ const node = await GridNode.create({
   dbName: options.dbName ?? 'gridnode',
   nickname: options.nickname ?? '',
   ...(options.config ? { config: options.config } : {}),
+  ...(options.maxLinks ? { maxLinks: options.maxLinks } : {}),
 });
 window.gridNode = node;
 const app = document.querySelector('grid-app') as GridApp | null;

@@ -23,6 +23,7 @@ import type { ServiceMap } from '../services/types.ts';
 import { foundGrid, type GridInfo, gridInfo } from './grids.ts';
 import type { Invitations } from './invitations.ts';
 import { Leadership } from './leadership.ts';
+import { linkTo } from './link-to.ts';
 import { checkCommand } from './commands.ts';
 import { GridSession } from './session.ts';
 import type { IceTransportPolicy } from './settings.ts';
@@ -370,6 +371,11 @@ export class GridNode extends EventTarget {
     return (this.session.runtime.core?.getPermutedPeers(service, storageIndex) ?? []).map((p) =>
       this.session.toPeer(p),
     );
+  }
+
+  /** Links to member `id` now, through the mesh if need be (link-to.ts); rejects with why not. */
+  link(id: string): Promise<void> {
+    return linkTo(this.session, this, id);
   }
 
   stats(): NodeStats {
