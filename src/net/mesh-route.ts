@@ -8,10 +8,10 @@
  *
  * Each node forwards from its own view, in this order:
  * 1. the target is linked: to it;
- * 2. a linked neighbour listed the target among its own links (neighbour lists are exchanged over links):
- *    to that neighbour;
- * 3. a route learnt from earlier frames (every frame teaches "each node on its path is reachable through
+ * 2. a route learnt from recent frames (every frame teaches "each node on its path is reachable through
  *    the link it came in on"): to that link;
+ * 3. a linked neighbour listed the target among its own links (neighbour lists are exchanged over links):
+ *    to that neighbour (two of them, from the origin);
  * 4. otherwise, while the path is shorter than `floodHops`, to every link not on the path (the fallback).
  * A forwarder whose next hop is gone therefore re-routes from its own view.
  *
@@ -222,11 +222,12 @@ export class MeshRouter {
     if (links.includes(target)) return [target];
     const open = links.filter((l) => !path.includes(l));
     if (open.length === 0) return [];
+    // A route that traffic proved lately comes first; neighbour lists may be stale.
+    const route = this.routes.get(target);
+    if (route && now - route.at <= this.options.routeTtlMs && open.includes(route.via)) return [route.via];
     // Two disjoint first hops from the origin when two neighbours list the target.
     const listing = open.filter((l) => this.lists.get(l)?.has(target));
     if (listing.length > 0) return this.shuffle(listing).slice(0, origin ? 2 : 1);
-    const route = this.routes.get(target);
-    if (route && now - route.at <= this.options.routeTtlMs && open.includes(route.via)) return [route.via];
     if (path.length > this.options.floodHops) return [];
     this.counts.flooded++;
     return open;
