@@ -15,6 +15,7 @@ import {
   parseRouteFrame,
 } from '../../src/net/mesh-route.ts';
 import { idOf } from './core/fixtures.ts';
+import { rule } from './rules.ts';
 
 const [A, B, C, D, E, F, G] = ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map(idOf) as NodeId[];
 const T0 = 1_000_000;
@@ -44,33 +45,38 @@ const bytes = (fields: Partial<RouteFrame> = {}) => encodeRouteFrame(frame(field
 const decoded = (b: Uint8Array) => parseRouteFrame(b, 1 << 20, 16) as RouteFrame;
 
 describe('mesh routing: where a frame goes', () => {
-  it('to the target itself when linked; else to a neighbour that lists it; else along a learnt route', () => {
-    const r = router(A, [B, C]);
-    assert.deepEqual(
-      r.originate(B, 'hi', T0).map((s) => s.to),
-      [B],
-    );
-    r.neighbours(C, [A, D]);
-    const viaList = r.originate(D, 'hi', T0);
-    assert.deepEqual(
-      viaList.map((s) => s.to),
-      [C],
-    );
-    const sent = decoded(viaList[0]!.bytes);
-    assert.deepEqual(sent.p, [A], 'the path starts at the origin');
-    assert.equal(sent.t, D);
-    // E is reachable through B: A learns it from a frame E sent that came in from B.
-    r.receive(B, bytes({ id: 'aaaaaaaaaaaaaaaa', o: E, t: A, p: [E, F, B] }), T0);
-    assert.deepEqual(
-      r.originate(E, 'hi', T0).map((s) => s.to),
-      [B],
-    );
-    assert.deepEqual(
-      r.originate(F, 'hi', T0).map((s) => s.to),
-      [B],
-      'every node on the path is learnt',
-    );
-  });
+  it(
+    rule(
+      'to the target if linked; else along a route learnt from recent frames; else to a link whose neighbour list names the target; else, while the path is at most `floodHops` long, to every link not on the path.',
+    ),
+    () => {
+      const r = router(A, [B, C]);
+      assert.deepEqual(
+        r.originate(B, 'hi', T0).map((s) => s.to),
+        [B],
+      );
+      r.neighbours(C, [A, D]);
+      const viaList = r.originate(D, 'hi', T0);
+      assert.deepEqual(
+        viaList.map((s) => s.to),
+        [C],
+      );
+      const sent = decoded(viaList[0]!.bytes);
+      assert.deepEqual(sent.p, [A], 'the path starts at the origin');
+      assert.equal(sent.t, D);
+      // E is reachable through B: A learns it from a frame E sent that came in from B.
+      r.receive(B, bytes({ id: 'aaaaaaaaaaaaaaaa', o: E, t: A, p: [E, F, B] }), T0);
+      assert.deepEqual(
+        r.originate(E, 'hi', T0).map((s) => s.to),
+        [B],
+      );
+      assert.deepEqual(
+        r.originate(F, 'hi', T0).map((s) => s.to),
+        [B],
+        'every node on the path is learnt',
+      );
+    },
+  );
 
   it('two disjoint first hops when two neighbours list the target', () => {
     const r = router(A, [B, C, E]);
@@ -122,33 +128,55 @@ describe('mesh routing: where a frame goes', () => {
 });
 
 describe('mesh routing: bounds', () => {
-  it('a frame id is handled once within the dedup window', () => {
-    const r = router(B, [A, C]);
-    assert.equal(r.receive(A, bytes(), T0).sends.length, 1);
-    assert.equal(r.receive(C, bytes({ p: [A, C] }), T0).sends.length, 0);
-    assert.equal(r.dropped['route-duplicate'], 1);
-  });
+  it(
+    rule(
+      'A frame id is handled once within a minute; a frame past its deadline, or due more than 30 s ahead, is dropped.',
+    ),
+    () => {
+      const r = router(B, [A, C]);
+      assert.equal(r.receive(A, bytes(), T0).sends.length, 1);
+      assert.equal(r.receive(C, bytes({ p: [A, C] }), T0).sends.length, 0);
+      assert.equal(r.dropped['route-duplicate'], 1);
+      assert.equal(meshRouteDefaults.dedupMs, 60_000);
+      assert.equal(
+        r.receive(C, bytes({ p: [A, C], e: T0 + 70_000 }), T0 + 60_001).sends.length,
+        1,
+        'a minute later',
+      );
+    },
+  );
 
-  it('refuses loops, paths not ending at the sender, repeated nodes, too many hops', () => {
-    const r = router(B, [A, C]);
-    r.receive(A, bytes({ p: [A, B, A] }), T0);
-    r.receive(A, bytes({ id: '2222222222222222', o: C, p: [C, B, A] }), T0);
-    r.receive(A, bytes({ id: '3333333333333333', p: [A, C] }), T0);
-    const long = [A, C, D, E, F, G, idOf('h')];
-    r.receive(idOf('h'), bytes({ id: '4444444444444444', p: long }), T0);
-    assert.deepEqual(r.dropped, { 'route-bad-path': 3, 'route-loop': 1 });
-    assert.equal(parseRouteFrame(bytes({ p: long }), 1 << 20, 6), 'route-bad-path');
-  });
+  it(
+    rule(
+      'A route frame is at most 16 KiB; its path holds at most 6 nodes, none twice, and ends at the link it came from.',
+    ),
+    () => {
+      const r = router(B, [A, C]);
+      r.receive(A, bytes({ p: [A, B, A] }), T0);
+      r.receive(A, bytes({ id: '2222222222222222', o: C, p: [C, B, A] }), T0);
+      r.receive(A, bytes({ id: '3333333333333333', p: [A, C] }), T0);
+      const long = [A, C, D, E, F, G, idOf('h')];
+      r.receive(idOf('h'), bytes({ id: '4444444444444444', p: long }), T0);
+      assert.deepEqual(r.dropped, { 'route-bad-path': 3, 'route-loop': 1 });
+      assert.equal(parseRouteFrame(bytes({ p: long }), 1 << 20, 6), 'route-bad-path');
+    },
+  );
 
-  it('carries nothing for an unknown or revoked origin or target', () => {
-    const revoked = new Set([D, E]);
-    const r = router(B, [A, C], (id) => !revoked.has(id));
-    assert.equal(r.receive(A, bytes({ t: D }), T0).sends.length, 0);
-    assert.equal(r.receive(A, bytes({ id: '5555555555555555', o: E, p: [E, A], t: C }), T0).sends.length, 0);
-    assert.equal(r.dropped['route-unknown'], 2);
-    assert.deepEqual(r.originate(D, 'x', T0), []);
-    assert.equal(r.dropped['route-unknown-target'], 1);
-  });
+  it(
+    rule('Nothing is carried for an origin or a target that is not a known member (unknown or revoked).'),
+    () => {
+      const revoked = new Set([D, E]);
+      const r = router(B, [A, C], (id) => !revoked.has(id));
+      assert.equal(r.receive(A, bytes({ t: D }), T0).sends.length, 0);
+      assert.equal(
+        r.receive(A, bytes({ id: '5555555555555555', o: E, p: [E, A], t: C }), T0).sends.length,
+        0,
+      );
+      assert.equal(r.dropped['route-unknown'], 2);
+      assert.deepEqual(r.originate(D, 'x', T0), []);
+      assert.equal(r.dropped['route-unknown-target'], 1);
+    },
+  );
 
   it('drops frames past their deadline or with one too far ahead', () => {
     const r = router(B, [A, C]);
@@ -165,23 +193,30 @@ describe('mesh routing: bounds', () => {
     assert.deepEqual(r.dropped, { 'route-too-large': 2 });
   });
 
-  it('rate-limits frames per link and per origin', () => {
-    const r = router(B, [A, C, D], () => true, {
-      linkBurst: 3,
-      linkPerSecond: 1,
-      originBurst: 2,
-      originPerSecond: 1,
-    });
-    const id = (i: number) => i.toString(16).padStart(16, '0');
-    // Per origin: A's third frame within the burst is refused wherever it comes from.
-    for (let i = 0; i < 3; i++) r.receive(C, bytes({ id: id(i), p: [A, C], t: E }), T0);
-    assert.equal(r.dropped['route-origin-rate'], 1);
-    // Per link: C's fourth frame is refused before it is even parsed.
-    r.receive(C, new Uint8Array([1, 2, 3]), T0);
-    assert.equal(r.dropped['route-link-rate'], 1);
-    // A second later a token is back.
-    assert.equal(r.receive(C, bytes({ id: id(9), o: F, p: [F, C], t: E }), T0 + 1_000).sends.length, 2);
-  });
+  it(
+    rule(
+      'Frames are rate-limited per link (64 at once, 32 a second) and per origin (32 at once, 8 a second).',
+    ),
+    () => {
+      const r = router(B, [A, C, D], () => true, {
+        linkBurst: 3,
+        linkPerSecond: 1,
+        originBurst: 2,
+        originPerSecond: 1,
+      });
+      const { linkBurst, linkPerSecond, originBurst, originPerSecond } = meshRouteDefaults;
+      assert.deepEqual([linkBurst, linkPerSecond, originBurst, originPerSecond], [64, 32, 32, 8]);
+      const id = (i: number) => i.toString(16).padStart(16, '0');
+      // Per origin: A's third frame within the burst is refused wherever it comes from.
+      for (let i = 0; i < 3; i++) r.receive(C, bytes({ id: id(i), p: [A, C], t: E }), T0);
+      assert.equal(r.dropped['route-origin-rate'], 1);
+      // Per link: C's fourth frame is refused before it is even parsed.
+      r.receive(C, new Uint8Array([1, 2, 3]), T0);
+      assert.equal(r.dropped['route-link-rate'], 1);
+      // A second later a token is back.
+      assert.equal(r.receive(C, bytes({ id: id(9), o: F, p: [F, C], t: E }), T0 + 1_000).sends.length, 2);
+    },
+  );
 
   it('never throws on garbage, and counts it', () => {
     const r = router(B, [A]);
