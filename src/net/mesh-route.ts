@@ -201,6 +201,11 @@ export class MeshRouter {
     this.lists.set(from, new Set(ids.slice(0, this.options.maxNeighbours)));
   }
 
+  /** How many links `peer` listed last, if it has. */
+  degree(peer: NodeId): number | undefined {
+    return this.lists.get(peer)?.size;
+  }
+
   /** A link went down: its list and the routes through it are forgotten. */
   linkDown(peer: NodeId): void {
     this.lists.delete(peer);

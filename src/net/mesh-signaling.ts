@@ -70,6 +70,17 @@ export class MeshSignaling {
     return this.router.canRoute();
   }
 
+  /** Of `links`, the one whose neighbour list is longest and longer than `target`, if any. */
+  surplus(links: readonly NodeId[], target: number): NodeId | undefined {
+    let best: NodeId | undefined;
+    let most = target;
+    for (const id of links) {
+      const degree = this.router.degree(id);
+      if (degree !== undefined && degree > most) [best, most] = [id, degree];
+    }
+    return best;
+  }
+
   /** Whether `peer` has told us its sealing key (a signal to it can be sealed). */
   hasKey(peer: NodeId): boolean {
     return this.peerKeys.has(peer);
@@ -86,7 +97,7 @@ export class MeshSignaling {
       const x = this.peerKeys.get(to);
       const sealed = x && (await this.seal.seal(to, x, JSON.stringify(payload.data ?? null)));
       if (!sealed) return this.count('signal-no-key');
-      body = { t: 'signal', c: payload.c, x: this.seal.x, e: sealed };
+      body = { t: 'signal', c: payload.c, k: payload.k, x: this.seal.x, e: sealed };
     }
     return this.signed.send(body, to);
   }
@@ -170,7 +181,8 @@ export class MeshSignaling {
       } catch {
         return void this.count('mesh-unseal-failed');
       }
-      this.options.onSignal(from, { t: 'signal', c: message.c, data }, session);
+      const k = typeof message.k === 'number' ? { k: message.k } : {};
+      this.options.onSignal(from, { t: 'signal', c: message.c, ...k, data }, session);
     });
     this.inbound = this.inbound.catch(() => void this.count('internal-error'));
   }

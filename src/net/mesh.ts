@@ -72,6 +72,9 @@ export interface MeshOptions {
   /** Most links at once. A few more than the gossip needs, so churn does not isolate anyone. */
   maxLinks?: number;
   helloIntervalMs?: number;
+  /** The links the core dials for: a full node makes room for a member below it (see `makeRoom`). */
+  targetLinks?: number;
+  evictEveryMs?: number;
   /** How long a dial through the mesh waits for an answer before it also tries the relay. */
   meshFallbackMs?: number;
   maxMessageBytes?: number;
@@ -129,6 +132,7 @@ export class Mesh {
   /** Dials asked for while no relay was open. */
   private readonly heldDials = new Set<NodeId>();
   private relayOpen = false;
+  private lastEviction = -Infinity;
   /** Dials sent through the mesh and not yet answered, with their relay fallback timers. */
   private readonly meshDials = new Map<NodeId, ReturnType<typeof setTimeout>>();
   readonly meshSignaling: MeshSignaling;
@@ -224,15 +228,21 @@ export class Mesh {
     }
   }
 
-  /** A directed hello through the mesh; the relay after `meshFallbackMs` without an attempt, or at once. */
+  /**
+   * A directed hello through the mesh; the relay after `meshFallbackMs` without an attempt (or at once if
+   * the mesh had no way), and with no relay open, a failure then.
+   */
   private meshDial(peer: NodeId): void {
     const fallback = () => {
       this.meshDials.delete(peer);
-      if (!this.links.has(peer)) this.dial([peer], true);
+      if (this.links.has(peer)) return;
+      // No relay either: the dial fails now, so the dialer moves on to someone else.
+      if (!this.relayOpen) return this.events.failed(peer, 'no-answer-through-mesh');
+      this.dial([peer], true);
     };
     this.meshDials.set(peer, setTimeout(fallback, this.options.meshFallbackMs ?? 2_500));
     this.meshSignaling
-      .send({ t: 'hello' }, peer)
+      .send({ t: 'hello', k: this.peers().length }, peer)
       .then((sent) => {
         if (sent > 0) return;
         this.count('mesh-no-way');
@@ -312,7 +322,27 @@ export class Mesh {
   }
 
   private hello(to?: NodeId, via: Via = 'relay'): void {
-    this.sendVia(via, { t: 'hello' }, to);
+    this.sendVia(via, { t: 'hello', k: this.peers().length }, to);
+  }
+
+  /**
+   * Full, and asked by a known member that says it has fewer than `targetLinks` links (`k`): closes the
+   * link to a neighbour whose list shows more than `targetLinks`, so the newcomer gets a slot and nobody
+   * drops below the target (HyParView's rule; at most one eviction every `evictEveryMs`).
+   */
+  private makeRoom(peer: NodeId, message: { k?: unknown }): boolean {
+    const target = this.options.targetLinks ?? 0;
+    const k = message.k;
+    if (typeof k !== 'number' || !(k < target) || !(this.options.known?.(peer) ?? true)) return false;
+    const now = Date.now();
+    if (now - this.lastEviction < (this.options.evictEveryMs ?? 2_000)) return false;
+    const victim = this.meshSignaling.surplus(this.peers(), target);
+    const attempt = victim && this.links.get(victim);
+    if (!attempt) return false;
+    this.lastEviction = now;
+    this.count('evicted-for-newcomer');
+    this.replace(victim, attempt);
+    return true;
   }
 
   /** A signed message on the relays, or (directed only) through the mesh. */
@@ -335,7 +365,7 @@ export class Mesh {
 
   private onSignal(peer: NodeId, payload: unknown, direct: boolean, session: string, via: Via): void {
     if (peer === this.options.selfId) return;
-    const message = payload as { t?: unknown; data?: unknown } | null;
+    const message = payload as { t?: unknown; data?: unknown; k?: unknown } | null;
     if (typeof message !== 'object' || message === null) return this.count('bad-signal');
     if (via === 'mesh' && message.t === 'full') {
       // The peer has its most links: a dial of ours through the mesh ends now, as a failure.
@@ -362,7 +392,7 @@ export class Mesh {
         attempt = undefined;
       }
       if (attempt) return;
-      if (this.links.size >= this.maxLinks)
+      if (this.links.size >= this.maxLinks && !this.makeRoom(peer, message))
         return via === 'mesh' ? this.sendVia(via, { t: 'full' }, peer) : undefined;
       if (this.options.selfId < peer) {
         if (this.unknownFull(peer)) return this.count('unknown-full');
@@ -383,7 +413,7 @@ export class Mesh {
       if (!attempt) {
         // Only the smaller id offers; an offer from a larger id is a confused or hostile peer.
         if (this.options.selfId < peer) return this.count('unexpected-offer');
-        if (this.links.size >= this.maxLinks) return this.count('full');
+        if (this.links.size >= this.maxLinks && !this.makeRoom(peer, message)) return this.count('full');
         if (this.unknownFull(peer)) return this.count('unknown-full');
         attempt = this.connect(peer, false, session, cid, via);
       }
@@ -449,7 +479,7 @@ export class Mesh {
             this.count(refused);
             return link.close();
           }
-          this.sendVia(attempt.via, { t: 'signal', c: cid, data }, peer);
+          this.sendVia(attempt.via, { t: 'signal', c: cid, data, k: this.peers().length }, peer);
         },
         open: () => link.send(concatBytes(new Uint8Array([FRAME_CHALLENGE]), proof.challenge)),
         message: (bytes) => void this.onFrame(peer, attempt, bytes),

@@ -132,6 +132,7 @@ export class Runtime {
         iceServers: run.iceServers,
         iceTransportPolicy: run.iceTransportPolicy,
         ...(run.maxLinks ? { maxLinks: run.maxLinks } : {}),
+        targetLinks: core.config.targetLinks,
         // Broadcast only when the reconnect order has nobody left to try, so the peers seen last come first.
         wantsDiscovery: () => (this.core?.dialsInFlight ?? 0) === 0,
         membership: run.linkMembership,

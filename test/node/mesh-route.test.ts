@@ -17,7 +17,15 @@ import {
 import { idOf } from './core/fixtures.ts';
 import { rule } from './rules.ts';
 
-const [A, B, C, D, E, F, G] = ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map(idOf) as NodeId[];
+const [A, B, C, D, E, F, G] = ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map(idOf) as [
+  NodeId,
+  NodeId,
+  NodeId,
+  NodeId,
+  NodeId,
+  NodeId,
+  NodeId,
+];
 const T0 = 1_000_000;
 
 /** A router for `self` with mutable links and membership. */

@@ -23,8 +23,9 @@ function line() {
     NodeId
   >;
   const links: Record<string, NodeId[]> = { a: [ids.c], c: [ids.a, ids.b], b: [ids.c] };
-  const got: Record<string, { from: NodeId; payload: Record<string, unknown> }[]> = { a: [], b: [], c: [] };
-  const seen: Record<string, Uint8Array[]> = { a: [], b: [], c: [] };
+  type Name = (typeof names)[number];
+  const got: Record<Name, { from: NodeId; payload: Record<string, unknown> }[]> = { a: [], b: [], c: [] };
+  const seen: Record<Name, Uint8Array[]> = { a: [], b: [], c: [] };
   const byId = new Map<NodeId, MeshSignaling>();
   let tamper: ((frame: Uint8Array) => Uint8Array) | undefined;
   const nameOf = (id: NodeId) => names.find((n) => ids[n] === id)!;
@@ -41,14 +42,14 @@ function line() {
         sendFrame: (peer, frame) => {
           const to = byId.get(peer)!;
           const bytes = n === 'c' && tamper ? tamper(frame) : frame;
-          seen[nameOf(peer)]!.push(bytes);
+          seen[nameOf(peer)].push(bytes);
           setTimeout(() => {
             if (bytes[0] === MeshSignaling.FRAME_ROUTE) to.receiveRoute(ids[n], bytes.subarray(1));
             else to.receiveNeighbours(ids[n], bytes.subarray(1));
           }, 1);
           return true;
         },
-        onSignal: (from, payload) => got[n]!.push({ from, payload }),
+        onSignal: (from, payload) => got[n].push({ from, payload }),
       });
       byId.set(ids[n], node);
       return [n, node];
