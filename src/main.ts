@@ -56,19 +56,19 @@ addEventListener('pagehide', () => void node.stop());
 await node.start();
 if (invite && node.role === 'leader') {
   const current = node.grid;
-  const incoming = previewInvite(invite);
-  if (current && app && incoming.ok && incoming.id !== current.id) {
-    app.pendingInvite = { invitation: invite, incoming };
-  } else {
-    try {
-      await node.acceptInvite(invite);
-    } catch (error) {
-      window.gridInviteError = (error as Error).message;
-      node.dispatchEvent(
-        new CustomEvent('activity', {
-          detail: { kind: 'rejected', reason: window.gridInviteError, at: Date.now() },
-        }),
-      );
-    }
+  try {
+    // A short code names no grid until the grid hands over its invitation: fetched first, then asked.
+    const invitation = current ? await node.resolveInvite(invite) : invite;
+    const incoming = previewInvite(invitation);
+    if (current && app && incoming.ok && incoming.id !== current.id)
+      app.pendingInvite = { invitation, incoming };
+    else await node.acceptInvite(invitation);
+  } catch (error) {
+    window.gridInviteError = (error as Error).message;
+    node.dispatchEvent(
+      new CustomEvent('activity', {
+        detail: { kind: 'rejected', reason: window.gridInviteError, at: Date.now() },
+      }),
+    );
   }
 }

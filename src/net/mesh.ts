@@ -37,7 +37,7 @@
  * `full`, so the dialer gives up at once. Every attempt answers on the path its peer's signals came by.
  *
  * Frames inside a PeerLink message: 0x00 gossip message · 0x10 challenge(32) · 0x11 proof(64) · membership
- * · 0x20 route frame · 0x21 neighbour list (the last two only on proved links).
+ * · 0x20 route frame · 0x21 neighbour list · 0x30–0x3f the node's own (these only on proved links).
  */
 import { concatBytes, toHex } from '../core/bytes.ts';
 import { type NodeId, parseNodeId } from '../core/identity.ts';
@@ -53,6 +53,9 @@ const FRAME_GOSSIP = 0x00;
 const FRAME_CHALLENGE = 0x10;
 const FRAME_PROOF = 0x11;
 const SIGNATURE_BYTES = 64;
+/** Frames the node above the mesh defines (events.frame, sendFrame). */
+export const FRAME_NODE_FIRST = 0x30;
+export const FRAME_NODE_LAST = 0x3f;
 // Requests on the topic per verified sender: an invitee asks every 1.5 s; a burst covers a few at once.
 const REQUEST_BURST = 8;
 const REQUESTS_PER_SECOND = 1;
@@ -101,6 +104,8 @@ export interface MeshEvents {
   message(peer: NodeId, bytes: Uint8Array): void;
   rtt(peer: NodeId, ms: number): void;
   signaling?(status: SignalingStatus): void;
+  /** A frame of the node's own (kind 0x30–0x3f) on a proved link, e.g. pending invitations. */
+  frame?(peer: NodeId, kind: number, body: Uint8Array): void;
   /** Any other sealed signaling message (`t` is neither hello nor signal), e.g. redemption requests. */
   request?(from: NodeId, message: { t: string } & Record<string, unknown>, direct: boolean): void;
 }
@@ -284,6 +289,13 @@ export class Mesh {
     const sent = attempt.link.send(frame);
     if (!sent) this.count('send-queue-full');
     return sent;
+  }
+
+  /** A frame of the node's own (kind 0x30–0x3f) to a proved link; false if not sent. */
+  sendFrame(peer: NodeId, kind: number, body: Uint8Array): boolean {
+    const attempt = this.links.get(peer);
+    if (!attempt?.up || kind < FRAME_NODE_FIRST || kind > FRAME_NODE_LAST) return false;
+    return attempt.link.send(concatBytes(new Uint8Array([kind]), body));
   }
 
   /** Opens a service's own data channel on the link to `peer`, which must be up (proved). */
@@ -513,6 +525,11 @@ export class Mesh {
     if (kind === FRAME_GOSSIP) {
       if (attempt.up) this.events.message(peer, body);
       else this.count('gossip-before-proof');
+      return;
+    }
+    if (kind !== undefined && kind >= FRAME_NODE_FIRST && kind <= FRAME_NODE_LAST) {
+      if (attempt.up) this.events.frame?.(peer, kind, body);
+      else this.count('frame-before-proof');
       return;
     }
     if (kind === MeshSignaling.FRAME_ROUTE || kind === MeshSignaling.FRAME_NEIGHBOURS) {

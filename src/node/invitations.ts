@@ -24,6 +24,7 @@ import {
   redemptionRequest,
   witnessRedemption,
 } from './grids.ts';
+import type { CodeInvites } from './code-invites.ts';
 import type { MembershipGuard } from './guard.ts';
 
 const RETRY_MS = 1_500;
@@ -38,6 +39,8 @@ export interface Redemption {
 }
 
 export interface InvitationDeps {
+  /** Short codes: issued for each invitation, and resolved back to it (code-invites.ts). */
+  codes: CodeInvites;
   selfId: NodeId;
   publicKey: Uint8Array;
   signer: Signer;
@@ -58,13 +61,14 @@ export class Invitations {
       relays: this.deps.relays(),
       hints,
     });
+    const short = await this.deps.codes.issue(code, expiresAt);
     const base = typeof location === 'undefined' ? '' : `${location.origin}${location.pathname}`;
-    return { url: `${base}#invite=${code}`, code, expiresAt };
+    return { url: `${base}#invite=${short}`, code: short, expiresAt, longUrl: `${base}#invite=${code}` };
   }
 
   /** Reads an invitation (a link or a pasted code) and signs this node's redemption of it. */
   async prepare(urlOrCode: string): Promise<Redemption> {
-    const invite = readInvite(urlOrCode);
+    const invite = readInvite(await this.deps.codes.resolve(urlOrCode));
     return { invite, redemption: await prepareRedemption(invite, this.deps.publicKey, Date.now()) };
   }
 

@@ -71,7 +71,7 @@ export interface RunOptions {
   /** Whether a peer is known as a member (attempts its hellos start are capped otherwise). */
   knownMember(peer: NodeId): boolean;
   /** The mesh's links and requests; messages, failed dials and RTTs the runtime handles itself. */
-  events: Pick<MeshEvents, 'up' | 'down' | 'request'>;
+  events: Pick<MeshEvents, 'up' | 'down' | 'request' | 'frame'>;
 }
 
 export class Runtime {

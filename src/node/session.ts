@@ -23,6 +23,7 @@ import { ServiceRegistry } from '../services/registry.ts';
 import { type NodeStore, openShareStore, openStore } from '../store/index.ts';
 import { type ActiveGrid, gridFromStored, gridToStored, type StoredGrid } from './grids.ts';
 import { MembershipGuard } from './guard.ts';
+import { CodeInvites } from './code-invites.ts';
 import { Invitations } from './invitations.ts';
 import { LinkAdmission } from './link-admission.ts';
 import { Runtime } from './runtime.ts';
@@ -52,6 +53,7 @@ export class GridSession {
   admission!: LinkAdmission;
   runtime!: Runtime;
   invitations!: Invitations;
+  codes!: CodeInvites;
   services!: ServiceRegistry;
   active: ActiveGrid | undefined;
   nickname = '';
@@ -100,7 +102,18 @@ export class GridSession {
       forgotten: (id) => node.hooks.activity('forgotten', id),
       changed: () => node.hooks.changed(),
     });
+    node.codes = new CodeInvites({
+      selfId: node.id,
+      signer: node.signer,
+      verifier: defaultVerifier,
+      relays: () => node.settings.relays(),
+      gridHex: () => (node.active && !node.active.open ? node.active.hex : undefined),
+      isMember: (id) => node.guard.isMember(id),
+      peers: () => node.runtime.mesh?.peers() ?? [],
+      sendFrame: (peer, kind, body) => node.runtime.mesh?.sendFrame(peer, kind, body) ?? false,
+    });
     node.invitations = new Invitations({
+      codes: node.codes,
       selfId: node.id,
       publicKey: node.publicKey,
       signer: node.signer,
@@ -173,6 +186,7 @@ export class GridSession {
       knownMember: (peer) => !this.guard.membership || this.guard.members.has(peer),
       events: {
         up: (peer) => {
+          this.codes.linkUp(peer);
           const returning = this.runtime.core?.historyOf(peer).lastConnectedAt !== undefined;
           void this.runtime
             .input((c, now) => c.linkUp(peer, now))
@@ -188,6 +202,7 @@ export class GridSession {
             .then(() => this.linkEvent('peer-down', peer, reason));
         },
         request: (from, message) => void this.onRequest(from, message),
+        frame: (peer, kind, body) => void this.codes.frame(peer, kind, body),
       },
     });
     this.hooks.changed();
@@ -195,6 +210,7 @@ export class GridSession {
 
   async stopRuntime(): Promise<void> {
     this.services.allDown();
+    this.codes.stop();
     await this.runtime.stop();
     this.guard.reset(undefined);
   }
@@ -313,6 +329,7 @@ export class GridSession {
       revocations: this.guard.membership?.revocationCount ?? 0,
       dials: this.runtime.dials.map((d) => ({ ...d })),
       services: this.services.stats(),
+      invites: this.codes.stats(),
     };
   }
 }
