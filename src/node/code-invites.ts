@@ -71,8 +71,8 @@ export class CodeInvites {
       { inviter: this.deps.selfId, grid: gridHex, r: keys.r, exp, blob },
       (m) => this.deps.signer.sign(m),
     );
-    if (!this.table.add(record, now, (id) => this.member(id)))
-      throw new InviteError('this node holds too many pending invitations');
+    // An invitation already expired (or refused by the table) is held by nobody: its code finds nothing.
+    const held = this.table.add(record, now, (id) => this.member(id));
     const code = formatInviteCode(secret);
     const holders = new Set<string>();
     this.holders.set(record.r, holders);
@@ -80,7 +80,7 @@ export class CodeInvites {
     while (this.holdersOf.size > pendingLimits.total)
       this.holdersOf.delete(this.holdersOf.keys().next().value!);
     while (this.holders.size > pendingLimits.total) this.holders.delete(this.holders.keys().next().value!);
-    this.spread(record);
+    if (held) this.spread(record);
     this.ensureServer();
     return code;
   }
