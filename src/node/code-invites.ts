@@ -5,7 +5,7 @@
  *
  * Spreading: frame 0x30 on a proved link carries one record (JSON). A member verifies the inviter's
  * signature and membership, keeps it (pending-invites.ts bounds), passes it on to its other links once,
- * and sends every record it holds to each new link. Frame 0x31 `{ r, by }` says "`by` holds `r`": each
+ * and sends every record it holds to a link that asks (frame 0x32, sent by each end of a new link). Frame 0x31 `{ r, by }` says "`by` holds `r`": each
  * holder sends one back along the link the record came from, and each node passes them towards the
  * inviter the same way, so the inviter can show how many members hold its invitation.
  */
@@ -29,6 +29,7 @@ import {
 
 export const FRAME_PENDING = 0x30;
 export const FRAME_HELD = 0x31;
+export const FRAME_WANT = 0x32;
 const MAX_HOLDERS = 64;
 /** Longest input read as a short code (separators included); anything longer is a long invitation. */
 const SHORT_INPUT_CHARS = 48;
@@ -46,6 +47,11 @@ export interface CodeInviteDeps {
   isMember(id: NodeId): boolean;
   peers(): NodeId[];
   sendFrame(peer: NodeId, kind: number, body: Uint8Array): boolean;
+  /** Something shown changed (a member said it holds one of our invitations). */
+  changed?(): void;
+  /** The records held for a grid, as saved (checked again on loading: storage is not trusted more). */
+  load?(gridHex: string): Promise<unknown>;
+  save?(gridHex: string, records: unknown[]): Promise<void>;
 }
 
 export class CodeInvites {
@@ -110,9 +116,12 @@ export class CodeInvites {
     return base64urlEncode(invite);
   }
 
-  /** A new link: it hears every record held here. */
+  /**
+   * A new link: it is asked for its records (0x32). Asking rather than sending: the far end may not have
+   * finished proving this link yet and would drop them; an answer arrives only once both ends count it up.
+   */
   linkUp(peer: NodeId): void {
-    for (const record of this.table.all(Date.now(), (id) => this.member(id))) this.send(peer, record);
+    this.deps.sendFrame(peer, FRAME_WANT, encoder.encode('{}'));
   }
 
   /** Frames 0x30 and 0x31 from a proved link. */
@@ -126,6 +135,10 @@ export class CodeInvites {
       return this.count('pending-bad-json');
     }
     if (kind === FRAME_HELD) return this.held(peer, value);
+    if (kind === FRAME_WANT) {
+      for (const record of this.table.all(Date.now(), (id) => this.member(id))) this.send(peer, record);
+      return;
+    }
     if (kind !== FRAME_PENDING) return this.count('pending-unknown-frame');
     const now = Date.now();
     const record = parsePending(value, gridHex, now);
@@ -135,7 +148,8 @@ export class CodeInvites {
     const verifier = await this.deps.verifier();
     if (!checked || !(await verifier.verify(checked.key, checked.message, checked.signature)))
       return this.count('pending-bad-signature');
-    if (!this.table.add(record, now, (id) => this.member(id))) return;
+    // The sender's membership was checked when its link was admitted; its announcement may come later.
+    if (!this.table.add(record, now, (id) => id === peer || this.member(id))) return;
     this.cameFrom.set(record.r, peer);
     while (this.cameFrom.size > pendingLimits.total) this.cameFrom.delete(this.cameFrom.keys().next().value!);
     this.spread(record, peer);
@@ -155,6 +169,22 @@ export class CodeInvites {
     };
   }
 
+  /** A run starts: the records saved for its grid are checked again and held. */
+  async start(): Promise<void> {
+    const gridHex = this.deps.gridHex();
+    const saved = gridHex ? await this.deps.load?.(gridHex).catch(() => undefined) : undefined;
+    if (!gridHex || !Array.isArray(saved)) return;
+    const verifier = await this.deps.verifier();
+    for (const value of saved.slice(0, pendingLimits.total)) {
+      const record = parsePending(value, gridHex, Date.now());
+      const checked = typeof record === 'string' ? undefined : pendingSignature(record);
+      if (typeof record === 'string' || !checked) continue;
+      if (!(await verifier.verify(checked.key, checked.message, checked.signature))) continue;
+      this.table.add(record, Date.now(), (id) => this.member(id));
+    }
+    this.ensureServer();
+  }
+
   /** The run ended (grid left or switched): nothing is held any more. */
   stop(): void {
     this.server?.stop();
@@ -169,7 +199,10 @@ export class CodeInvites {
       return this.count('held-bad-shape');
     const mine = this.holders.get(r);
     if (mine) {
-      if (mine.size < MAX_HOLDERS) mine.add(by);
+      if (mine.size < MAX_HOLDERS && !mine.has(by)) {
+        mine.add(by);
+        this.deps.changed?.();
+      }
       return;
     }
     const back = this.cameFrom.get(r);
@@ -181,7 +214,21 @@ export class CodeInvites {
     return id === this.deps.selfId || this.deps.isMember(id);
   }
 
+  private saveTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Saves the table soon (a burst of records is one write). */
+  private persist(): void {
+    const gridHex = this.deps.gridHex();
+    if (!gridHex || !this.deps.save || this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      const records = this.table.all(Date.now(), (id) => this.member(id)).map(encodePending);
+      void this.deps.save?.(gridHex, records).catch(() => undefined);
+    }, 200);
+  }
+
   private spread(record: PendingRecord, except?: NodeId): void {
+    this.persist();
     for (const peer of this.deps.peers()) if (peer !== except) this.send(peer, record);
   }
 

@@ -111,6 +111,9 @@ export class GridSession {
       isMember: (id) => node.guard.isMember(id),
       peers: () => node.runtime.mesh?.peers() ?? [],
       sendFrame: (peer, kind, body) => node.runtime.mesh?.sendFrame(peer, kind, body) ?? false,
+      changed: () => node.hooks.changed(),
+      load: (hex) => node.store.getSetting(`pendingInvites:${hex}`),
+      save: (hex, records) => node.store.setSetting(`pendingInvites:${hex}`, records as never),
     });
     node.invitations = new Invitations({
       codes: node.codes,
@@ -205,6 +208,7 @@ export class GridSession {
         frame: (peer, kind, body) => void this.codes.frame(peer, kind, body),
       },
     });
+    await this.codes.start();
     this.hooks.changed();
   }
 

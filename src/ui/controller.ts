@@ -31,9 +31,12 @@ export interface InviteOptions {
 
 export interface Invitation {
   url: string;
+  /** The 26-character code (a long one for invitations made before short codes). */
   code: string;
   /** Epoch milliseconds. */
   expiresAt: number;
+  /** How many other members hold it, as far as the inviter heard; undefined if not known. */
+  heldBy?: number;
 }
 
 export interface PeerLike {
@@ -72,6 +75,8 @@ export interface NodeLike extends EventTarget {
   createGrid(name: string): Promise<GridInfo>;
   createInvite(options?: InviteOptions): Promise<Invitation>;
   acceptInvite(urlOrCode: string): Promise<GridInfo>;
+  /** How many other members hold the pending invitation of `code` (one this node made). */
+  invitationHeldBy?(code: string): number;
   /** Every grid this node is a member of, as stored in this browser. */
   grids(): Promise<GridInfo[]>;
   /** Makes another grid this node belongs to the active one. */
@@ -166,6 +171,13 @@ function defaultStorage(): PetnameStorage | undefined {
 export class GridController implements ReactiveController {
   /** The newest invitation made here, until the grid changes. */
   invite: Invitation | undefined;
+
+  /** The invitation made last, with how many other members hold it now. */
+  get inviteNow(): Invitation | undefined {
+    const invite = this.invite;
+    const heldBy = invite && this.nodeValue?.invitationHeldBy?.(invite.code);
+    return invite && heldBy !== undefined ? { ...invite, heldBy } : invite;
+  }
   busy: Busy | undefined;
   /** The grids this node belongs to (the active one among them), read again when the active one changes. */
   memberships: GridInfo[] = [];
