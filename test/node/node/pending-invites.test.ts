@@ -21,6 +21,7 @@ import {
   sealInvite,
   signPending,
 } from '../../../src/node/pending-invites.ts';
+import { rule } from '../rules.ts';
 
 const NOW = 1_800_000_000_000;
 const grid = toHex(sha256(utf8('pending grid')));
@@ -65,33 +66,36 @@ describe('pending invitations', () => {
     assert.ok(!verifySync(moved2.key, moved2.message, moved2.signature), 'a changed expiry breaks it');
   });
 
-  it('bounds: size, lifetime, expiry, grid, shape; never throws', async () => {
-    const r = encodePending(await record(1));
-    assert.equal(parsePending({ ...r, exp: NOW - 1 }, grid, NOW), 'pending-expired');
-    assert.equal(
-      parsePending({ ...r, exp: NOW + pendingLimits.lifetimeMs + 1 }, grid, NOW),
-      'pending-too-long',
-    );
-    assert.equal(parsePending(r, toHex(sha256(utf8('other'))), NOW), 'pending-other-grid');
-    assert.equal(
-      parsePending({ ...r, blob: 'A'.repeat(pendingLimits.recordChars) }, grid, NOW),
-      'pending-too-large',
-    );
-    for (const junk of [
-      null,
-      1,
-      'x',
-      [],
-      {},
-      { ...r, v: 2 },
-      { ...r, r: 'zz' },
-      { ...r, inviter: 'x' },
-      { ...r, blob: '+' },
-    ])
-      assert.equal(typeof parsePending(junk, grid, NOW), 'string');
-  });
+  it(
+    rule("A pending record is at most 6 KiB and lives at most 7 days, never past its invitation's expiry."),
+    async () => {
+      const r = encodePending(await record(1));
+      assert.equal(parsePending({ ...r, exp: NOW - 1 }, grid, NOW), 'pending-expired');
+      assert.equal(
+        parsePending({ ...r, exp: NOW + pendingLimits.lifetimeMs + 1 }, grid, NOW),
+        'pending-too-long',
+      );
+      assert.equal(parsePending(r, toHex(sha256(utf8('other'))), NOW), 'pending-other-grid');
+      assert.equal(
+        parsePending({ ...r, blob: 'A'.repeat(pendingLimits.recordChars) }, grid, NOW),
+        'pending-too-large',
+      );
+      for (const junk of [
+        null,
+        1,
+        'x',
+        [],
+        {},
+        { ...r, v: 2 },
+        { ...r, r: 'zz' },
+        { ...r, inviter: 'x' },
+        { ...r, blob: '+' },
+      ])
+        assert.equal(typeof parsePending(junk, grid, NOW), 'string');
+    },
+  );
 
-  it('a table keeps at most 4 records per inviter (the newest), 256 in all', async () => {
+  it(rule('A node holds at most 4 pending records per inviter (the newest) and 256 in all.'), async () => {
     const table = new PendingTable();
     const member = () => true;
     const records = await Promise.all([1, 2, 3, 4, 5].map((n) => record(n, { exp: NOW + 60_000 + n })));
@@ -108,7 +112,7 @@ describe('pending invitations', () => {
     assert.equal(many.size, pendingLimits.total);
   });
 
-  it('records are dropped when their inviter is revoked, when they expire, and when cancelled', async () => {
+  it(rule('A record whose inviter is no longer a member (revoked, gone) is dropped.'), async () => {
     const table = new PendingTable();
     const revoked = new Set<NodeId>();
     const member = (id: NodeId) => !revoked.has(id);
