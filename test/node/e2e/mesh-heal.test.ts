@@ -48,7 +48,22 @@ describe('back to targetLinks through the mesh', { timeout: 180_000 }, () => {
     );
     // Give the neighbour lists a moment to settle after the last links came up.
     await new Promise((r) => setTimeout(r, 500));
-    const gone = counts.indexOf(Math.max(...counts));
+    // The one to leave is a neighbour of a member with exactly two links (with five members of two or three
+    // links, one has two), so that member must make a new link, and only the mesh can carry its signaling.
+    const peersOf = await Promise.all(
+      nodes.map((n) =>
+        n.page.evaluate(() =>
+          window
+            .gridNode!.getPeers()
+            .filter((p) => p.connected && !p.self)
+            .map((p) => p.id),
+        ),
+      ),
+    );
+    const degrees = peersOf.map((p) => p.length);
+    const needy = degrees.indexOf(2);
+    assert.ok(needy >= 0, `someone has exactly two links: ${degrees}`);
+    const gone = nodes.findIndex((n) => n.id === peersOf[needy]![0]);
     const rest = nodes.filter((_, i) => i !== gone);
     const before = await Promise.all(rest.map((n) => originated(n.page)));
     // Closing a browser closes its tab: the page hides (its node says goodbye on its links), then it ends.
