@@ -52,6 +52,7 @@ const node = await GridNode.create({
   dbName: options.dbName ?? 'gridnode',
   nickname: options.nickname ?? '',
   ...(options.config ? { config: options.config } : {}),
+  ...(options.maxLinks ? { maxLinks: options.maxLinks } : {}),
 }).catch((error: unknown) => {
   // A damaged stored identity: say so in place of the page rather than start as someone else.
   if (error instanceof IdentityDamagedError) explainStartFailure('This node cannot start', error.message);
@@ -74,19 +75,19 @@ addEventListener('pagehide', () => void node.stop());
 await node.start();
 if (invite && node.role === 'leader') {
   const current = node.grid;
-  const incoming = previewInvite(invite);
-  if (current && app && incoming.ok && incoming.id !== current.id) {
-    app.pendingInvite = { invitation: invite, incoming };
-  } else {
-    try {
-      await node.acceptInvite(invite);
-    } catch (error) {
-      window.gridInviteError = (error as Error).message;
-      node.dispatchEvent(
-        new CustomEvent('activity', {
-          detail: { kind: 'rejected', reason: window.gridInviteError, at: Date.now() },
-        }),
-      );
-    }
+  try {
+    // A short code names no grid until the grid hands over its invitation: fetched first, then asked.
+    const invitation = current ? await node.resolveInvite(invite) : invite;
+    const incoming = previewInvite(invitation);
+    if (current && app && incoming.ok && incoming.id !== current.id)
+      app.pendingInvite = { invitation, incoming };
+    else await node.acceptInvite(invitation);
+  } catch (error) {
+    window.gridInviteError = (error as Error).message;
+    node.dispatchEvent(
+      new CustomEvent('activity', {
+        detail: { kind: 'rejected', reason: window.gridInviteError, at: Date.now() },
+      }),
+    );
   }
 }

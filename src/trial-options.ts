@@ -24,6 +24,8 @@ export interface PageOptions {
   nickname: string | undefined;
   gridName: string | undefined;
   config: Partial<CoreConfig> | undefined;
+  /** `?config=`'s `maxLinks`: the most links the mesh keeps, inbound included (not a core setting). */
+  maxLinks: number | undefined;
   /** Why a parameter was not obeyed, one line each, for the console. */
   ignored: string[];
 }
@@ -40,10 +42,11 @@ export function pageOptions(params: URLSearchParams, mode: string): PageOptions 
   const gridName = trialOnly('grid');
   const configText = trialOnly('config');
   let config: Partial<CoreConfig> | undefined;
+  let maxLinks: number | undefined;
   if (configText !== undefined) {
     const checked = checkConfig(configText);
     if (typeof checked === 'string') ignored.push(`?config= ignored: ${checked}`);
-    else config = checked;
+    else ({ config, maxLinks } = checked);
   }
   const relays = params.getAll('relay').filter((u) => /^wss?:\/\//.test(u));
   return {
@@ -52,12 +55,13 @@ export function pageOptions(params: URLSearchParams, mode: string): PageOptions 
     nickname: params.get('nick') ?? undefined,
     gridName,
     config,
+    maxLinks,
     ignored,
   };
 }
 
-/** Protocol settings checked as the node would check them, or why they are refused. */
-function checkConfig(text: string): Partial<CoreConfig> | string {
+/** Protocol settings checked as the node would check them (and `maxLinks` apart), or why they are refused. */
+function checkConfig(text: string): { config: Partial<CoreConfig>; maxLinks: number | undefined } | string {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -65,10 +69,13 @@ function checkConfig(text: string): Partial<CoreConfig> | string {
     return 'not JSON';
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return 'not an object';
+  const { maxLinks, ...rest } = parsed as Partial<CoreConfig> & { maxLinks?: unknown };
+  if (maxLinks !== undefined && !(Number.isSafeInteger(maxLinks) && (maxLinks as number) >= 1))
+    return 'maxLinks must be a positive integer';
   try {
-    resolveConfig(parsed as Partial<CoreConfig>);
+    resolveConfig(rest);
   } catch (error) {
     return (error as Error).message;
   }
-  return parsed as Partial<CoreConfig>;
+  return { config: rest, maxLinks: maxLinks as number | undefined };
 }

@@ -30,13 +30,21 @@
  * directed hello means the sender has no attempt with us, so an unanswered offer of ours to it went
  * nowhere (it was restarting): the offerer starts over at once instead of waiting for a timeout.
  *
- * Frames inside a PeerLink message: 0x00 gossip message · 0x10 challenge(32) · 0x11 proof(64) · membership.
+ * Through the mesh (PROTOCOL.md §10, mesh-signaling.ts). A node with a link dials by sending a directed
+ * hello through its links instead of the relay; the relay is tried only if the mesh had no way or no
+ * answer came within `meshFallbackMs`. Both sides say hello there (the offerer needs the answerer's
+ * sealing key), so a hello through the mesh from a smaller id is answered with one; a full node answers
+ * `full`, so the dialer gives up at once. Every attempt answers on the path its peer's signals came by.
+ *
+ * Frames inside a PeerLink message: 0x00 gossip message · 0x10 challenge(32) · 0x11 proof(64) · membership
+ * · 0x20 route frame · 0x21 neighbour list · 0x30–0x3f the node's own (these only on proved links).
  */
 import { concatBytes, toHex } from '../core/bytes.ts';
 import { type NodeId, parseNodeId } from '../core/identity.ts';
 import type { Signer, Verifier } from '../crypto/ed25519.ts';
 import { CHALLENGE_BYTES, LinkProof } from './link-proof.ts';
 import { ChannelError, PeerLink } from './peer-link.ts';
+import { MeshSignaling } from './mesh-signaling.ts';
 import { RateLimit } from './rate-limit.ts';
 import { SignalingClient, type SignalingStatus } from './signaling.ts';
 import { SignedSignaling } from './signed-signaling.ts';
@@ -45,9 +53,15 @@ const FRAME_GOSSIP = 0x00;
 const FRAME_CHALLENGE = 0x10;
 const FRAME_PROOF = 0x11;
 const SIGNATURE_BYTES = 64;
+/** Frames the node above the mesh defines (events.frame, sendFrame). */
+export const FRAME_NODE_FIRST = 0x30;
+export const FRAME_NODE_LAST = 0x3f;
 // Requests on the topic per verified sender: an invitee asks every 1.5 s; a burst covers a few at once.
 const REQUEST_BURST = 8;
 const REQUESTS_PER_SECOND = 1;
+
+/** Which signaling path an attempt's signals take. */
+export type Via = 'relay' | 'mesh';
 
 export interface MeshOptions {
   selfId: NodeId;
@@ -61,6 +75,11 @@ export interface MeshOptions {
   /** Most links at once. A few more than the gossip needs, so churn does not isolate anyone. */
   maxLinks?: number;
   helloIntervalMs?: number;
+  /** The links the core dials for: a full node makes room for a member below it (see `makeRoom`). */
+  targetLinks?: number;
+  evictEveryMs?: number;
+  /** How long a dial through the mesh waits for an answer before it also tries the relay. */
+  meshFallbackMs?: number;
   maxMessageBytes?: number;
   /** Whether to broadcast hellos now (default: always while there is room for links). */
   wantsDiscovery?: () => boolean;
@@ -85,6 +104,8 @@ export interface MeshEvents {
   message(peer: NodeId, bytes: Uint8Array): void;
   rtt(peer: NodeId, ms: number): void;
   signaling?(status: SignalingStatus): void;
+  /** A frame of the node's own (kind 0x30–0x3f) on a proved link, e.g. pending invitations. */
+  frame?(peer: NodeId, kind: number, body: Uint8Array): void;
   /** Any other sealed signaling message (`t` is neither hello nor signal), e.g. redemption requests. */
   request?(from: NodeId, message: { t: string } & Record<string, unknown>, direct: boolean): void;
 }
@@ -102,6 +123,7 @@ interface Attempt {
   up: boolean;
   /** Given up on by the dialer: its end is not reported as a failure. */
   abandoned: boolean;
+  via: Via;
 }
 
 export class Mesh {
@@ -115,6 +137,10 @@ export class Mesh {
   /** Dials asked for while no relay was open. */
   private readonly heldDials = new Set<NodeId>();
   private relayOpen = false;
+  private lastEviction = -Infinity;
+  /** Dials sent through the mesh and not yet answered, with their relay fallback timers. */
+  private readonly meshDials = new Map<NodeId, ReturnType<typeof setTimeout>>();
+  readonly meshSignaling: MeshSignaling;
   readonly dropped: Record<string, number> = {};
 
   constructor(
@@ -136,7 +162,21 @@ export class Mesh {
       gridId: options.gridId,
       selfId: options.selfId,
       session: this.session,
-      onMessage: (from, payload, info) => this.onSignal(from, payload, info.direct, info.session),
+      onMessage: (from, payload, info) => this.onSignal(from, payload, info.direct, info.session, 'relay'),
+    });
+    this.meshSignaling = new MeshSignaling({
+      selfId: options.selfId,
+      signer: options.signer,
+      verifier: options.verifier,
+      gridId: options.gridId,
+      session: this.session,
+      links: () => this.peers(),
+      known: (id) => options.known?.(id) ?? true,
+      sendFrame: (peer, frame) => {
+        const attempt = this.links.get(peer);
+        return attempt?.up === true && attempt.link.send(frame);
+      },
+      onSignal: (from, payload, session) => this.onSignal(from, payload, true, session, 'mesh'),
     });
   }
 
@@ -148,6 +188,9 @@ export class Mesh {
   stop(): void {
     clearInterval(this.helloTimer);
     this.signaling.stop();
+    this.meshSignaling.stop();
+    for (const timer of this.meshDials.values()) clearTimeout(timer);
+    this.meshDials.clear();
     for (const [peer, attempt] of [...this.links]) {
       this.links.delete(peer);
       attempt.link.close();
@@ -159,13 +202,28 @@ export class Mesh {
     return [...this.links].filter(([, a]) => a.up).map(([id]) => id);
   }
 
+  /** Whether this node has its most links (attempts included). */
+  full(): boolean {
+    return this.links.size >= this.maxLinks;
+  }
+
+  /** Whether a dial could go anywhere now: through a link, or a relay. */
+  canSignal(): boolean {
+    return this.relayOpen || this.meshSignaling.canRoute();
+  }
+
   /**
-   * Asks `peers` to link with us: the smaller id offers, the larger sends a directed hello. Those already
-   * linked or pending are skipped; while no relay is open the dial waits for one.
+   * Asks `peers` to link with us: through the mesh when this node has a link (a directed hello), else
+   * through the relays: the smaller id offers, the larger sends a directed hello. Those already linked or
+   * pending are skipped; while no relay is open and no link is up the dial waits for a relay.
    */
-  dial(peers: readonly NodeId[]): void {
+  dial(peers: readonly NodeId[], viaRelay = false): void {
     for (const peer of peers) {
       if (this.links.has(peer) || peer === this.options.selfId) continue;
+      if (!viaRelay && !this.meshDials.has(peer) && this.meshSignaling.canRoute()) {
+        this.meshDial(peer);
+        continue;
+      }
       if (!this.relayOpen) {
         this.heldDials.add(peer);
         continue;
@@ -175,9 +233,39 @@ export class Mesh {
     }
   }
 
+  /**
+   * A directed hello through the mesh; the relay after `meshFallbackMs` without an attempt (or at once if
+   * the mesh had no way), and with no relay open, a failure then.
+   */
+  private meshDial(peer: NodeId): void {
+    const fallback = () => {
+      this.meshDials.delete(peer);
+      if (this.links.has(peer)) return;
+      // No relay either: the dial fails now, so the dialer moves on to someone else.
+      if (!this.relayOpen) return this.events.failed(peer, 'no-answer-through-mesh');
+      this.dial([peer], true);
+    };
+    this.meshDials.set(peer, setTimeout(fallback, this.options.meshFallbackMs ?? 2_500));
+    this.meshSignaling
+      .send({ t: 'hello', k: this.peers().length }, peer)
+      .then((sent) => {
+        if (sent > 0) return;
+        this.count('mesh-no-way');
+        clearTimeout(this.meshDials.get(peer));
+        fallback();
+      })
+      .catch(() => this.count('hello-not-sent'));
+  }
+
+  private meshDialEnded(peer: NodeId): void {
+    clearTimeout(this.meshDials.get(peer));
+    this.meshDials.delete(peer);
+  }
+
   /** Gives up an attempt that has not become a link (the dialer's timeout); its end is not a failure. */
   abandon(peer: NodeId): void {
     this.heldDials.delete(peer);
+    this.meshDialEnded(peer);
     const attempt = this.links.get(peer);
     if (!attempt || attempt.up) return;
     attempt.abandoned = true;
@@ -201,6 +289,13 @@ export class Mesh {
     const sent = attempt.link.send(frame);
     if (!sent) this.count('send-queue-full');
     return sent;
+  }
+
+  /** A frame of the node's own (kind 0x30–0x3f) to a proved link; false if not sent. */
+  sendFrame(peer: NodeId, kind: number, body: Uint8Array): boolean {
+    const attempt = this.links.get(peer);
+    if (!attempt?.up || kind < FRAME_NODE_FIRST || kind > FRAME_NODE_LAST) return false;
+    return attempt.link.send(concatBytes(new Uint8Array([kind]), body));
   }
 
   /** Opens a service's own data channel on the link to `peer`, which must be up (proved). */
@@ -229,6 +324,8 @@ export class Mesh {
       ),
       /** Signaling messages refused by signature, recipient, window or counter (signed-signaling.ts). */
       unsigned: { ...this.signed.dropped },
+      /** Signaling through the mesh: frames originated, forwarded, delivered, flooded, refused. */
+      routed: this.meshSignaling.status(),
     };
   }
 
@@ -236,8 +333,34 @@ export class Mesh {
     this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
   }
 
-  private hello(to?: NodeId): void {
-    this.signed.send({ t: 'hello' }, to).catch(() => this.count('hello-not-sent'));
+  private hello(to?: NodeId, via: Via = 'relay'): void {
+    this.sendVia(via, { t: 'hello', k: this.peers().length }, to);
+  }
+
+  /**
+   * Full, and asked by a known member that says it has fewer than `targetLinks` links (`k`): closes the
+   * link to a neighbour whose list shows more than `targetLinks`, so the newcomer gets a slot and nobody
+   * drops below the target (HyParView's rule; at most one eviction every `evictEveryMs`).
+   */
+  private makeRoom(peer: NodeId, message: { k?: unknown }): boolean {
+    const target = this.options.targetLinks ?? 0;
+    const k = message.k;
+    if (typeof k !== 'number' || !(k < target) || !(this.options.known?.(peer) ?? true)) return false;
+    const now = Date.now();
+    if (now - this.lastEviction < (this.options.evictEveryMs ?? 2_000)) return false;
+    const victim = this.meshSignaling.surplus(this.peers(), target);
+    const attempt = victim && this.links.get(victim);
+    if (!attempt) return false;
+    this.lastEviction = now;
+    this.count('evicted-for-newcomer');
+    this.replace(victim, attempt);
+    return true;
+  }
+
+  /** A signed message on the relays, or (directed only) through the mesh. */
+  private sendVia(via: Via, payload: { t: string } & Record<string, unknown>, to?: NodeId): void {
+    const sent = via === 'mesh' && to ? this.meshSignaling.send(payload, to) : this.signed.send(payload, to);
+    sent.catch(() => this.count(`${payload.t}-not-sent`));
   }
 
   private onSignalingStatus(status: SignalingStatus): void {
@@ -252,11 +375,18 @@ export class Mesh {
     this.events.signaling?.(status);
   }
 
-  private onSignal(peer: NodeId, payload: unknown, direct: boolean, session: string): void {
+  private onSignal(peer: NodeId, payload: unknown, direct: boolean, session: string, via: Via): void {
     if (peer === this.options.selfId) return;
-    const message = payload as { t?: unknown; data?: unknown } | null;
+    const message = payload as { t?: unknown; data?: unknown; k?: unknown } | null;
     if (typeof message !== 'object' || message === null) return this.count('bad-signal');
+    if (via === 'mesh' && message.t === 'full') {
+      // The peer has its most links: a dial of ours through the mesh ends now, as a failure.
+      if (!this.meshDials.has(peer) || this.links.has(peer)) return;
+      this.meshDialEnded(peer);
+      return this.events.failed(peer, 'peer-full');
+    }
     if (message.t !== 'hello' && message.t !== 'signal') {
+      if (via === 'mesh') return this.count('mesh-request');
       if (typeof message.t !== 'string' || !this.events.request) return this.count('unknown-signal');
       if (!this.requests.take(peer, Date.now())) return this.count('request-rate');
       this.events.request(peer, message as { t: string } & Record<string, unknown>, direct);
@@ -273,11 +403,14 @@ export class Mesh {
         this.replace(peer, attempt);
         attempt = undefined;
       }
-      if (attempt || this.links.size >= this.maxLinks) return;
+      if (attempt) return;
+      if (this.links.size >= this.maxLinks && !this.makeRoom(peer, message))
+        return via === 'mesh' ? this.sendVia(via, { t: 'full' }, peer) : undefined;
       if (this.options.selfId < peer) {
         if (this.unknownFull(peer)) return this.count('unknown-full');
-        this.connect(peer, true, session);
-      } else if (!direct) this.hello(peer);
+        this.meshDialEnded(peer);
+        this.connect(peer, true, session, undefined, via);
+      } else if (!direct || via === 'mesh') this.hello(peer, via);
       return;
     }
     if (message.t === 'signal') {
@@ -292,10 +425,12 @@ export class Mesh {
       if (!attempt) {
         // Only the smaller id offers; an offer from a larger id is a confused or hostile peer.
         if (this.options.selfId < peer) return this.count('unexpected-offer');
-        if (this.links.size >= this.maxLinks) return this.count('full');
+        if (this.links.size >= this.maxLinks && !this.makeRoom(peer, message)) return this.count('full');
         if (this.unknownFull(peer)) return this.count('unknown-full');
-        attempt = this.connect(peer, false, session, cid);
+        attempt = this.connect(peer, false, session, cid, via);
       }
+      this.meshDialEnded(peer);
+      attempt.via = via;
       attempt.session ??= session;
       attempt.answered = true;
       const refused = attempt.proof.received(message.data);
@@ -334,6 +469,7 @@ export class Mesh {
     initiator = true,
     session?: string,
     cid = toHex(crypto.getRandomValues(new Uint8Array(8))),
+    via: Via = 'relay',
   ): Attempt {
     const proof = new LinkProof(
       this.options.gridId,
@@ -355,13 +491,14 @@ export class Mesh {
             this.count(refused);
             return link.close();
           }
-          this.signed.send({ t: 'signal', c: cid, data }, peer).catch(() => this.count('signal-not-sent'));
+          this.sendVia(attempt.via, { t: 'signal', c: cid, data, k: this.peers().length }, peer);
         },
         open: () => link.send(concatBytes(new Uint8Array([FRAME_CHALLENGE]), proof.challenge)),
         message: (bytes) => void this.onFrame(peer, attempt, bytes),
         rtt: (ms) => attempt.up && this.events.rtt(peer, ms),
         close: (reason) => {
           if (this.links.get(peer) === attempt) this.links.delete(peer);
+          if (attempt.up) this.meshSignaling.linkDown(peer);
           if (attempt.up) this.events.down(peer, reason);
           else if (!attempt.abandoned) this.events.failed(peer, reason);
         },
@@ -376,6 +513,7 @@ export class Mesh {
       proved: false,
       up: false,
       abandoned: false,
+      via,
     };
     this.links.set(peer, attempt);
     return attempt;
@@ -387,6 +525,17 @@ export class Mesh {
     if (kind === FRAME_GOSSIP) {
       if (attempt.up) this.events.message(peer, body);
       else this.count('gossip-before-proof');
+      return;
+    }
+    if (kind !== undefined && kind >= FRAME_NODE_FIRST && kind <= FRAME_NODE_LAST) {
+      if (attempt.up) this.events.frame?.(peer, kind, body);
+      else this.count('frame-before-proof');
+      return;
+    }
+    if (kind === MeshSignaling.FRAME_ROUTE || kind === MeshSignaling.FRAME_NEIGHBOURS) {
+      if (!attempt.up) return this.count('route-before-proof');
+      if (kind === MeshSignaling.FRAME_ROUTE) this.meshSignaling.receiveRoute(peer, body);
+      else this.meshSignaling.receiveNeighbours(peer, body);
       return;
     }
     if (kind === FRAME_CHALLENGE) {
@@ -420,6 +569,8 @@ export class Mesh {
         return;
       }
       attempt.up = true;
+      this.meshDialEnded(peer);
+      this.meshSignaling.linksChanged();
       this.events.up(peer);
       return;
     }

@@ -23,6 +23,7 @@ import type { ServiceMap } from '../services/types.ts';
 import { foundGrid, type GridInfo, gridInfo } from './grids.ts';
 import type { Invitations } from './invitations.ts';
 import { Leadership } from './leadership.ts';
+import { linkTo } from './link-to.ts';
 import { checkCommand } from './commands.ts';
 import { GridSession } from './session.ts';
 import type { IceTransportPolicy } from './settings.ts';
@@ -243,7 +244,17 @@ export class GridNode extends EventTarget {
     return this.session.invitations.create(this.session.active, options);
   }
 
-  /** Joins the grid of an invitation (a link or a pasted code). */
+  /** How many other members said they hold the pending invitation of `code` (one this node made). */
+  invitationHeldBy(code: string): number {
+    return this.session.codes.heldBy(code);
+  }
+
+  /** The long invitation a link or code stands for: a short code is fetched from the grid's members. */
+  resolveInvite(urlOrCode: string): Promise<string> {
+    return this.session.codes.resolve(urlOrCode);
+  }
+
+  /** Joins the grid of an invitation (a link, a short code as typed, or a long code). */
   async acceptInvite(urlOrCode: string): Promise<GridInfo> {
     this.requireLeader();
     const prepared = await this.session.invitations.prepare(urlOrCode);
@@ -370,6 +381,11 @@ export class GridNode extends EventTarget {
     return (this.session.runtime.core?.getPermutedPeers(service, storageIndex) ?? []).map((p) =>
       this.session.toPeer(p),
     );
+  }
+
+  /** Links to member `id` now, through the mesh if need be (link-to.ts); rejects with why not. */
+  link(id: string): Promise<void> {
+    return linkTo(this.session, this, id);
   }
 
   stats(): NodeStats {

@@ -5,7 +5,7 @@
  * - An invitation is a single-use bearer capability in a URL fragment (`#invite=…`), which browsers never
  *   send to a server. It names relays and hints (the inviter and a few of its peers).
  * - The invitee cannot link to anyone yet, so it asks over the grid's relays (signed and sealed `redeem`
- *   requests, repeated every 1.5 s for 30 s; PROTOCOL.md §9) for a member to witness its redemption. It prefers a witness the
+ *   requests, sent the moment a relay opens and repeated every 1.5 s for 30 s; PROTOCOL.md §9) for a member to witness its redemption. It prefers a witness the
  *   invitation names (members in good standing as far as the inviter knew) and takes any other only if
  *   none of those answers within a second.
  * - A member witnesses a valid redemption; it answers spent or expired invitations so that the invitee can
@@ -24,6 +24,7 @@ import {
   redemptionRequest,
   witnessRedemption,
 } from './grids.ts';
+import type { CodeInvites } from './code-invites.ts';
 import type { MembershipGuard } from './guard.ts';
 
 const RETRY_MS = 1_500;
@@ -38,6 +39,8 @@ export interface Redemption {
 }
 
 export interface InvitationDeps {
+  /** Short codes: issued for each invitation, and resolved back to it (code-invites.ts). */
+  codes: CodeInvites;
   selfId: NodeId;
   publicKey: Uint8Array;
   signer: Signer;
@@ -58,13 +61,14 @@ export class Invitations {
       relays: this.deps.relays(),
       hints,
     });
+    const short = await this.deps.codes.issue(code, expiresAt);
     const base = typeof location === 'undefined' ? '' : `${location.origin}${location.pathname}`;
-    return { url: `${base}#invite=${code}`, code, expiresAt };
+    return { url: `${base}#invite=${short}`, code: short, expiresAt, longUrl: `${base}#invite=${code}` };
   }
 
   /** Reads an invitation (a link or a pasted code) and signs this node's redemption of it. */
   async prepare(urlOrCode: string): Promise<Redemption> {
-    const invite = readInvite(urlOrCode);
+    const invite = readInvite(await this.deps.codes.resolve(urlOrCode));
     return { invite, redemption: await prepareRedemption(invite, this.deps.publicKey, Date.now()) };
   }
 
@@ -103,6 +107,7 @@ export class Invitations {
       let retry: ReturnType<typeof setInterval> | undefined;
       let fallback: string | undefined;
       let done = false;
+      let opened = 0;
       const finish = (error?: Error, witness?: unknown) => {
         if (done) return;
         done = true;
@@ -117,6 +122,12 @@ export class Invitations {
         gridId,
         selfId: this.deps.selfId,
         onMessage: (from, payload, info) => signed.receive(from, payload, info.direct),
+        // Ask the moment a relay opens, not at the next retry (a request sent before is lost).
+        onStatus: (status) => {
+          const open = status.relays.filter((r) => r.state === 'open').length;
+          if (open > opened) ask();
+          opened = open;
+        },
       });
       const signed = new SignedSignaling({
         transport: client,

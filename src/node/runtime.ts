@@ -80,7 +80,7 @@ export interface RunOptions {
   /** Whether a peer is known as a member (attempts its hellos start are capped otherwise). */
   knownMember(peer: NodeId): boolean;
   /** The mesh's links and requests; messages, failed dials and RTTs the runtime handles itself. */
-  events: Pick<MeshEvents, 'up' | 'down' | 'request'>;
+  events: Pick<MeshEvents, 'up' | 'down' | 'request' | 'frame'>;
 }
 
 export class Runtime {
@@ -147,6 +147,7 @@ export class Runtime {
         iceServers: run.iceServers,
         iceTransportPolicy: run.iceTransportPolicy,
         ...(run.maxLinks ? { maxLinks: run.maxLinks } : {}),
+        targetLinks: core.config.targetLinks,
         // Broadcast only when the reconnect order has nobody left to try, so the peers seen last come first.
         wantsDiscovery: () => (this.core?.dialsInFlight ?? 0) === 0,
         membership: run.linkMembership,

@@ -28,6 +28,7 @@ import { ServiceRegistry } from '../services/registry.ts';
 import { type NodeStore, openFileList, openShareStore, openStore } from '../store/index.ts';
 import { type ActiveGrid, gridFromStored, gridToStored, type StoredGrid } from './grids.ts';
 import { MembershipGuard } from './guard.ts';
+import { CodeInvites } from './code-invites.ts';
 import { Invitations } from './invitations.ts';
 import { LinkAdmission } from './link-admission.ts';
 import { Preverifier } from './receive-budgets.ts';
@@ -60,6 +61,7 @@ export class GridSession {
   admission!: LinkAdmission;
   runtime!: Runtime;
   invitations!: Invitations;
+  codes!: CodeInvites;
   services!: ServiceRegistry;
   files!: FilesService;
   clubs!: ClubService;
@@ -128,7 +130,21 @@ export class GridSession {
         node.hooks.changed();
       },
     });
+    node.codes = new CodeInvites({
+      selfId: node.id,
+      signer: node.signer,
+      verifier: defaultVerifier,
+      relays: () => node.settings.relays(),
+      gridHex: () => (node.active && !node.active.open ? node.active.hex : undefined),
+      isMember: (id) => node.guard.isMember(id),
+      peers: () => node.runtime.mesh?.peers() ?? [],
+      sendFrame: (peer, kind, body) => node.runtime.mesh?.sendFrame(peer, kind, body) ?? false,
+      changed: () => node.hooks.changed(),
+      load: (hex) => node.store.getSetting(`pendingInvites:${hex}`),
+      save: (hex, records) => node.store.setSetting(`pendingInvites:${hex}`, records as never),
+    });
     node.invitations = new Invitations({
+      codes: node.codes,
       selfId: node.id,
       publicKey: node.publicKey,
       signer: node.signer,
@@ -237,6 +253,7 @@ export class GridSession {
       knownMember: (peer) => !this.guard.membership || this.guard.members.has(peer),
       events: {
         up: (peer) => {
+          this.codes.linkUp(peer);
           const returning = this.runtime.core?.historyOf(peer).lastConnectedAt !== undefined;
           void this.runtime
             .input((c, now) => c.linkUp(peer, now))
@@ -252,9 +269,11 @@ export class GridSession {
             .then(() => this.linkEvent('peer-down', peer, reason));
         },
         request: (from, message) => void this.onRequest(from, message),
+        frame: (peer, kind, body) => void this.codes.frame(peer, kind, body),
       },
     });
     await this.files.reload();
+    await this.codes.start();
     this.reportGarbled();
     this.hooks.changed();
   }
@@ -304,6 +323,7 @@ export class GridSession {
 
   async stopRuntime(): Promise<void> {
     this.services.allDown();
+    this.codes.stop();
     await this.runtime.stop();
     this.guard.reset(undefined);
   }
@@ -437,6 +457,7 @@ export class GridSession {
       revocations: this.guard.membership?.revocationCount ?? 0,
       dials: this.runtime.dials.map((d) => ({ ...d })),
       services: this.services.stats(),
+      invites: this.codes.stats(),
     };
   }
 }

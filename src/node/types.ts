@@ -89,6 +89,8 @@ export interface NodeStats {
   dials?: DialRecord[];
   /** Counters the services record through their host, by service name. */
   services?: Record<string, Record<string, number>>;
+  /** Pending invitations held for short codes, rendezvous answers given, records refused. */
+  invites?: { pending: number; answered: number; dropped: Record<string, number> };
 }
 
 /** One dial of the reconnect order, and how it ended. */

@@ -47,6 +47,13 @@ function messageOf(error: unknown): string {
 export class GridController implements ReactiveController {
   /** The newest invitation made here, until the grid changes. */
   invite: Invitation | undefined;
+
+  /** The invitation made last, with how many other members hold it now. */
+  get inviteNow(): Invitation | undefined {
+    const invite = this.invite;
+    const heldBy = invite && this.nodeValue?.invitationHeldBy?.(invite.code);
+    return invite && heldBy !== undefined ? { ...invite, heldBy } : invite;
+  }
   busy: Busy | undefined;
   /** The grids this node belongs to (the active one among them), read again when the active one changes. */
   memberships: GridInfo[] = [];

@@ -30,9 +30,12 @@ export interface InviteOptions {
 
 export interface Invitation {
   url: string;
+  /** The 26-character code (a long one for invitations made before short codes). */
   code: string;
   /** Epoch milliseconds. */
   expiresAt: number;
+  /** How many other members hold it, as far as the inviter heard; undefined if not known. */
+  heldBy?: number;
 }
 
 export interface PeerLike {
@@ -71,6 +74,8 @@ export interface NodeLike extends EventTarget {
   createGrid(name: string): Promise<GridInfo>;
   createInvite(options?: InviteOptions): Promise<Invitation>;
   acceptInvite(urlOrCode: string): Promise<GridInfo>;
+  /** How many other members hold the pending invitation of `code` (one this node made). */
+  invitationHeldBy?(code: string): number;
   /** Every grid this node is a member of, as stored in this browser. */
   grids(): Promise<GridInfo[]>;
   /** Makes another grid this node belongs to the active one. */

@@ -84,9 +84,13 @@ describe('GridNode', () => {
     const soon = await founder.createInvite({ expiresInMs: 1 });
     await new Promise((r) => setTimeout(r, 20));
     const visitor = await open(fresh());
-    await rejects(visitor.acceptInvite('not a code at all'), /not an invitation code/);
-    await rejects(visitor.acceptInvite(soon.url.slice(0, -20)), /damaged|not an invitation/);
-    await rejects(visitor.acceptInvite(soon.url), /expired/);
+    await rejects(visitor.acceptInvite('not a code at all'), /an invitation code has 26 characters/);
+    await rejects(visitor.acceptInvite('not a code, at all'), /“,” cannot be part of an invitation code/);
+    const typo = soon.code.slice(0, 5) + (soon.code[5] === 'a' ? 'b' : 'a') + soon.code.slice(6);
+    await rejects(visitor.acceptInvite(typo), /has a typo/);
+    // The long links of before still work, and say what is wrong with them.
+    await rejects(visitor.acceptInvite(soon.longUrl.slice(0, -20)), /damaged|not an invitation/);
+    await rejects(visitor.acceptInvite(soon.longUrl), /expired/);
     equal(visitor.grid, undefined, 'still in no grid');
   });
 

@@ -70,4 +70,23 @@ describe('which address-bar parameters a build obeys', () => {
     assert.equal(invalid.config, undefined);
     assert.match(invalid.ignored[0]!, /^\?config= ignored: /);
   });
+
+  it('?config= also takes maxLinks (for the mesh, not the core); a wrong one refuses the whole', () => {
+    const ok = pageOptions(new URLSearchParams({ config: '{"targetLinks":2,"maxLinks":3}' }), 'trial');
+    assert.deepEqual(ok.config, { targetLinks: 2 });
+    assert.equal(ok.maxLinks, 3);
+    for (const bad of ['0', '-1', '2.5', '"3"']) {
+      const options = pageOptions(
+        new URLSearchParams({ config: `{"targetLinks":2,"maxLinks":${bad}}` }),
+        'trial',
+      );
+      assert.equal(options.config, undefined, bad);
+      assert.equal(options.maxLinks, undefined, bad);
+      assert.deepEqual(options.ignored, ['?config= ignored: maxLinks must be a positive integer']);
+    }
+    assert.equal(
+      pageOptions(new URLSearchParams({ config: '{"maxLinks":3}' }), 'production').maxLinks,
+      undefined,
+    );
+  });
 });

@@ -76,6 +76,7 @@ export class GridApp extends LitElement {
           .status=${status}
           .nodeRole=${c.role}
           .links=${members.filter((m) => m.connected && !m.self).length}
+          .others=${members.filter((m) => !m.self).length}
         ></grid-status>
       </header>
       ${
@@ -138,7 +139,7 @@ export class GridApp extends LitElement {
                 <section aria-labelledby="invite-title">
                   <h2 id="invite-title">Invite</h2>
                   <grid-invite
-                    .invitation=${c.invite}
+                    .invitation=${c.inviteNow}
                     .canInvite=${info.role === 'admin' || info.canInvite}
                     .canGrantInvite=${info.role === 'admin' || info.canInvite}
                     .busy=${c.busy === 'invite'}

@@ -4,6 +4,7 @@ import { emit } from '../events.ts';
 import { formatDateTime, formatRelative, isoTime } from '../format.ts';
 import { sharedStyles } from '../shared.styles.ts';
 import { styles } from './grid-invite.styles.ts';
+import { groupCode } from '../../core/invite-code.ts';
 import { qrPath } from './qr.ts';
 
 const HOUR = 3_600_000;
@@ -24,6 +25,7 @@ const EXPIRIES = [
  * @csspart form - the options and the create button.
  * @csspart link - the invitation link.
  * @csspart qr - the QR code (an SVG).
+ * @csspart held - how many other members hold the invitation (so it works while the inviter is away).
  * @csspart copy - the copy button.
  *
  * @cssproperty --grid-invite-qr-size - side of the QR code (default 18rem, or the width available).
@@ -108,8 +110,24 @@ export class GridInvite extends LitElement {
         </p>
         <label>
           Invitation code
-          <input class="code" readonly .value=${invitation.code} @focus=${this.selectAll} />
+          <input
+            class="code"
+            readonly
+            .value=${invitation.code.length <= 32 ? groupCode(invitation.code) : invitation.code}
+            @focus=${this.selectAll}
+          />
         </label>
+        ${
+          invitation.heldBy === undefined
+            ? ''
+            : html`<p part="held" role="status">
+                ${
+                  invitation.heldBy > 0
+                    ? `Held by ${invitation.heldBy} ${invitation.heldBy === 1 ? 'member' : 'members'}: it works while you are away.`
+                    : 'Held by no other member yet: keep this tab open until one is online.'
+                }
+              </p>`
+        }
         <p class=${expired ? 'error' : 'muted'}>
           ${expired ? 'Expired' : 'Expires'}
           <time datetime=${isoTime(invitation.expiresAt)}>${formatDateTime(invitation.expiresAt)}</time>

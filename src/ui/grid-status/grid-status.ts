@@ -31,6 +31,7 @@ export class GridStatus extends LitElement {
     status: {},
     nodeRole: { attribute: 'node-role' },
     links: { type: Number },
+    others: { type: Number },
   };
 
   status: NodeStatus = 'idle';
@@ -38,10 +39,18 @@ export class GridStatus extends LitElement {
   nodeRole: NodeRole = 'starting';
   /** Members this node is linked to now. */
   links = 0;
+  /** Other members this node knows of (linked or not); undefined if unknown. */
+  others: number | undefined;
 
   override render() {
-    const working = this.status === 'joining' || this.status === 'connecting';
-    const label = this.nodeRole === 'starting' && this.status === 'idle' ? 'Starting…' : LABELS[this.status];
+    const working = this.status === 'joining' || (this.status === 'connecting' && this.others !== 0);
+    // A founder alone has nobody to connect to: say what to do rather than "Connecting to members…".
+    const alone = this.others === 0 && (this.status === 'connecting' || this.status === 'offline');
+    const label = alone
+      ? 'You are the only member: invite someone'
+      : this.nodeRole === 'starting' && this.status === 'idle'
+        ? 'Starting…'
+        : LABELS[this.status];
     const detail = this.status === 'online' ? ` · ${this.links} ${this.links === 1 ? 'link' : 'links'}` : '';
     return html`
       <div part="base" class=${this.status} role="status" aria-live="polite">

@@ -63,6 +63,18 @@ describe('<grid-status>', () => {
     }
   });
 
+  it('a founder alone is told to invite someone, not "Connecting to members…" forever', async () => {
+    const el = await mount(document.createElement('grid-status'));
+    el.status = 'connecting';
+    el.others = 0;
+    await el.updateComplete;
+    equal(shadow(el).querySelector('[part=label]')?.textContent, 'You are the only member: invite someone');
+    equal(Boolean(shadow(el).querySelector('progress')), false, 'nothing to wait for');
+    el.others = 1;
+    await el.updateComplete;
+    equal(shadow(el).querySelector('[part=label]')?.textContent, 'Connecting to members…');
+  });
+
   it('says when the node runs in another tab', async () => {
     const el = document.createElement('grid-status');
     el.nodeRole = 'follower';
