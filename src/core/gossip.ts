@@ -24,6 +24,7 @@
  */
 import { BODY_VERSION, NONCE_BYTES, type Services, encodeBody, signedMessage } from './announcement.ts';
 import { AntiEntropy } from './anti-entropy.ts';
+import type { Interner } from './canonical.ts';
 import { type RevocationSet, RevocationSync, isRevocationMessage } from './revocation-sync.ts';
 import { type CoreConfig, resolveConfig } from './config.ts';
 import { type Dissemination, LazyPush } from './dissemination.ts';
@@ -65,6 +66,8 @@ export interface GossipNodeOptions {
   admit?: AdmitFn;
   /** The grid's revocation set, reconciled with links beside anti-entropy (revocation-sync.ts). */
   revocations?: RevocationSet;
+  /** Where held envelopes come from (canonical.ts); a simulator shares one between its nodes. */
+  intern?: Interner;
 }
 
 export class GossipNode {
@@ -107,7 +110,8 @@ export class GossipNode {
     this.hints = options.hints ?? [];
     this.membership = options.membership ?? new Uint8Array(0);
     const { config, outbox, links } = this;
-    this.table = new Table(this.publicKey, this.tag, this.gridId, config, outbox, options.counter ?? 0);
+    const counter = options.counter ?? 0;
+    this.table = new Table(this.publicKey, this.tag, this.gridId, config, outbox, counter, options.intern);
     this.dissemination = new LazyPush(this.table, links, outbox, config);
     const revocations = (this.revocationSync =
       options.revocations && new RevocationSync(options.revocations, links, outbox, config));

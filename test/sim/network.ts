@@ -9,9 +9,10 @@
  * With `persist`, each node keeps what a browser node keeps in IndexedDB (announcements with receipt
  * times, connection history, floors, counter), and `reload` starts a fresh core from it.
  *
- * What is shared between nodes: only the verification cache (nodes of one simulation verify identical
- * bytes; the cache is keyed by the envelope's hash, so sharing changes speed, never results). Everything
- * else — keys, counters, tables, timers — each node has for itself.
+ * What is shared between nodes (shared-envelopes.ts): the held form of each distinct envelope (bytes,
+ * hash, tag, checked body head) and its verification result — both functions of the bytes alone, so
+ * sharing changes memory and speed, never results. Everything else — keys, counters, tables, per-origin
+ * tree state, timers — each node has for itself.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
@@ -26,8 +27,8 @@ import {
   encodeEnvelope,
   seededRandom,
 } from '../../src/core/index.ts';
-import { nobleSigner, nobleVerifier } from '../../src/crypto/ed25519.ts';
-import { VerificationCache } from '../../src/crypto/verify-cache.ts';
+import { nobleSigner } from '../../src/crypto/ed25519.ts';
+import { SharedEnvelopes } from './shared-envelopes.ts';
 
 export interface SimOptions {
   nodes: number;
@@ -130,7 +131,8 @@ export class Simulation {
   now = 0;
   readonly random: Random;
   readonly nodes: SimNode[] = [];
-  readonly cache = new VerificationCache(nobleVerifier, 1_000_000);
+  readonly shared = new SharedEnvelopes();
+  readonly cache = this.shared.cache;
   readonly gridId: Uint8Array;
   /** Observers of every delivered message and every stored announcement (metrics, tests). */
   onDeliver: ((d: Delivery) => void) | undefined;
@@ -200,6 +202,7 @@ export class Simulation {
       counter,
       nickname: `node-${index}`,
       config: this.config,
+      intern: this.shared.intern,
     });
   }
 
@@ -306,7 +309,7 @@ export class Simulation {
     const now = this.clock(index);
     for (const [id, floor] of saved.floors) core.restoreFloor(id, floor.seqnum, floor.until);
     for (const a of saved.announcements.values())
-      core.restore(a.envelope, a.receivedAt, this.cache.lookup, now);
+      core.restore(a.envelope, a.receivedAt, this.shared.verify, now);
     for (const [id, history] of saved.history) core.restoreHistory(id, history);
     sim.node = core;
     sim.alive = true;
@@ -368,7 +371,7 @@ export class Simulation {
         this.handlingFrom = event.from;
         this.apply(
           event.to,
-          to.node.receive(this.nodes[event.from]!.id, event.bytes, this.clock(event.to), this.cache.lookup),
+          to.node.receive(this.nodes[event.from]!.id, event.bytes, this.clock(event.to), this.shared.verify),
         );
         this.handlingFrom = undefined;
         return;
