@@ -60,14 +60,14 @@ sim.onDeliver = ({ bytes }) => {
   if (!trackedEnvelope) return;
   const m = decodeMessage(bytes, 1 << 20);
   if (!m.ok) return;
-  if (m.value.type === MessageType.Announce) {
+  if (m.value.type === MessageType.Announce || m.value.type === MessageType.Push) {
     for (const env of m.value.envelopes) {
       if (equalBytes(env, trackedEnvelope)) {
         payloadCopies++;
         controlBytes += bytes.length - env.length;
       }
     }
-  } else if (m.value.type === MessageType.IHave || m.value.type === MessageType.IWant) {
+  } else if (m.value.type === MessageType.IHave || m.value.type === MessageType.IWant || m.value.type === MessageType.Graft) {
     if (m.value.refs.some((r) => r.tag === trackedTag)) controlBytes += bytes.length;
   }
 };

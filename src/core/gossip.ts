@@ -27,7 +27,8 @@ import { AntiEntropy } from './anti-entropy.ts';
 import type { Interner } from './canonical.ts';
 import { type RevocationSet, RevocationSync, isRevocationMessage } from './revocation-sync.ts';
 import { type CoreConfig, resolveConfig } from './config.ts';
-import { type Dissemination, LazyPush } from './dissemination.ts';
+import type { Dissemination } from './dissemination.ts';
+import { type DisseminationMode, makeDissemination } from './eager.ts';
 import type {
   AdmitFn,
   DropReason,
@@ -68,6 +69,8 @@ export interface GossipNodeOptions {
   revocations?: RevocationSet;
   /** Where held envelopes come from (canonical.ts); a simulator shares one between its nodes. */
   intern?: Interner;
+  /** Eager push trees (the default), lazy push only, or plain flooding (a baseline); see eager.ts. */
+  dissemination?: DisseminationMode;
 }
 
 export class GossipNode {
@@ -112,7 +115,13 @@ export class GossipNode {
     const { config, outbox, links } = this;
     const counter = options.counter ?? 0;
     this.table = new Table(this.publicKey, this.tag, this.gridId, config, outbox, counter, options.intern);
-    this.dissemination = new LazyPush(this.table, links, outbox, config);
+    this.dissemination = makeDissemination(
+      options.dissemination ?? 'eager',
+      this.table,
+      links,
+      outbox,
+      config,
+    );
     const revocations = (this.revocationSync =
       options.revocations && new RevocationSync(options.revocations, links, outbox, config));
     this.antiEntropy = new AntiEntropy(
@@ -275,16 +284,31 @@ export class GossipNode {
         return this.dissemination.want(from, message.refs, now);
       case MessageType.IWant:
         return this.dissemination.serve(from, message.refs);
+      case MessageType.Prune:
+        return this.dissemination.prune(from, message.tags);
+      case MessageType.Graft:
+        return this.dissemination.graft(from, message.refs);
       case MessageType.Announce:
-        for (const envelope of message.envelopes) this.onEnvelope(from, envelope, now, verify);
+      case MessageType.Push: {
+        const pushed = message.type === MessageType.Push;
+        for (const envelope of message.envelopes) this.onEnvelope(from, envelope, now, verify, pushed);
         return;
+      }
     }
   }
 
-  private onEnvelope(from: NodeId, envelope: Uint8Array, now: number, verify: VerifyFn): void {
+  /** `pushed`: sent unasked along a tree (PUSH), where a duplicate prunes (eager.ts). */
+  private onEnvelope(
+    from: NodeId,
+    envelope: Uint8Array,
+    now: number,
+    verify: VerifyFn,
+    pushed: boolean,
+  ): void {
     const received = this.table.accept(envelope, now, verify, this.admit);
     switch (received.kind) {
       case 'dropped':
+        if (pushed && received.reason === 'duplicate') this.dissemination.duplicate(from, tagOf(envelope, 1));
         return this.counters.drop(received.reason, received.detail);
       case 'counter-jump':
         this.dissemination.forget(this.tag);

@@ -36,7 +36,7 @@ import type { Outbox } from './outbox.ts';
  * One origin's newest announcement. Kept small on purpose — a simulation holds a hundred million of these,
  * a browser in a 10,000-node grid ten thousand — so everything derived from the bytes lives in the shared
  * `Canonical` (canonical.ts) and an entry holds only what is this node's own: times, the gossiped flag, and
- * `lazyLinks`, the dissemination layer's per-origin tree state (eager.ts). An entry is also a `Ref`.
+ * `tree`, the dissemination layer's per-origin tree state (eager.ts). An entry is also a `Ref`.
  */
 export interface Entry {
   readonly tag: Tag;
@@ -51,14 +51,17 @@ export interface Entry {
   /** Counted in the fingerprint and offered to peers. */
   gossiped: boolean;
   /**
-   * Owned by dissemination: a bit set of link slots (`Link.slot`) pruned from this origin's tree, i.e.
-   * lazy for it (PROTOCOL.md §5). 0 for a new origin: every link is eager.
+   * Owned by dissemination (eager.ts): bit i set while link slot i is in this origin's tree (eager);
+   * bit 31 (`NEW_ORIGIN`) until a version of this origin has been spread by this node.
    */
-  lazyLinks: number;
+  tree: number;
 }
 
+/** `Entry.tree` of an origin no version of which this node has spread yet: no tree links. */
+export const NEW_ORIGIN = 1 << 31;
+
 class HeldEntry implements Entry {
-  lazyLinks = 0;
+  tree = NEW_ORIGIN;
   constructor(
     readonly held: Canonical,
     readonly seqnum: number,
@@ -275,6 +278,8 @@ export class Table {
     const previous = this.entries.get(tag);
     if (previous?.gossiped) this.expire(previous);
     const entry = new HeldEntry(held, seqnum, now, now, gossiped);
+    // The origin's tree outlives its versions (eager.ts).
+    if (previous) entry.tree = previous.tree;
     this.entries.set(tag, entry);
     if (gossiped) {
       this.xorFingerprint(entry);

@@ -17,6 +17,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
   type CoreConfig,
+  type DisseminationMode,
   GossipNode,
   type PeerHistory,
   nodeIdString,
@@ -47,6 +48,8 @@ export interface SimOptions {
   maxLinks?: number;
   /** Keep each node's persisted state, for `reload`. */
   persist?: boolean;
+  /** How nodes disseminate (eager.ts); eager push trees by default. */
+  dissemination?: DisseminationMode;
 }
 
 /** What a node has written to disk, as the browser node does (see src/node.ts). */
@@ -161,6 +164,7 @@ export class Simulation {
       dialing: false,
       maxLinks: 16,
       persist: false,
+      dissemination: 'eager',
       ...options,
     };
     this.config = { ...(this.options.dialing ? {} : { targetLinks: 0 }), ...options.config };
@@ -203,6 +207,7 @@ export class Simulation {
       nickname: `node-${index}`,
       config: this.config,
       intern: this.shared.intern,
+      dissemination: this.options.dissemination,
     });
   }
 
