@@ -39,6 +39,7 @@ export {
   MessageType,
   decodeMessage,
   encodeAnnounce,
+  encodePrune,
   encodeRefs,
   encodeSummary,
 } from './messages.ts';
