@@ -222,8 +222,15 @@ export class LazyPush implements Dissemination {
     this.wants.delete(tag);
   }
 
+  /**
+   * Asks the next advertiser of every want whose deadline has passed. With a first delay (eager push),
+   * wants due within the next `ihaveDelayMs` go too, so that asks of one advertiser share a message as
+   * IHAVEs do.
+   */
   tick(now: number): void {
-    for (let item = this.peekWant(); item && item.deadline <= now; item = this.peekWant()) {
+    const until = this.asking.firstDelayMs > 0 ? now + this.config.ihaveDelayMs : now;
+    let asks: Map<NodeId, Ref[]> | undefined;
+    for (let item = this.peekWant(); item && item.deadline <= until; item = this.peekWant()) {
       if (!this.firstQueue.take(item)) this.wantQueue.take(item);
       const want = item.want;
       let next = want.sources.shift();
@@ -234,8 +241,12 @@ export class LazyPush implements Dissemination {
         continue;
       }
       this.ask(want, next, now);
-      this.sendRefs(this.asking.type, next, [want.ref]);
+      asks ??= new Map();
+      const refs = asks.get(next);
+      if (refs) refs.push(want.ref);
+      else asks.set(next, [want.ref]);
     }
+    if (asks) for (const [to, refs] of asks) this.sendRefs(this.asking.type, to, refs);
   }
 
   flush(now: number): void {

@@ -109,7 +109,8 @@ describe('eager push trees', () => {
       assert.deepEqual(sends(n.receive(idOf('p1'), ihave, 0, countingVerify())), []);
       assert.deepEqual(sends(n.receive(idOf('p2'), ihave, 5, countingVerify())), []);
       const timeout = n.config.graftTimeoutMs;
-      assert.deepEqual(to(n.tick(timeout - 1), MessageType.Graft), []);
+      // Asks due within `ihaveDelayMs` go together, like IHAVEs.
+      assert.deepEqual(to(n.tick(timeout - n.config.ihaveDelayMs - 1), MessageType.Graft), []);
       assert.deepEqual(to(n.tick(timeout), MessageType.Graft), ids('p1'));
       assert.deepEqual(to(n.tick(timeout + n.config.wantTimeoutMs), MessageType.Graft), ids('p2'));
       // The PUSH arriving in time: no GRAFT at all.
