@@ -242,6 +242,16 @@ export class Simulation {
     return this.links.get(a)!.has(b);
   }
 
+  /** The nodes linked to `a` now. */
+  neighbours(a: number): number[] {
+    return [...this.links.get(a)!];
+  }
+
+  /** Changes the probability that a message is lost, from now on. */
+  setLoss(loss: number): void {
+    this.options.loss = loss;
+  }
+
   degree(a: number): number {
     return this.links.get(a)!.size;
   }
