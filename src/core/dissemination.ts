@@ -28,9 +28,9 @@ import { type Entry, type Table, refNewer, refOf } from './table.ts';
 export interface Dissemination {
   /**
    * `entry` is a version this node took just now: pass it on. `from` is the link it came by; undefined
-   * for this node's own announcement, which goes to every link.
+   * for this node's own announcement, which goes to every link. `pushed`: it came by PUSH (eager.ts).
    */
-  spread(entry: Entry, from: NodeId | undefined, now: number): void;
+  spread(entry: Entry, from: NodeId | undefined, now: number, pushed?: boolean): void;
   /**
    * `from` holds these refs (an IHAVE, or with `repair` a DIGEST during anti-entropy): ask for what is
    * news.

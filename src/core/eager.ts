@@ -2,7 +2,8 @@
  * Eager push along per-origin trees (PROTOCOL.md §5; Plumtree, with one tree per origin as in Secure
  * Scuttlebutt's EBT), around the lazy part of dissemination.ts:
  *  - "A new version goes at once as PUSH to its origin's tree links, except the one it came by and those
- *    known to have it; IHAVE goes to at most `lazyFanout` of the other links."
+ *    known to have them; IHAVE goes to at most `lazyFanout` of the other links, or to all of them if the
+ *    version came other than by PUSH."
  *  - "An origin's tree starts empty: its first version spreads by IHAVE to every link, and GRAFT builds
  *    the tree." So a new origin costs what lazy push costs, not a flood, and its tree follows the
  *    fastest advertisers.
@@ -100,10 +101,12 @@ export class EagerPush implements Dissemination {
     else entry.tree &= ~(1 << slot);
   }
 
-  spread(entry: Entry, from: NodeId | undefined, now: number): void {
+  spread(entry: Entry, from: NodeId | undefined, now: number, pushed = false): void {
     // Who is known to have it: the link it came by, and whoever advertised it while it was wanted.
     const known = this.lazy.take(entry);
-    const first = (entry.tree & NEW_ORIGIN) !== 0;
+    // A first version, or one that came other than by PUSH (its branch of the tree may be broken): IHAVE
+    // to every link off the tree, so the nodes below can graft.
+    const first = (entry.tree & NEW_ORIGIN) !== 0 || (from !== undefined && !pushed);
     entry.tree &= ~NEW_ORIGIN;
     if (from !== undefined && !this.flood) this.setTree(entry, from, true);
     const ihaveTo = this.ihaveTo;

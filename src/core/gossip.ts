@@ -315,7 +315,7 @@ export class GossipNode {
         return this.outbox.push({ type: 'announce-needed', reason: 'counter-jump' });
       case 'stored':
         this.changed(received);
-        return this.dissemination.spread(received.entry, from, now);
+        return this.dissemination.spread(received.entry, from, now, pushed);
     }
   }
 

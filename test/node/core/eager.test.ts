@@ -50,7 +50,7 @@ function withTree(links: number, tree: string[]): GossipNode {
 describe('eager push trees', () => {
   it(
     rule(
-      "A new version goes at once as PUSH to its origin's tree links, except the one it came by and those known to have them; IHAVE goes to at most `lazyFanout` of the other links.",
+      "A new version goes at once as PUSH to its origin's tree links, except the one it came by and those known to have them; IHAVE goes to at most `lazyFanout` of the other links, or to all of them if the version came other than by PUSH.",
     ),
     () => {
       const n = withTree(5, ['p2', 'p3']);
@@ -62,6 +62,11 @@ describe('eager push trees', () => {
         ihaves.every((id) => ids('p4', 'p5').includes(id)),
         'IHAVE only off the tree',
       );
+      // Arrived other than by PUSH (here an ANNOUNCE, as a GRAFT's answer): IHAVE to every link off the tree.
+      const a = withTree(5, ['p2', 'p3']);
+      const answered = a.receive(idOf('p1'), announce(v(2)), 1, countingVerify());
+      assert.deepEqual(to(answered, MessageType.Push), ids('p2', 'p3'));
+      assert.deepEqual(to(answered, MessageType.IHave), ids('p4', 'p5'));
       // One that advertised it while it was wanted is known to have it: no PUSH to p3 then.
       const m = withTree(3, ['p2', 'p3']);
       m.receive(
