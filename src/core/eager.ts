@@ -17,8 +17,9 @@
  *
  * Tree state is one bit per (origin, link): `Entry.tree`, a set over link slots that this layer hands
  * out (lowest free first, 31 of them; a link beyond is never in a tree and gets IHAVE only). It is kept
- * across an origin's versions (table.ts copies it) and forgotten with the origin. A slot's bit is cleared
- * in every entry when a new link takes a slot an earlier link had used: a new link is in no tree yet.
+ * across an origin's versions (table.ts copies it) and forgotten with the origin. "A new link joins the
+ * tree of every origin already spread" (as Plumtree adds a new neighbour to its eager set): its bit is set
+ * in every such entry when it takes its slot, and duplicates prune it where it is not needed.
  *
  * With `flood` the same machinery is plain flooding — every link, every new version, forwarded once,
  * never pruned, no IHAVE: the baseline `npm run bench:sim` compares against.
@@ -48,9 +49,8 @@ export function makeDissemination(
 export class EagerPush implements Dissemination {
   private readonly lazy: LazyPush;
   private readonly slots = new Map<NodeId, number>();
-  /** Slots in use now, and slots some link has used (whose bits may be left in entries). */
+  /** Slots in use now. */
   private usedSlots = 0;
-  private dirtySlots = 0;
   /** Payloads and PRUNEs held until the end of the input, so one message per link carries them. */
   private readonly pushQueue = new Map<NodeId, Uint8Array[]>();
   private readonly pruneQueue = new Map<NodeId, Tag[]>();
@@ -82,9 +82,11 @@ export class EagerPush implements Dissemination {
     if (free === 0) return -1;
     const slot = 31 - Math.clz32(free & -free);
     const bit = 1 << slot;
-    if (this.dirtySlots & bit) for (const entry of this.table.values()) entry.tree &= ~bit;
+    for (const entry of this.table.values()) {
+      if (entry.tree & NEW_ORIGIN) entry.tree &= ~bit;
+      else entry.tree |= bit;
+    }
     this.usedSlots |= bit;
-    this.dirtySlots |= bit;
     this.slots.set(peer, slot);
     return slot;
   }
@@ -107,7 +109,6 @@ export class EagerPush implements Dissemination {
     // A first version, or one that came other than by PUSH (its branch of the tree may be broken): IHAVE
     // to every link off the tree, so the nodes below can graft.
     const first = (entry.tree & NEW_ORIGIN) !== 0 || (from !== undefined && !pushed);
-    entry.tree &= ~NEW_ORIGIN;
     if (from !== undefined && !this.flood) this.setTree(entry, from, true);
     const ihaveTo = this.ihaveTo;
     ihaveTo.length = 0;
@@ -123,6 +124,8 @@ export class EagerPush implements Dissemination {
         ihaveTo.push(link.id);
       }
     }
+    // Cleared only now: slots handed out in the loop above must not put new links in this new tree.
+    entry.tree &= ~NEW_ORIGIN;
     const fanout = this.config.lazyFanout;
     if (!this.flood && lazyCount > 0 && (fanout > 0 || first)) {
       // `lazyFanout` of them (all for a first version), from a place the version's hash picks.
