@@ -11,11 +11,8 @@
  * `MAX_SOURCES_PER_WANT` fallbacks; beyond `maxPendingWants` refs are dropped as `want-limit`.
  *
  * The composer (`GossipNode`) talks to dissemination only through `Dissemination`. Eager push trees
- * (Plumtree: per-origin trees, prune on duplicate, graft on missing) are meant to be added beside this
- * lazy part, not to replace it: an eager layer implements the same interface around a `LazyPush`; in
- * `spread` it sends the full envelope to its tree links and hands the rest to `LazyPush.advertise` with
- * those links skipped; it grafts where a want times out; and it prunes on the table's `duplicate` drop,
- * which the composer would then pass on. The table stays the only judge of what is news.
+ * (eager.ts, the default) wrap a `LazyPush` built with `Asking` set to GRAFT after `graftTimeoutMs`: they
+ * send PUSH to tree links and hand the rest to `advertiseTo`; the table stays the only judge of news.
  */
 import type { CoreConfig } from './config.ts';
 import type { NodeId, Tag } from './identity.ts';

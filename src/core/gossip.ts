@@ -3,7 +3,7 @@
  * per concern, each with its rules at its top:
  *
  *   table.ts         entries, seqnum rules, equivocation, floors, fingerprint          (§3, §4, §6)
- *   dissemination.ts lazy push: IHAVE / IWANT and the want queue                        (§5)
+ *   eager.ts, dissemination.ts  eager push trees (PUSH/PRUNE/GRAFT) around lazy push   (§5)
  *   anti-entropy.ts  SUMMARY / DIGEST reconciliation                                    (§5)
  *   liveness.ts      sweeps, forgetting, connection history and the dial plan           (§6)
  *   pubsub.ts        subscribers, getPeers, the permuted order                          (§7)
