@@ -110,6 +110,10 @@ export class EagerPush implements Dissemination {
     // to every link off the tree, so the nodes below can graft.
     const first = (entry.tree & NEW_ORIGIN) !== 0 || (from !== undefined && !pushed);
     if (from !== undefined && !this.flood) this.setTree(entry, from, true);
+    // Every link takes its slot at the first spread after it came up, not when first used: a link that
+    // is skipped here (it sent this version) must not join, later, trees it was never needed in.
+    if (this.slots.size < this.links.size && this.slots.size < 31)
+      for (const link of this.links.all()) if (link.id !== from) this.slotOf(link.id);
     const ihaveTo = this.ihaveTo;
     ihaveTo.length = 0;
     let lazyCount = 0;
