@@ -3,11 +3,13 @@
  * lease-secret machinery: a server knows its caller by the link's authenticated key).
  *
  * 1. Files of at most 55 bytes become `URI:LIT:` caps and touch no server.
- * 2. k, happy and N come from the number of servers given (params.ts `shareCountsFor`) unless set.
+ * 2. Every server given is asked for its version; k, happy and N come from the number in reach
+ *    (params.ts `shareCountsFor`) unless set: a server that answers or refuses is; one whose channel
+ *    closed or that timed out is not.
  * 3. The key is random unless a convergence secret is given; it fixes the storage index, and `order`
  *    puts the servers in the permuted order for it (`getPermutedPeers('storage', SI)`).
- * 4. The first 2N servers in that order are asked for their version; those that answer and have room for
- *    at least one share of the computed size are the candidates. Placement (happiness.ts) plans; each
+ * 4. Of the first 2N servers in that order, those that answered and have room for at least one share
+ *    of the computed size are the candidates. Placement (happiness.ts) plans; each
  *    server is asked to allocate its shares; a server that refuses or allocates fewer loses them and the
  *    plan is redone without them. Too few servers, or too little happiness, is an `UploadUnhappyError`,
  *    after every allocated share is aborted.
@@ -22,7 +24,7 @@ import { ChkEncoder } from './encode.ts';
 import { happinessOf, placeShares, type Candidate } from './happiness.ts';
 import { convergentKey, randomKey } from './keys.ts';
 import { LIT_THRESHOLD, segmenting, shareCountsFor } from './params.ts';
-import type { StorageRemote } from '../services/types.ts';
+import { StorageError, type StorageRemote, type StorageVersion } from '../services/types.ts';
 
 export const DEFAULT_MAX_SEGMENT_SIZE = 128 * 1024;
 /** Segments whose writes may be in flight at once (memory: PIPELINE × N blocks). */
@@ -80,6 +82,8 @@ async function settle<T>(
 }
 
 const why = (error: unknown): string => (error as Error)?.message ?? String(error);
+const outOfReach = (error: unknown): boolean =>
+  !(error instanceof StorageError) || error.code === 'closed' || error.code === 'timeout';
 
 export async function upload(data: Uint8Array | Blob, options: UploadOptions): Promise<UploadResult> {
   const crypto = options.crypto ?? defaultFileCrypto();
@@ -98,7 +102,19 @@ export async function upload(data: Uint8Array | Blob, options: UploadOptions): P
     };
   }
   if (options.servers.length === 0) throw new UploadUnhappyError('no storage servers in reach');
-  const table = shareCountsFor(options.servers.length);
+  // Servers in reach are those that answer, refusals included (a server that says no is there); one
+  // whose channel closed or that timed out is not.
+  const failures: string[] = [];
+  const answered = await Promise.all(options.servers.map((s) => settle(s.version())));
+  const versionOf = new Map<string, StorageVersion>();
+  let inReach = 0;
+  answered.forEach((v, i) => {
+    const server = options.servers[i]!;
+    if (v.ok) versionOf.set(server.id, v.value);
+    else failures.push(`${server.id}: ${why(v.error)}`);
+    if (v.ok || !outOfReach(v.error)) inReach++;
+  });
+  const table = shareCountsFor(Math.max(1, inReach));
   const k = options.k ?? table.k;
   const n = options.n ?? table.n;
   const happy = options.happy ?? Math.min(table.happy, n);
@@ -113,20 +129,15 @@ export async function upload(data: Uint8Array | Blob, options: UploadOptions): P
   const ordered = (options.order?.(si, options.servers) ?? options.servers).slice(0, 2 * n);
   report({ phase: 'placing', bytesSent: 0, size });
 
-  // Candidates: servers that answer and have room for a share.
-  const versions = await Promise.all(ordered.map((s) => settle(s.version())));
+  // Candidates: servers that answered and have room for a share.
   const byId = new Map<string, StorageRemote>();
   let candidates: Candidate[] = [];
-  const room = new Map<string, number>();
-  const failures: string[] = [];
-  versions.forEach((v, i) => {
-    const server = ordered[i]!;
-    if (!v.ok) failures.push(`${server.id}: ${why(v.error)}`);
-    if (!v.ok || byId.has(server.id) || v.value.maxShareSize < shareSize) return;
+  for (const server of ordered) {
+    const version = versionOf.get(server.id);
+    if (!version || byId.has(server.id) || version.maxShareSize < shareSize) continue;
     byId.set(server.id, server);
-    room.set(server.id, Math.floor(v.value.available / shareSize));
-    candidates.push({ id: server.id, room: room.get(server.id)!, has: [] });
-  });
+    candidates.push({ id: server.id, room: Math.floor(version.available / shareSize), has: [] });
+  }
   const uploadSecret = crypto.randomBytes(32);
   const allocated = new Map<string, Set<number>>();
   const abortAll = async (): Promise<void> => {
