@@ -11,7 +11,6 @@
 import {
   type NodeId,
   type PeerInfo,
-  type ServiceParams,
   type Services,
   nodeIdString,
   servicesForRole,
@@ -21,16 +20,15 @@ import { defaultVerifier, type Signer } from '../crypto/ed25519.ts';
 import { SignatureCache } from '../crypto/signature-cache.ts';
 import { VerificationCache } from '../crypto/verify-cache.ts';
 import { base64urlDecode } from '../net/seal.ts';
-import { ClubService } from '../services/club-service.ts';
-import { FilesService } from '../services/files-service.ts';
-import { builtinServices, StorageService } from '../services/index.ts';
-import { ServiceRegistry } from '../services/registry.ts';
-import { type NodeStore, openFileList, openShareStore, openStore } from '../store/index.ts';
+import type { StorageService } from '../services/index.ts';
+import type { ServiceRegistry } from '../services/registry.ts';
+import { type NodeStore, openStore } from '../store/index.ts';
 import { type ActiveGrid, gridFromStored, gridToStored, type StoredGrid } from './grids.ts';
 import { MembershipGuard } from './guard.ts';
 import { CodeInvites } from './code-invites.ts';
 import { Invitations } from './invitations.ts';
 import { LinkAdmission } from './link-admission.ts';
+import { NodeServices } from './node-services.ts';
 import { Preverifier } from './receive-budgets.ts';
 import { Runtime } from './runtime.ts';
 import { Settings } from './settings.ts';
@@ -63,8 +61,7 @@ export class GridSession {
   invitations!: Invitations;
   codes!: CodeInvites;
   services!: ServiceRegistry;
-  files!: FilesService;
-  clubs!: ClubService;
+  wiring!: NodeServices;
   active: ActiveGrid | undefined;
   nickname = '';
 
@@ -126,7 +123,7 @@ export class GridSession {
       },
       changed: () => {
         // Clubs are read from announcements; a storage request asks for them (mayUse, quotas).
-        node.clubs?.invalidate();
+        node.wiring?.clubs.invalidate();
         node.hooks.changed();
       },
     });
@@ -153,39 +150,8 @@ export class GridSession {
       peers: () => node.runtime.mesh?.peers() ?? [],
       sendSignal: (payload, to) => node.runtime.mesh?.sendSignal(payload, to),
     });
-    node.services = new ServiceRegistry({
-      self: node.id,
-      mayUse: (peer) => node.mayUse(peer),
-      now: () => node.runtime.now(),
-    });
-    for (const factory of builtinServices) node.services.add(factory);
-    const shares = await openShareStore(options.dbName ?? 'gridnode');
-    const list = await openFileList(options.dbName ?? 'gridnode');
-    node.clubs = await node.services.addAsync((host) =>
-      ClubService.create(host, {
-        list,
-        peers: () => (node.runtime.core?.getPeers() ?? []).filter((p) => p.self || node.guard.isMember(p.id)),
-        publish: (service, params) => node.publishService(service, params),
-      }),
-    );
-    const storage = await node.services.addAsync((host) =>
-      StorageService.create(host, {
-        store: shares,
-        // Admitted through a club (not by the owner's own policy): the club's quota.
-        quotaFor: (caller) => (node.settings.mayUse(caller) ? undefined : node.clubs.terms(caller).quota),
-      }),
-    );
-    storage.addEventListener('change', () => node.storageChanged(storage));
-    node.files = await node.services.addAsync((host) =>
-      FilesService.create(host, {
-        storage,
-        list,
-        offering: () => node.storageServers(new Uint8Array(16)),
-        permuted: (si) => node.storageServers(si),
-        grid: () => node.active?.hex,
-        roster: (club) => node.clubs.roster(club),
-      }),
-    );
+    node.wiring = await NodeServices.create(node, options.dbName ?? 'gridnode');
+    node.services = node.wiring.registry;
     node.active = await node.loadGrid();
     return node;
   }
@@ -272,37 +238,10 @@ export class GridSession {
         frame: (peer, kind, body) => void this.codes.frame(peer, kind, body),
       },
     });
-    await this.files.reload();
+    await this.wiring.files.reload();
     await this.codes.start();
     this.reportGarbled();
     this.hooks.changed();
-  }
-
-  /**
-   * Whether `peer` may use this node's services: this node itself (its own uploads go to its own server);
-   * otherwise a member in good standing that the owner does not deny and, under an allow list, is allowed
-   * or on the roster of a storage club this node joined (clubs.ts).
-   */
-  mayUse(peer: NodeId): boolean {
-    if (peer === this.id) return true;
-    if (!this.guard.isMember(peer) || this.settings.policy()[peer] === 'deny') return false;
-    return this.settings.mayUse(peer) || this.clubs.terms(peer).admitted;
-  }
-
-  /** Offers (params) or withdraws (undefined) one of this node's services, and keeps the choice. */
-  async publishService(service: string, params: ServiceParams | undefined): Promise<void> {
-    const grid = this.active;
-    if (!grid || !this.runtime.core) throw new Error('this node is in no grid');
-    await this.runtime.input((c) => (params ? c.publish(service, params) : c.unpublish(service)));
-    await this.settings.setServices(grid.hex, this.ownServices());
-  }
-
-  /** Members in good standing that announce `storage`, in permuted order for `storageIndex`. */
-  storageServers(storageIndex: Uint8Array): NodeId[] {
-    const peers = this.runtime.core?.getPermutedPeers('storage', storageIndex) ?? [];
-    return peers
-      .map((p) => p.id)
-      .filter((id) => id === this.id || (this.guard.isMember(id) && !this.guard.members.get(id)?.leaving));
   }
 
   private garbledReported = 0;
@@ -399,8 +338,10 @@ export class GridSession {
   private storageTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
-   * The space this node offers changed: its `storage` announcement says so, at most once a second (a
-   * burst of writes is one announcement), and only while it offers storage.
+   * The space this node offers changed: its `storage` announcement says so, at most once every 5 s (a
+   * burst of writes is one announcement; receivers believe at most one new seqnum a second of an origin
+   * after a burst of ten, receive-budgets.ts, so this leaves room for the owner's own changes), and only
+   * while it offers storage.
    */
   storageChanged(storage: StorageService): void {
     if (this.storageTimer) return;
@@ -411,7 +352,7 @@ export class GridSession {
       const params = { ...offered, ...storage.params() };
       if (Object.entries(params).every(([k, v]) => offered[k] === v)) return;
       void this.runtime.input((c) => c.publish('storage', params)).catch(() => undefined);
-    }, 1_000);
+    }, 5_000);
   }
 
   ownServices(): Services {
