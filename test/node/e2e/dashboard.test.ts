@@ -142,9 +142,11 @@ describe('the dashboard, through its UI, in two browsers', { timeout: 240_000 },
     link = (await anchor.textContent())?.trim() ?? '';
     assert.equal(await anchor.getAttribute('href'), link, 'the shown link is the one it points to');
     assert.ok(link.startsWith(site.url), `the link points to this dashboard: ${link}`);
-    assert.match(link, /#invite=[A-Za-z0-9_-]{40,}$/);
+    // A 26-character invitation code (Tahoe's base32), shown in groups of four.
+    assert.match(link, /#invite=[a-z2-7]{26}$/);
     const code = await page.locator('grid-invite input.code').inputValue();
-    assert.ok(link.endsWith(`#invite=${code}`), 'the code field holds the link’s code');
+    assert.match(code, /^([a-z2-7]{4} ){6}[a-z2-7]{2}$/, code);
+    assert.ok(link.endsWith(`#invite=${code.replaceAll(' ', '')}`), 'the code field holds the link’s code');
 
     const qr = page.locator('grid-invite svg[part="qr"]');
     await qr.waitFor({ state: 'visible' });
