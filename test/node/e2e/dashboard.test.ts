@@ -160,7 +160,10 @@ describe('the dashboard, through its UI, in two browsers', { timeout: 240_000 },
   });
 
   it('Bob opens the link and joins; both pictures and both member lists show the two of them', async () => {
-    bob = await arrive('bob', link);
+    // A short link names no relay: the invitee uses its page's own (the same origin's, when served).
+    // Here the relay is on a port of the test's choosing, so Bob's page is told, as Alice's was.
+    const query = `?relay=${encodeURIComponent(site.relay.url)}`;
+    bob = await arrive('bob', `${site.url}${query}${link.slice(link.indexOf('#'))}`);
     const { page } = bob;
     // The fragment is a bearer secret: it leaves the address bar at once.
     assert.equal(await page.evaluate(() => location.hash), '');
