@@ -145,7 +145,9 @@ describe('the app served on one port under a real name', { timeout: 240_000 }, (
     }
     // Neither page was given a relay: both used this origin's /relay, on the server they were loaded from.
     const health = secure.relay.health();
-    assert.equal(health.connections, 2, JSON.stringify(health));
+    // One connection each for signaling, and one each for the invitation-code rendezvous (a member that
+    // holds pending invitations listens there; PROTOCOL.md §11): all to this origin's relay.
+    assert.ok(health.connections >= 2 && health.connections <= 4, JSON.stringify(health));
     assert.ok(health.framesRelayed > 0, JSON.stringify(health));
     assert.equal(plain.relay.health().framesRelayed, 0);
     for (const v of [alice, bob]) {
