@@ -7,7 +7,8 @@ import { checkNickname, checkServiceName, checkServiceParams, type Checked } fro
 import type { Command } from './types.ts';
 
 // The shape of a node id (`v0-` + base32), bounded; the policy list may name ids not yet seen.
-const NODE_ID_SHAPE = /^v0-[a-z2-7]{1,104}$/;
+/** What a policy may name: a node id's shape (ids not yet seen may be listed). */
+export const NODE_ID_SHAPE = /^v0-[a-z2-7]{1,104}$/;
 
 /** An argument a person or a page gave that the node refuses; `message` says why, for people. */
 export class InvalidInputError extends Error {

@@ -15,10 +15,10 @@
  * (a nickname over its byte limit, a service with a bad name, a garbled policy or ICE list) is dropped,
  * counted in the store's `stats().garbled`, and the default used; start-up goes on.
  */
-import { parseNodeId, type Services } from '../core/index.ts';
+import type { Services } from '../core/index.ts';
 import { checkNickname, checkRelays, checkServiceName, checkServiceParams } from '../core/inputs.ts';
 import type { NodeStore } from '../store/index.ts';
-import { valid } from './commands.ts';
+import { NODE_ID_SHAPE, valid } from './commands.ts';
 import type { GridNodeOptions, Policy } from './types.ts';
 
 export type IceTransportPolicy = 'relay' | 'all';
@@ -104,7 +104,8 @@ export class Settings {
     const policies: Record<string, Policy> = {};
     if (typeof stored === 'object' && stored !== null && !Array.isArray(stored)) {
       for (const [id, p] of Object.entries(stored))
-        if ((p === 'allow' || p === 'deny') && parseNodeId(id)) policies[id] = p;
+        // The same rule as setting one (commands.ts): what was accepted survives a restart.
+        if ((p === 'allow' || p === 'deny') && NODE_ID_SHAPE.test(id)) policies[id] = p;
         else this.store.reportGarbled('setting:policy');
     } else if (stored !== undefined) this.store.reportGarbled('setting:policy');
     this.policies = policies;
