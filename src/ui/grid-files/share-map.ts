@@ -3,6 +3,7 @@
  * holds it (a hue derived from its id, so a server keeps its colour across files and pages), grey when
  * that server is out of reach; then a legend naming each server.
  */
+import { styleMap } from 'lit/directives/style-map.js';
 import { html } from 'lit';
 import type { FileReach } from '../../services/files-types.ts';
 
@@ -58,7 +59,7 @@ export function renderShareMap(
           data-server=${h?.id ?? ''}
           data-state=${state}
           title=${title}
-          style=${h?.online ? `--dot: hsl(${serverHue(h.id)} 65% 45%)` : ''}
+          style=${styleMap(h?.online ? { '--dot': `hsl(${serverHue(h.id)} 65% 45%)` } : {})}
         ></span>`;
       })}
     </span>
@@ -68,7 +69,7 @@ export function renderShareMap(
           html`<span class="holder ${online ? 'online' : 'offline'}" data-server=${id}
             ><span
               class="dot ${online ? 'online' : 'offline'}"
-              style=${online ? `--dot: hsl(${serverHue(id)} 65% 45%)` : ''}
+              style=${styleMap(online ? { '--dot': `hsl(${serverHue(id)} 65% 45%)` } : {})}
             ></span
             ><span class="name">${nameOf(id)}</span
             >${online ? '' : html` <span class="muted">(offline)</span>`}</span

@@ -1,5 +1,6 @@
 import { LitElement, html } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
+import { styleMap } from 'lit/directives/style-map.js';
 import { type Policy, shortId } from '../controller.ts';
 import { emit } from '../events.ts';
 import { formatRelative } from '../format.ts';
@@ -98,7 +99,7 @@ export class GridStorage extends LitElement {
                   aria-valuemax=${usage.offered}
                   aria-valuenow=${usage.used}
                 >
-                  <div style="width: ${(share * 100).toFixed(1)}%"></div>
+                  <div style=${styleMap({ width: `${(share * 100).toFixed(1)}%` })}></div>
                 </div>
                 <form class="offer" @submit=${this.onOffer}>
                   <label
