@@ -3,7 +3,8 @@
  * holds it (a hue derived from its id, so a server keeps its colour across files and pages), grey when
  * that server is out of reach; then a legend naming each server.
  */
-import { styleMap } from 'lit/directives/style-map.js';
+import { ref } from 'lit/directives/ref.js';
+import { cssProperty } from '../css-property.ts';
 import { html } from 'lit';
 import type { FileReach } from '../../services/files-types.ts';
 
@@ -59,7 +60,7 @@ export function renderShareMap(
           data-server=${h?.id ?? ''}
           data-state=${state}
           title=${title}
-          style=${styleMap(h?.online ? { '--dot': `hsl(${serverHue(h.id)} 65% 45%)` } : {})}
+          ${ref(cssProperty('--dot', h?.online ? `hsl(${serverHue(h.id)} 65% 45%)` : undefined))}
         ></span>`;
       })}
     </span>
@@ -69,7 +70,7 @@ export function renderShareMap(
           html`<span class="holder ${online ? 'online' : 'offline'}" data-server=${id}
             ><span
               class="dot ${online ? 'online' : 'offline'}"
-              style=${styleMap(online ? { '--dot': `hsl(${serverHue(id)} 65% 45%)` } : {})}
+              ${ref(cssProperty('--dot', online ? `hsl(${serverHue(id)} 65% 45%)` : undefined))}
             ></span
             ><span class="name">${nameOf(id)}</span
             >${online ? '' : html` <span class="muted">(offline)</span>`}</span

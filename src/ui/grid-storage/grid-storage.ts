@@ -1,6 +1,7 @@
 import { LitElement, html } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
-import { styleMap } from 'lit/directives/style-map.js';
+import { ref } from 'lit/directives/ref.js';
+import { cssProperty } from '../css-property.ts';
 import { type Policy, shortId } from '../controller.ts';
 import { emit } from '../events.ts';
 import { formatRelative } from '../format.ts';
@@ -99,7 +100,7 @@ export class GridStorage extends LitElement {
                   aria-valuemax=${usage.offered}
                   aria-valuenow=${usage.used}
                 >
-                  <div style=${styleMap({ width: `${(share * 100).toFixed(1)}%` })}></div>
+                  <div ${ref(cssProperty('width', `${(share * 100).toFixed(1)}%`))}></div>
                 </div>
                 <form class="offer" @submit=${this.onOffer}>
                   <label
