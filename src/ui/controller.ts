@@ -10,7 +10,15 @@
  * (./storage-controller.ts, ./files-controller.ts) that run their actions through `run`.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { deriveMembers, nameOf } from './members.ts';
+import {
+  type ActivityLog,
+  type ActivityLogOptions,
+  activityLogDefaults,
+  appendActivity,
+  emptyActivityLog,
+} from './activity-log.ts';
+import type { DisplayName } from './display-name.ts';
+import { deriveMembers, memberNames, nameOf, whoOf } from './members.ts';
 import type {
   Activity,
   ActivityDetail,
@@ -29,6 +37,7 @@ import { type PetnameStorage, defaultPetnameStorage, loadPetnames, withPetname }
 export type * from './node-types.ts';
 export type { PetnameStorage } from './petnames.ts';
 export { shortId } from './members.ts';
+export type { DisplayName } from './display-name.ts';
 
 export interface GridControllerOptions {
   storage?: PetnameStorage | undefined;
@@ -36,6 +45,10 @@ export interface GridControllerOptions {
   storageKey?: string;
   /** Activity entries kept; older ones are dropped. */
   maxActivity?: number;
+  /** Of those, at most this many refusal lines (default a quarter of `maxActivity`); see ./activity-log.ts. */
+  maxRefusals?: number;
+  /** Refusals of one peer for one reason this close together share a line (default 5 min). */
+  foldWindowMs?: number;
 }
 
 const NODE_EVENTS = ['change', 'peer-up', 'peer-down', 'announcement', 'role', 'status'] as const;
@@ -64,17 +77,18 @@ export class GridController implements ReactiveController {
   private hostIsConnected = false;
   /** The active grid when `memberships` was last read (`null`: never read). */
   private membershipsOf: string | undefined | null = null;
-  private log: Activity[] = [];
-  private seq = 0;
+  private log: ActivityLog = emptyActivityLog;
   private petnameMap: Record<string, string>;
   private readonly storage: PetnameStorage | undefined;
   private readonly storageKey: string;
-  private readonly maxActivity: number;
+  private readonly logOptions: ActivityLogOptions;
   private readonly refresh = () => this.host.requestUpdate();
   private readonly onActivity = (event: Event) => {
     const detail = (event as CustomEvent<ActivityDetail>).detail;
-    if (!detail || typeof detail.kind !== 'string') return;
-    this.record(detail);
+    const next = appendActivity(this.log, detail, Date.now(), this.logOptions);
+    if (next === this.log) return;
+    this.log = next;
+    this.host.requestUpdate();
   };
 
   constructor(
@@ -83,7 +97,12 @@ export class GridController implements ReactiveController {
   ) {
     this.storage = 'storage' in options ? options.storage : defaultPetnameStorage();
     this.storageKey = options.storageKey ?? 'gridnode:petnames';
-    this.maxActivity = options.maxActivity ?? 200;
+    const max = options.maxActivity ?? activityLogDefaults.max;
+    this.logOptions = {
+      max,
+      maxRefusals: options.maxRefusals ?? Math.max(1, Math.floor(max / 4)),
+      windowMs: options.foldWindowMs ?? activityLogDefaults.windowMs,
+    };
     this.petnameMap = loadPetnames(this.storage, this.storageKey);
     host.addController(this);
   }
@@ -155,9 +174,14 @@ export class GridController implements ReactiveController {
     return this.nodeValue?.nickname ?? '';
   }
 
-  /** Newest last. */
+  /** Newest last; refusals of one peer and reason folded into one line with a count. */
   get activity(): readonly Activity[] {
-    return this.log;
+    return this.log.entries;
+  }
+
+  /** Refusals no longer in `activity`, pushed out by newer refusal lines (each envelope counted). */
+  get droppedRefusals(): number {
+    return this.log.droppedRefusals;
   }
 
   get petnames(): Readonly<Record<string, string>> {
@@ -190,6 +214,15 @@ export class GridController implements ReactiveController {
   /** The display name of `id`: petname, nickname or the start of the id. */
   nameOf(id: string): string {
     return nameOf(this.nodeValue, this.petnameMap, id);
+  }
+
+  /**
+   * A function naming any id as shown — cleaned name, short id, lookalikes marked — from the members
+   * known now (read once: call it again after a change).
+   */
+  namer(): (id: string) => DisplayName {
+    const names = memberNames(this.nodeValue, this.petnameMap);
+    return (id) => whoOf(names, id);
   }
 
   // ——— Actions: each records progress in `busy` and a failure in `error`, and never throws ———————————
@@ -274,18 +307,6 @@ export class GridController implements ReactiveController {
       this.busy = undefined;
       this.host.requestUpdate();
     }
-  }
-
-  private record(detail: ActivityDetail): void {
-    const entry: Activity = {
-      kind: detail.kind,
-      id: typeof detail.id === 'string' ? detail.id : undefined,
-      reason: typeof detail.reason === 'string' ? detail.reason : undefined,
-      at: Number.isFinite(detail.at) ? detail.at : Date.now(),
-      seq: ++this.seq,
-    };
-    this.log = [...this.log.slice(Math.max(0, this.log.length + 1 - this.maxActivity)), entry];
-    this.host.requestUpdate();
   }
 
   private subscribe(): void {

@@ -1,21 +1,43 @@
-/** How the dashboard names and orders members: from the node's peers, its policy and the user's petnames. */
+/**
+ * How the dashboard names and orders members: from the node's peers, its policy and the user's petnames.
+ * Every name goes through ./display-name.ts (cleaned, with the short id, lookalikes marked).
+ */
+import { type DisplayName, cleanName, displayName, markLookalikes } from './display-name.ts';
 import type { Member, NodeLike } from './node-types.ts';
 
-export const shortId = (id: string): string => (id.startsWith('v0-') ? id.slice(3, 11) : id.slice(0, 8));
+export { shortId } from './display-name.ts';
+
+/** Every member `node` knows as shown: petname, else nickname, with the short id; lookalikes marked. */
+export function memberNames(
+  node: NodeLike | undefined,
+  petnames: Readonly<Record<string, string>>,
+): Map<string, DisplayName> {
+  const peers = node?.getPeers() ?? [];
+  const names = markLookalikes(peers.map((p) => displayName(p.id, petnames[p.id], p.nickname)));
+  return new Map(names.map((n) => [n.id, n]));
+}
+
+/** `id` as shown, whether or not it is a member (a refused stranger has only its id). */
+export function whoOf(names: ReadonlyMap<string, DisplayName>, id: string): DisplayName {
+  return names.get(id) ?? displayName(id);
+}
 
 /** Every member `node` knows, itself first, then online ones, then by name. */
 export function deriveMembers(node: NodeLike, petnames: Readonly<Record<string, string>>): Member[] {
   const peers = node.getPeers();
   const policy = node.policy();
-  const nicknames = new Map(peers.map((p) => [p.id, p.nickname]));
-  const nameOf = (id: string) => petnames[id] || nicknames.get(id) || shortId(id);
+  const names = memberNames(node, petnames);
   const members = peers.map((p): Member => {
-    const petname = petnames[p.id] || undefined;
+    const who = whoOf(names, p.id);
+    const inviter = p.invitedBy === undefined ? undefined : whoOf(names, p.invitedBy);
     return {
       id: p.id,
-      nickname: p.nickname,
-      petname,
-      name: petname ?? (p.nickname || shortId(p.id)),
+      nickname: cleanName(p.nickname) ?? '',
+      petname: cleanName(petnames[p.id]),
+      name: who.name ?? who.short,
+      short: who.short,
+      label: who.label,
+      lookalike: who.lookalike,
       self: p.self,
       online: p.self || p.connected,
       connected: p.connected,
@@ -26,7 +48,8 @@ export function deriveMembers(node: NodeLike, petnames: Readonly<Record<string, 
       services: Object.keys(p.services).sort(),
       role: p.role,
       invitedBy: p.invitedBy,
-      invitedByName: p.invitedBy === undefined ? undefined : nameOf(p.invitedBy),
+      invitedByName: inviter && (inviter.name ?? inviter.short),
+      invitedByWho: inviter,
       revoked: p.revoked ?? false,
       policy: policy[p.id],
     };
@@ -37,9 +60,9 @@ export function deriveMembers(node: NodeLike, petnames: Readonly<Record<string, 
   );
 }
 
-/** The display name of `id`: petname, nickname or the start of the id. */
+/** The display name of `id`: petname, nickname or the start of the id (cleaned). */
 export function nameOf(node: NodeLike | undefined, petnames: Readonly<Record<string, string>>, id: string) {
-  const petname = petnames[id];
-  if (petname) return petname;
-  return node?.getPeers().find((p) => p.id === id)?.nickname || shortId(id);
+  const peer = node?.getPeers().find((p) => p.id === id);
+  const who = displayName(id, petnames[id], peer?.nickname);
+  return who.name ?? who.short;
 }

@@ -9,6 +9,7 @@
  * service's contract is `FilesApi` (src/services/files-types.ts) itself.
  */
 import type { FilesApi } from '../services/files-types.ts';
+import type { DisplayName } from './display-name.ts';
 
 export type NodeStatus = 'idle' | 'joining' | 'connecting' | 'online' | 'offline';
 export type NodeRole = 'starting' | 'leader' | 'follower' | 'stopped';
@@ -126,12 +127,18 @@ export interface StorageLike extends EventTarget {
 /** What the UI shows of one member: the node's view of it plus the user's own notes. */
 export interface Member {
   id: string;
-  /** Chosen by the member itself: untrusted, shown only as text. */
+  /** Chosen by the member itself: untrusted, cleaned for display (no bidi or invisible characters). */
   nickname: string;
   /** Chosen by this user, kept in this browser. */
   petname: string | undefined;
-  /** Petname, else nickname, else the start of the id. */
+  /** Petname, else nickname (both cleaned for display: ./display-name.ts), else the start of the id. */
   name: string;
+  /** The first characters of the id, shown beside the name wherever a person decides something. */
+  short: string;
+  /** `name (short)`, or `short` alone when the member has no name: for labels, options and titles. */
+  label: string;
+  /** Another member's name looks like this one's: only the id tells them apart. */
+  lookalike: boolean;
   self: boolean;
   /** This node itself, or linked to it now (the only liveness this node knows first-hand). */
   online: boolean;
@@ -145,6 +152,8 @@ export interface Member {
   invitedBy: string | undefined;
   /** The inviter's name as this node knows it, else the start of its id. */
   invitedByName: string | undefined;
+  /** The inviter as shown: name and short id. */
+  invitedByWho: DisplayName | undefined;
   revoked: boolean;
   policy: Policy | undefined;
 }
@@ -152,6 +161,10 @@ export interface Member {
 export interface Activity extends ActivityDetail {
   /** Increasing, to key list items. */
   seq: number;
+  /** How many events this line stands for (refusals of one peer and reason are folded); 1 if absent. */
+  count?: number | undefined;
+  /** When the first of them happened (`at` is the newest); `at` if absent. */
+  firstAt?: number | undefined;
 }
 
 /** An action the controller is running, shown as progress by the elements that started it. */

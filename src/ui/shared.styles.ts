@@ -80,6 +80,18 @@ export const sharedStyles = css`
     unicode-bidi: isolate;
     overflow-wrap: anywhere;
   }
+  .short-id {
+    /* The part of a name nobody else chose: always beside it, never cut. */
+    font-family: ui-monospace, monospace;
+    font-size: 0.85em;
+    color: var(--_muted);
+    unicode-bidi: isolate;
+    white-space: nowrap;
+  }
+  .lookalike {
+    color: var(--_danger);
+    cursor: help;
+  }
   .visually-hidden {
     position: absolute;
     width: 1px;

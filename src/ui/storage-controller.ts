@@ -63,7 +63,8 @@ export class StorageController implements ReactiveController {
         const member = known.get(c.id);
         return {
           id: c.id,
-          nickname: member ? member.petname || member.nickname || undefined : undefined,
+          nickname: member && member.name !== member.short ? member.name : undefined,
+          lookalike: member?.lookalike ?? false,
           bytes: c.bytes,
           shares: c.shares,
           lastUsedAt: c.lastUsedAt,

@@ -27,6 +27,22 @@ export const styles = css`
     font-weight: 600;
     min-width: 5.5rem;
   }
+  .what {
+    min-width: 0;
+    overflow-wrap: anywhere;
+  }
+  .count {
+    font-weight: 600;
+    font-variant-numeric: tabular-nums;
+    white-space: nowrap;
+  }
+  .since {
+    white-space: nowrap;
+  }
+  .dropped {
+    font-size: 0.85em;
+    margin: 0.4rem 0 0;
+  }
   .join .kind,
   .reconnect .kind {
     color: var(--_online);

@@ -118,7 +118,7 @@ export class GridApp extends LitElement {
                     .transfers=${this.files.transfers}
                     .notices=${this.files.notices}
                     .link=${this.files.link}
-                    .nameOf=${this.namer()}
+                    .nameOf=${this.labeler()}
                     .clubs=${this.files.clubs}
                     @grid-files-upload=${this.onUpload}
                     @grid-files-download=${this.onDownload}
@@ -149,7 +149,11 @@ export class GridApp extends LitElement {
                 </section>
                 <section aria-labelledby="activity-title">
                   <h2 id="activity-title">Activity</h2>
-                  <grid-activity .entries=${c.activity} .nameOf=${this.namer()}></grid-activity>
+                  <grid-activity
+                    .entries=${c.activity}
+                    .nameOf=${c.namer()}
+                    .droppedRefusals=${c.droppedRefusals}
+                  ></grid-activity>
                 </section>
                 <section class="wide" aria-labelledby="storage-title">
                   <h2 id="storage-title">Storage</h2>
@@ -201,8 +205,9 @@ export class GridApp extends LitElement {
    * A new function each render: names change (a nickname arrives, a petname is set) while the log stays
    * the same array, and only a changed property makes the activity list render its names again.
    */
-  private namer(): (id: string) => string {
-    return (id) => this.grid.nameOf(id);
+  private labeler(): (id: string) => string {
+    const who = this.grid.namer();
+    return (id) => who(id).label;
   }
 
   private onCreate(e: GridEvent<'grid-create'>): void {

@@ -5,6 +5,7 @@ import { SERVICE } from '../../core/roles.ts';
 import { checkNickname } from '../../core/inputs.ts';
 import type { Busy, IceServer, Member, Policy } from '../controller.ts';
 import { emit } from '../events.ts';
+import { nameLabel } from '../name-label.ts';
 import { sharedStyles } from '../shared.styles.ts';
 import { styles } from './grid-control-panel.styles.ts';
 import { formatIceServers, parseIceServers, parseRelays } from './parse.ts';
@@ -200,10 +201,10 @@ export class GridControlPanel extends LitElement {
 
   private renderMember(m: Member) {
     return html`<tr data-id=${m.id}>
-      <th scope="row"><span class="name">${m.name}</span></th>
+      <th scope="row">${nameLabel(m)}</th>
       <td>
         <select
-          aria-label="Service policy for ${m.name}"
+          aria-label="Service policy for ${m.label}"
           ?disabled=${this.busy === 'policy'}
           @change=${(e: Event) => this.onPolicy(e, m.id)}
         >
@@ -219,11 +220,12 @@ export class GridControlPanel extends LitElement {
                 m.revoked
                   ? html`<span class="error">revoked</span>`
                   : this.confirming === m.id
-                    ? html`<button
+                    ? html`<span class="confirm">Revoke ${nameLabel(m)} for the whole grid?</span>
+                        <button
                           class="danger"
                           type="button"
                           data-action="confirm-revoke"
-                          aria-label="Confirm revoking ${m.name}"
+                          aria-label="Confirm revoking ${m.label}"
                           @click=${() => this.onRevoke(m.id)}
                         >
                           Confirm revoke
@@ -233,7 +235,7 @@ export class GridControlPanel extends LitElement {
                         class="danger"
                         type="button"
                         data-action="revoke"
-                        aria-label="Revoke ${m.name}"
+                        aria-label="Revoke ${m.label}"
                         @click=${() => this.onAskRevoke(m.id)}
                       >
                         Revoke…

@@ -5,6 +5,7 @@ import { fileLink, isLiteral } from '../file-link.ts';
 import { type FileRow, type LinkState, type Notice, shortOfShares } from '../files-controller.ts';
 import { formatDateTime, isoTime } from '../format.ts';
 import { formatBytes } from '../grid-storage/storage-events.ts';
+import { cleanName, cleanText } from '../display-name.ts';
 import { sharedStyles } from '../shared.styles.ts';
 import { emitFiles } from './files-events.ts';
 import { styles } from './grid-files.styles.ts';
@@ -109,7 +110,10 @@ export class GridFiles extends LitElement {
                 <select name="club">
                   <option value="">every member in reach</option>
                   ${this.clubs.map(
-                    (c) => html`<option value=${c.id}>club “${c.name}” of ${this.nameOf(c.owner)}</option>`,
+                    (c) =>
+                      html`<option value=${c.id}>
+                        club “${cleanText(c.name, 40)}” of ${this.nameOf(c.owner)}
+                      </option>`,
                   )}
                 </select></label
               >`
@@ -199,7 +203,7 @@ export class GridFiles extends LitElement {
             : `Failed: ${link.message ?? 'unknown error'}`;
     return html`<div class="link-card ${link.state}" role="status" data-state=${link.state}>
       <div>
-        Shared file <strong class="name">${link.name}</strong>:
+        Shared file <strong class="name">${cleanName(link.name, 120) ?? 'unnamed'}</strong>:
         <span class="link-status">${status}</span>
       </div>
       ${

@@ -49,6 +49,11 @@ export const styles = css`
     stroke: var(--_surface);
     stroke-width: 3px;
   }
+  .member text.short-id {
+    font-family: ui-monospace, monospace;
+    font-size: 10px;
+    fill: var(--_muted);
+  }
   .member.offline text {
     fill: var(--_muted);
   }

@@ -2,6 +2,7 @@ import { LitElement, type PropertyValues, html, svg } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { Member } from '../controller.ts';
 import { emit } from '../events.ts';
+import { LOOKALIKE_TITLE } from '../name-label.ts';
 import { sharedStyles } from '../shared.styles.ts';
 import { styles } from './grid-graph.styles.ts';
 import { type Edge, GraphLayout, type Point } from './layout.ts';
@@ -116,12 +117,14 @@ export class GridGraph extends LitElement {
       tabindex="0"
       role="button"
       aria-pressed=${m.id === this.selected ? 'true' : 'false'}
-      aria-label="${m.name}, ${state}${m.revoked ? ', revoked' : ''}"
+      aria-label="${m.label}, ${state}${m.revoked ? ', revoked' : ''}${m.lookalike ? ', name looks like another member’s' : ''}"
       @click=${() => this.select(m.id)}
       @keydown=${(e: KeyboardEvent) => this.onKey(e, m.id)}
     >
       <circle r=${RADIUS}></circle>
-      <text y=${RADIUS + 4}>${clip(m.name)}${m.self ? ' (you)' : ''}</text>
+      <text y=${RADIUS + 4}>${m.lookalike ? '⚠ ' : ''}${clip(m.name)}${m.self ? ' (you)' : ''}</text>
+      ${m.name !== m.short ? svg`<text class="short-id" y=${RADIUS + 18}>${m.short}</text>` : ''}
+      <title>${m.label}${m.lookalike ? ` — ${LOOKALIKE_TITLE}` : ''}</title>
     </g>`;
   }
 
@@ -141,7 +144,7 @@ export class GridGraph extends LitElement {
     let minX = Math.min(...xs) - pad;
     let minY = Math.min(...ys) - RADIUS - 10;
     let width = Math.max(...xs) + pad - minX;
-    let height = Math.max(...ys) + RADIUS + 30 - minY;
+    let height = Math.max(...ys) + RADIUS + 36 - minY;
     // A small grid is not blown up to fill the box: labels keep about the size of the text around them.
     if (width < MIN_WIDTH) [minX, width] = [minX - (MIN_WIDTH - width) / 2, MIN_WIDTH];
     if (height < MIN_HEIGHT) [minY, height] = [minY - (MIN_HEIGHT - height) / 2, MIN_HEIGHT];

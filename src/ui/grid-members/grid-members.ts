@@ -1,8 +1,10 @@
 import { LitElement, type PropertyValues, html } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
-import { type Member, shortId } from '../controller.ts';
+import type { Member } from '../controller.ts';
 import { emit } from '../events.ts';
 import { formatDuration, formatRelative } from '../format.ts';
+import { displayName } from '../display-name.ts';
+import { LOOKALIKE_TITLE, nameLabel } from '../name-label.ts';
 import { sharedStyles } from '../shared.styles.ts';
 import { styles } from './grid-members.styles.ts';
 
@@ -63,7 +65,7 @@ export class GridMembers extends LitElement {
   }
 
   private renderRow(m: Member, now: number) {
-    const label = m.nickname || shortId(m.id);
+    const label = m.nickname ? `${m.nickname} (${m.short})` : m.short;
     return html`<tr data-id=${m.id} aria-current=${m.id === this.selected ? 'true' : 'false'}>
       <th scope="row">
         <input
@@ -76,10 +78,17 @@ export class GridMembers extends LitElement {
           @change=${(e: Event) => this.onPetname(e, m.id)}
         />
         <span class="nickname muted">
-          <span class="name">${m.nickname || '(no nickname)'}</span>${m.self ? ' (this node)' : ''}
+          ${m.nickname ? html`<span class="name">${m.nickname}</span>` : '(no nickname)'}
+          <code class="short-id" title=${m.id}>${m.short}</code>${m.self ? ' (this node)' : ''}
           ${m.role === 'admin' ? ' · admin' : ''}
+          ${
+            m.lookalike
+              ? html`<span class="lookalike" title=${LOOKALIKE_TITLE}
+                  >⚠ looks like another member’s name</span
+                >`
+              : ''
+          }
         </span>
-        <code class="muted" title=${m.id}>${shortId(m.id)}</code>
       </th>
       <td>${m.services.length ? m.services.join(', ') : html`<span class="muted">none</span>`}</td>
       <td>
@@ -100,7 +109,7 @@ export class GridMembers extends LitElement {
         ${
           m.invitedBy === undefined
             ? html`<span class="muted">—</span>`
-            : html`<span class="name" title=${m.invitedBy}>${m.invitedByName ?? shortId(m.invitedBy)}</span>`
+            : nameLabel(m.invitedByWho ?? displayName(m.invitedBy))
         }
       </td>
     </tr>`;

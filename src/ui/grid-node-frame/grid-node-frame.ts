@@ -1,5 +1,6 @@
 import { LitElement, type PropertyValues, html } from 'lit';
 import { GridController, type NodeLike, type NodeStatus } from '../controller.ts';
+import { gridName } from '../display-name.ts';
 import { gridFingerprint } from '../format.ts';
 import type { GridNodeMembersDetail, GridNodeStatusDetail } from '../grid-node-widget/messages.ts';
 import { frameStyles, styles } from '../grid-node-widget/grid-node-widget.styles.ts';
@@ -82,7 +83,7 @@ export class GridNodeFrame extends LitElement {
       <div part="base" class="ask" role="group" aria-label="Join a grid">
         <span part="indicator" aria-hidden="true"></span>
         <div class="text">
-          <span part="name">${grid ? `Join ${grid.name}?` : 'Join this grid?'}</span>
+          <span part="name">${grid ? html`Join <bdi>${gridName(grid.name)}</bdi>?` : 'Join this grid?'}</span>
           ${grid ? html`<code part="fingerprint">${gridFingerprint(grid.id)}</code>` : ''}
         </div>
         <button class="join" @click=${this.onJoin}>Join</button>
@@ -181,7 +182,7 @@ export class GridNodeFrame extends LitElement {
     const status: GridNodeStatusDetail = {
       status: this.status(),
       id: this.node?.id,
-      grid: info && { id: info.id, name: info.name },
+      grid: info && { id: info.id, name: gridName(info.name) },
       error: this.failure,
     };
     const members = this.grid.members;

@@ -1,5 +1,6 @@
 import { LitElement, html } from 'lit';
 import type { NodeStatus } from '../controller.ts';
+import { gridName } from '../display-name.ts';
 import { gridFingerprint } from '../format.ts';
 import { frameStyles, styles } from './grid-node-widget.styles.ts';
 import {
@@ -118,7 +119,7 @@ export class GridNodeWidget extends LitElement {
     const status: NodeStatus = state?.status ?? (this.relay.trim() ? 'connecting' : 'idle');
     const grid = state?.grid;
     const error = frameUrl ? state?.error : 'The widget was loaded without its entry module.';
-    const name = grid?.name ?? (this.invitationToOffer() ? 'Joining a grid' : 'No grid');
+    const name = grid ? gridName(grid.name) : this.invitationToOffer() ? 'Joining a grid' : 'No grid';
     return html`
       <div part="base" class=${status}>
         <span part="indicator" aria-hidden="true"></span>

@@ -2,9 +2,11 @@ import { LitElement, html } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { ref } from 'lit/directives/ref.js';
 import { cssProperty } from '../css-property.ts';
-import { type Policy, shortId } from '../controller.ts';
+import type { Policy } from '../controller.ts';
+import { cleanName, shortId } from '../display-name.ts';
 import { emit } from '../events.ts';
 import { formatRelative } from '../format.ts';
+import { nameLabel } from '../name-label.ts';
 import { sharedStyles } from '../shared.styles.ts';
 import { styles } from './grid-storage.styles.ts';
 import { MIB, emitStorage, formatBytes } from './storage-events.ts';
@@ -12,7 +14,10 @@ import { MIB, emitStorage, formatBytes } from './storage-events.ts';
 /** One client of this node's storage, as the panel shows it (`gridNode.storage.clients()` + names). */
 export interface StorageClientRow {
   id: string;
+  /** The client's name as the dashboard shows it (petname, else nickname), if this node knows one. */
   nickname?: string | undefined;
+  /** Another member's name looks like this one's. */
+  lookalike?: boolean | undefined;
   bytes: number;
   shares: number;
   lastUsedAt: number | undefined;
@@ -164,12 +169,11 @@ export class GridStorage extends LitElement {
   }
 
   private renderRow(c: StorageClientRow, now: number) {
-    const name = c.nickname || shortId(c.id);
+    const who = { id: c.id, short: shortId(c.id), name: cleanName(c.nickname), lookalike: c.lookalike };
+    const name = who.name ? `${who.name} (${who.short})` : who.short;
     return html`<tr data-id=${c.id}>
       <th scope="row">
-        <span class="name">${name}</span>
-        <code class="muted" title=${c.id}>${shortId(c.id)}</code>
-        ${c.self ? html`<span class="muted self">(this node)</span>` : ''}
+        ${nameLabel(who)} ${c.self ? html`<span class="muted self">(this node)</span>` : ''}
       </th>
       <td class="num bytes">${formatBytes(c.bytes)}</td>
       <td class="num shares">${c.shares}</td>

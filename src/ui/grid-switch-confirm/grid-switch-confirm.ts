@@ -1,5 +1,6 @@
 import { LitElement, type PropertyValues, html } from 'lit';
 import { emit } from '../events.ts';
+import { gridName } from '../display-name.ts';
 import { gridFingerprint } from '../format.ts';
 import { sharedStyles } from '../shared.styles.ts';
 import { styles } from './grid-switch-confirm.styles.ts';
@@ -38,6 +39,7 @@ export class GridSwitchConfirm extends LitElement {
   override render() {
     const { current, incoming } = this;
     if (!current || !incoming) return '';
+    const [from, to] = [gridName(current.name), gridName(incoming.name)];
     return html`
       <div
         part="base"
@@ -50,15 +52,15 @@ export class GridSwitchConfirm extends LitElement {
         <h2 id="title">Switch grids?</h2>
         <p id="what">
           The link you opened invites this node into
-          <strong class="incoming">${incoming.name}</strong>
+          <strong class="incoming name">${to}</strong>
           <code class="incoming-fingerprint">${gridFingerprint(incoming.id)}</code>. It is now a member of
-          <strong class="current">${current.name}</strong>
+          <strong class="current name">${from}</strong>
           <code class="current-fingerprint">${gridFingerprint(current.id)}</code>. Switch only if you expected
           this invitation; you can switch back from the grid's name.
         </p>
         <div class="actions">
-          <button class="stay primary" @click=${() => this.answer(false)}>Stay in ${current.name}</button>
-          <button class="switch" @click=${() => this.answer(true)}>Switch to ${incoming.name}</button>
+          <button class="stay primary" @click=${() => this.answer(false)}>Stay in ${from}</button>
+          <button class="switch" @click=${() => this.answer(true)}>Switch to ${to}</button>
         </div>
       </div>
     `;

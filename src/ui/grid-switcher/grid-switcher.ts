@@ -1,6 +1,7 @@
 import { LitElement, html } from 'lit';
 import type { GridInfo } from '../controller.ts';
 import { emit } from '../events.ts';
+import { gridName } from '../display-name.ts';
 import { gridFingerprint } from '../format.ts';
 import { sharedStyles } from '../shared.styles.ts';
 import { styles } from './grid-switcher.styles.ts';
@@ -37,7 +38,7 @@ export class GridSwitcher extends LitElement {
     if (!grid) return html`<span part="name" class="name">Grid node</span>`;
     const others = this.grids.filter((g) => g.id !== grid.id);
     return html`
-      <span part="name" class="name">${grid.name}</span>
+      <span part="name" class="name">${gridName(grid.name)}</span>
       <code part="fingerprint" title="Grid fingerprint: ${grid.id}">${gridFingerprint(grid.id)}</code>
       ${
         others.length === 0
@@ -62,4 +63,4 @@ export class GridSwitcher extends LitElement {
   }
 }
 
-const label = (g: GridInfo) => `${g.name} · ${gridFingerprint(g.id)}`;
+const label = (g: GridInfo) => `${gridName(g.name)} · ${gridFingerprint(g.id)}`;

@@ -13,6 +13,7 @@ import type {
   PeerLike,
   Policy,
 } from '../../../src/ui/controller.ts';
+import { shortId } from '../../../src/ui/display-name.ts';
 import type { WidgetNode } from '../../../src/ui/grid-node-frame/grid-node-frame.ts';
 
 export const SELF = 'v0-selfselfselfselfselfselfselfself';
@@ -209,11 +210,16 @@ export async function settle(element?: { updateComplete: Promise<boolean> }): Pr
 /** A member as the controller would derive it, for elements tested on their own. */
 export function member(id: string, fields: Partial<Member> = {}): Member {
   const nickname = fields.nickname ?? id.slice(3, 9);
+  const name = fields.petname ?? nickname;
+  const short = shortId(id);
   return {
     id,
     nickname,
     petname: undefined,
-    name: fields.petname ?? nickname,
+    name,
+    short,
+    label: `${name} (${short})`,
+    lookalike: false,
     self: false,
     online: Boolean(fields.self || fields.connected),
     connected: false,
@@ -225,6 +231,7 @@ export function member(id: string, fields: Partial<Member> = {}): Member {
     role: undefined,
     invitedBy: undefined,
     invitedByName: undefined,
+    invitedByWho: undefined,
     revoked: false,
     policy: undefined,
     ...fields,
