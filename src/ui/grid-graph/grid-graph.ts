@@ -1,6 +1,7 @@
 import { LitElement, type PropertyValues, html, svg } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { Member } from '../controller.ts';
+import { cleanName } from '../display-name.ts';
 import { emit } from '../events.ts';
 import { LOOKALIKE_TITLE } from '../name-label.ts';
 import { sharedStyles } from '../shared.styles.ts';
@@ -122,7 +123,7 @@ export class GridGraph extends LitElement {
       @keydown=${(e: KeyboardEvent) => this.onKey(e, m.id)}
     >
       <circle r=${RADIUS}></circle>
-      <text y=${RADIUS + 4}>${m.lookalike ? '⚠ ' : ''}${clip(m.name)}${m.self ? ' (you)' : ''}</text>
+      <text y=${RADIUS + 4}>${m.lookalike ? '⚠ ' : ''}${clip(cleanName(m.name) ?? m.short)}${m.self ? ' (you)' : ''}</text>
       ${m.name !== m.short ? svg`<text class="short-id" y=${RADIUS + 18}>${m.short}</text>` : ''}
       <title>${m.label}${m.lookalike ? ` — ${LOOKALIKE_TITLE}` : ''}</title>
     </g>`;

@@ -3,7 +3,7 @@ import { repeat } from 'lit/directives/repeat.js';
 import type { Member } from '../controller.ts';
 import { emit } from '../events.ts';
 import { formatDuration, formatRelative } from '../format.ts';
-import { displayName } from '../display-name.ts';
+import { cleanName, displayName } from '../display-name.ts';
 import { LOOKALIKE_TITLE, nameLabel } from '../name-label.ts';
 import { sharedStyles } from '../shared.styles.ts';
 import { styles } from './grid-members.styles.ts';
@@ -65,7 +65,8 @@ export class GridMembers extends LitElement {
   }
 
   private renderRow(m: Member, now: number) {
-    const label = m.nickname ? `${m.nickname} (${m.short})` : m.short;
+    const nickname = cleanName(m.nickname);
+    const label = nickname ? `${nickname} (${m.short})` : m.short;
     return html`<tr data-id=${m.id} aria-current=${m.id === this.selected ? 'true' : 'false'}>
       <th scope="row">
         <input
@@ -78,9 +79,8 @@ export class GridMembers extends LitElement {
           @change=${(e: Event) => this.onPetname(e, m.id)}
         />
         <span class="nickname muted">
-          ${m.nickname ? html`<span class="name">${m.nickname}</span>` : '(no nickname)'}
-          <code class="short-id" title=${m.id}>${m.short}</code>${m.self ? ' (this node)' : ''}
-          ${m.role === 'admin' ? ' · admin' : ''}
+          ${nameLabel({ id: m.id, short: m.short, name: nickname })}${nickname ? '' : ' (no nickname)'}
+          ${m.self ? ' (this node)' : ''} ${m.role === 'admin' ? ' · admin' : ''}
           ${
             m.lookalike
               ? html`<span class="lookalike" title=${LOOKALIKE_TITLE}
@@ -109,7 +109,7 @@ export class GridMembers extends LitElement {
         ${
           m.invitedBy === undefined
             ? html`<span class="muted">—</span>`
-            : nameLabel(m.invitedByWho ?? displayName(m.invitedBy))
+            : nameLabel(m.invitedByWho ?? displayName(m.invitedBy, m.invitedByName))
         }
       </td>
     </tr>`;

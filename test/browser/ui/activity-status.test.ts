@@ -28,9 +28,9 @@ describe('<grid-activity>', () => {
     const log = shadow(el).querySelector('[role=log]')!;
     const items = [...log.querySelectorAll('li')].map((li) => li.textContent!.replace(/\s+/g, ' ').trim());
     equal(items.length, 4);
-    check(items[0]!.includes('Reconnected alice'), items[0]!);
-    check(items[2]!.includes('Rejected alice: bad signature'), items[2]!);
-    check(items[3]!.includes('Joined alice'), items[3]!);
+    check(items[0]!.includes('Reconnected alice (aaaaaaaa)'), items[0]!);
+    check(items[2]!.includes('Rejected alice (aaaaaaaa): bad signature'), items[2]!);
+    check(items[3]!.includes('Joined alice (aaaaaaaa)'), items[3]!);
   });
 
   it('shows a reason made of markup as text', async () => {

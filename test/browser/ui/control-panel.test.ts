@@ -114,7 +114,7 @@ describe('<grid-control-panel>', () => {
     const el = await panel();
     const events = collect(el, 'grid-policy');
     const select = $<HTMLSelectElement>(el, `tr[data-id="${A}"] select`);
-    equal(select.getAttribute('aria-label'), 'Service policy for alice');
+    equal(select.getAttribute('aria-label'), 'Service policy for alice (aaaaaaaa)');
     select.value = 'deny';
     select.dispatchEvent(new Event('change'));
     select.value = '';

@@ -45,7 +45,10 @@ describe('<grid-graph>', () => {
     ]);
     equal(drawn(el, '.member[data-id].online').sort().join(), [A, SELF].sort().join());
     equal(drawn(el, '.member[data-id].offline').join(), B);
-    equal(shadow(el).querySelector(`.member[data-id="${B}"]`)?.getAttribute('aria-label'), 'bob, offline');
+    equal(
+      shadow(el).querySelector(`.member[data-id="${B}"]`)?.getAttribute('aria-label'),
+      'bob (bbbbbbbb), offline',
+    );
   });
 
   it("draws a line for each of this node's links", async () => {

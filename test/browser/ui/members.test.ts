@@ -36,7 +36,14 @@ describe('<grid-members>', () => {
       member(B, { nickname: 'bob', lastSeen: NOW - 5 * 60_000, failuresInRow: 3 }),
     ]);
     const a = row(el, A).textContent!.replace(/\s+/g, ' ');
-    for (const text of ['alice', 'storage, upload-storage', 'connected', '42 ms', '3 h 12 min', 'me'])
+    for (const text of [
+      'alice (aaaaaaaa)',
+      'storage, upload-storage',
+      'connected',
+      '42 ms',
+      '3 h 12 min',
+      'me (selfself)',
+    ])
       check(a.includes(text), `alice's row shows "${text}": ${a}`);
     const b = row(el, B).textContent!.replace(/\s+/g, ' ');
     check(b.includes('last seen 5 minutes ago'), `bob's row says when he was last seen: ${b}`);
@@ -48,7 +55,7 @@ describe('<grid-members>', () => {
     const el = await members([member(SELF, { self: true }), member(A, { nickname: 'alice' })]);
     const events = collect<{ id: string; petname: string }>(document, 'grid-petname');
     const input = row(el, A).querySelector('input')!;
-    equal(input.getAttribute('aria-label'), 'Petname for alice');
+    equal(input.getAttribute('aria-label'), 'Petname for alice (aaaaaaaa)');
     input.value = ' Aunt Alice ';
     input.dispatchEvent(new Event('change', { bubbles: true }));
     equal(JSON.stringify(events.map((e) => e.detail)), JSON.stringify([{ id: A, petname: 'Aunt Alice' }]));
