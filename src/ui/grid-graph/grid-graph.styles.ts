@@ -49,6 +49,9 @@ export const styles = css`
     stroke: var(--_surface);
     stroke-width: 3px;
   }
+  .member text .lookalike {
+    fill: var(--_danger);
+  }
   .member text.short-id {
     font-family: ui-monospace, monospace;
     font-size: 10px;

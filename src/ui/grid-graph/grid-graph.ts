@@ -123,7 +123,7 @@ export class GridGraph extends LitElement {
       @keydown=${(e: KeyboardEvent) => this.onKey(e, m.id)}
     >
       <circle r=${RADIUS}></circle>
-      <text y=${RADIUS + 4}>${m.lookalike ? '⚠ ' : ''}${clip(cleanName(m.name) ?? m.short)}${m.self ? ' (you)' : ''}</text>
+      <text y=${RADIUS + 4}>${m.lookalike ? svg`<tspan class="lookalike">⚠ </tspan>` : ''}${clip(cleanName(m.name) ?? m.short)}${m.self ? ' (you)' : ''}</text>
       ${m.name !== m.short ? svg`<text class="short-id" y=${RADIUS + 18}>${m.short}</text>` : ''}
       <title>${m.label}${m.lookalike ? ` — ${LOOKALIKE_TITLE}` : ''}</title>
     </g>`;

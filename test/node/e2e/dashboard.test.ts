@@ -126,9 +126,12 @@ describe('the dashboard, through its UI, in two browsers', { timeout: 240_000 },
     const self = graphNodes(page, '.self');
     assert.match(
       (await self.getAttribute('aria-label')) ?? '',
-      /^<img src=x onerror=alert\(1\)>, this node$/,
+      /^<img src=x onerror=alert\(1\)> \([a-z2-7]{8}\), this node$/,
     );
-    assert.equal(await self.locator('text').textContent(), `${NICK.slice(0, 19)}… (you)`);
+    assert.equal(await self.locator('text:not(.short-id)').textContent(), `${NICK.slice(0, 19)}… (you)`);
+    // Beside the name, always, the part of it nobody else chose.
+    const ownId = await page.evaluate(() => window.gridNode!.id);
+    assert.equal(await self.locator('text.short-id').textContent(), ownId.slice(3, 11));
     assert.equal(await countImages(page), 0, 'no <img> anywhere, shadow roots included');
     await shot(alice, '2-alice-dashboard-alone');
     assert.deepEqual(alice.dialogs, [], 'no dialog fired');
@@ -204,7 +207,7 @@ describe('the dashboard, through its UI, in two browsers', { timeout: 240_000 },
     assert.equal(await graphNodes(alice.page, '.online:not(.self)').count(), 1);
     assert.match(
       (await graphNodes(bob.page, ':not(.self)').getAttribute('aria-label')) ?? '',
-      /^<img src=x onerror=alert\(1\)>, online$/,
+      /^<img src=x onerror=alert\(1\)> \([a-z2-7]{8}\), online$/,
     );
     const [aliceId, bobId] = await Promise.all(
       [alice, bob].map((v) => v.page.evaluate(() => window.gridNode!.id)),
