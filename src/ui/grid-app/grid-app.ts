@@ -202,12 +202,16 @@ export class GridApp extends LitElement {
   }
 
   /**
-   * A new function each render: names change (a nickname arrives, a petname is set) while the log stays
-   * the same array, and only a changed property makes the activity list render its names again.
+   * The Files panel's names (cleaned, without the id: it decides nothing about members). A new function
+   * each render: names change (a nickname arrives, a petname is set) while the lists stay the same arrays,
+   * and only a changed property makes a panel render its names again.
    */
   private labeler(): (id: string) => string {
     const who = this.grid.namer();
-    return (id) => who(id).label;
+    return (id) => {
+      const named = who(id);
+      return named.name ?? named.short;
+    };
   }
 
   private onCreate(e: GridEvent<'grid-create'>): void {
