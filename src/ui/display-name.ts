@@ -41,11 +41,29 @@ function graphemes(text: string): string[] {
   return segmenter ? Array.from(segmenter.segment(text), (s) => s.segment) : Array.from(text);
 }
 
-/** `text` made safe to show: see the rules above. Empty when nothing visible is left. */
-export function cleanText(raw: unknown, max: number = MAX_TEXT_CHARS): string {
-  if (typeof raw !== 'string') return '';
+// Printable ASCII with single spaces: nothing to strip, normalise or cut by grapheme (most names).
+const PLAIN = /^[\x21-\x7e]+(?: [\x21-\x7e]+)*$/;
+
+/**
+ * A bounded memo: the dashboard names every member on every render, while names rarely change. Cleared
+ * when full, so a stream of new names costs their cleaning, never memory.
+ */
+function memo<T>(limit: number, compute: (key: string) => T): (key: string) => T {
+  const cache = new Map<string, T>();
+  return (key) => {
+    let value = cache.get(key);
+    if (value === undefined) {
+      if (cache.size >= limit) cache.clear();
+      cache.set(key, (value = compute(key)));
+    }
+    return value;
+  };
+}
+
+function clean(raw: string, max: number): string {
   // Bounded before any work: a peer's string is at most a few hundred bytes, but this never trusts that.
   let text = raw.length > max * 16 ? raw.slice(0, max * 16) : raw;
+  if (text.length <= max && PLAIN.test(text)) return text;
   try {
     text = text.normalize('NFC');
   } catch {
@@ -60,6 +78,17 @@ export function cleanText(raw: unknown, max: number = MAX_TEXT_CHARS): string {
         .slice(0, max - 1)
         .join('')
         .trimEnd()}…`;
+}
+
+const cleanMemo = memo(4096, (key) => {
+  const at = key.indexOf(':');
+  return clean(key.slice(at + 1), Number(key.slice(0, at)));
+});
+
+/** `text` made safe to show: see the rules above. Empty when nothing visible is left. */
+export function cleanText(raw: unknown, max: number = MAX_TEXT_CHARS): string {
+  if (typeof raw !== 'string' || raw === '') return '';
+  return raw.length > max * 16 ? clean(raw, max) : cleanMemo(`${max}:${raw}`);
 }
 
 /** A name to show, or undefined when it has nothing visible. */
@@ -88,16 +117,17 @@ const CONFUSABLE: Record<string, string> = {
  * accents, spaces or punctuation, with lookalike letters made one. Not shown to anyone.
  */
 export function skeleton(name: string): string {
-  let text = cleanText(name, MAX_NAME_CHARS * 2)
-    .normalize('NFKD')
-    .toLowerCase();
-  text = text.replace(/\p{M}/gu, '');
+  return skeletonMemo(cleanText(name, MAX_NAME_CHARS * 2));
+}
+
+const skeletonMemo = memo(4096, (name) => {
+  let text = name.normalize('NFKD').toLowerCase().replace(/\p{M}/gu, '');
   text = Array.from(text, (c) => CONFUSABLE[c] ?? c).join('');
   return text
     .replace(/[\s\p{P}\p{S}]/gu, (c) => CONFUSABLE[c] ?? '')
     .replace(/rn/g, 'm')
     .replace(/vv/g, 'w');
-}
+});
 
 /** One member (or any node id) as shown. */
 export interface DisplayName {

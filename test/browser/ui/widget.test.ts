@@ -71,6 +71,13 @@ describe('<grid-node-widget>', () => {
     equal(part(el, 'status').getAttribute('role'), 'status');
   });
 
+  it('shows a grid name without its bidi controls or invisible characters (SECURITY-REVIEW #14)', async () => {
+    // The fixture names the grid after the invitation: here a name with an override and an isolate.
+    const el = await widget('relay="wss://a.example" invitation="Home\u202e\u200b grid\u2066"');
+    equal(part(el, 'name').textContent, 'Home grid');
+    equal(part(el, 'fingerprint').textContent, 'vkvkvkvk');
+  });
+
   it('shows the frame only while it asks to join', async () => {
     const quiet = await widget('relay="wss://a.example" invitation="Home"');
     equal(getComputedStyle(part(quiet, 'frame')).height, '0px');
