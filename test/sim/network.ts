@@ -9,13 +9,15 @@
  * With `persist`, each node keeps what a browser node keeps in IndexedDB (announcements with receipt
  * times, connection history, floors, counter), and `reload` starts a fresh core from it.
  *
- * What is shared between nodes: only the verification cache (nodes of one simulation verify identical
- * bytes; the cache is keyed by the envelope's hash, so sharing changes speed, never results). Everything
- * else — keys, counters, tables, timers — each node has for itself.
+ * What is shared between nodes (shared-envelopes.ts): the held form of each distinct envelope (bytes,
+ * hash, tag, checked body head) and its verification result — both functions of the bytes alone, so
+ * sharing changes memory and speed, never results. Everything else — keys, counters, tables, per-origin
+ * tree state, timers — each node has for itself.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
   type CoreConfig,
+  type DisseminationMode,
   GossipNode,
   type PeerHistory,
   nodeIdString,
@@ -26,8 +28,8 @@ import {
   encodeEnvelope,
   seededRandom,
 } from '../../src/core/index.ts';
-import { nobleSigner, nobleVerifier } from '../../src/crypto/ed25519.ts';
-import { VerificationCache } from '../../src/crypto/verify-cache.ts';
+import { nobleSigner } from '../../src/crypto/ed25519.ts';
+import { SharedEnvelopes } from './shared-envelopes.ts';
 
 export interface SimOptions {
   nodes: number;
@@ -46,6 +48,8 @@ export interface SimOptions {
   maxLinks?: number;
   /** Keep each node's persisted state, for `reload`. */
   persist?: boolean;
+  /** How nodes disseminate (eager.ts); eager push trees by default. */
+  dissemination?: DisseminationMode;
 }
 
 /** What a node has written to disk, as the browser node does (see src/node.ts). */
@@ -130,7 +134,8 @@ export class Simulation {
   now = 0;
   readonly random: Random;
   readonly nodes: SimNode[] = [];
-  readonly cache = new VerificationCache(nobleVerifier, 1_000_000);
+  readonly shared = new SharedEnvelopes();
+  readonly cache = this.shared.cache;
   readonly gridId: Uint8Array;
   /** Observers of every delivered message and every stored announcement (metrics, tests). */
   onDeliver: ((d: Delivery) => void) | undefined;
@@ -159,6 +164,7 @@ export class Simulation {
       dialing: false,
       maxLinks: 16,
       persist: false,
+      dissemination: 'eager',
       ...options,
     };
     this.config = { ...(this.options.dialing ? {} : { targetLinks: 0 }), ...options.config };
@@ -200,6 +206,8 @@ export class Simulation {
       counter,
       nickname: `node-${index}`,
       config: this.config,
+      intern: this.shared.intern,
+      dissemination: this.options.dissemination,
     });
   }
 
@@ -232,6 +240,16 @@ export class Simulation {
 
   isLinked(a: number, b: number): boolean {
     return this.links.get(a)!.has(b);
+  }
+
+  /** The nodes linked to `a` now. */
+  neighbours(a: number): number[] {
+    return [...this.links.get(a)!];
+  }
+
+  /** Changes the probability that a message is lost, from now on. */
+  setLoss(loss: number): void {
+    this.options.loss = loss;
   }
 
   degree(a: number): number {
@@ -306,7 +324,7 @@ export class Simulation {
     const now = this.clock(index);
     for (const [id, floor] of saved.floors) core.restoreFloor(id, floor.seqnum, floor.until);
     for (const a of saved.announcements.values())
-      core.restore(a.envelope, a.receivedAt, this.cache.lookup, now);
+      core.restore(a.envelope, a.receivedAt, this.shared.verify, now);
     for (const [id, history] of saved.history) core.restoreHistory(id, history);
     sim.node = core;
     sim.alive = true;
@@ -368,7 +386,7 @@ export class Simulation {
         this.handlingFrom = event.from;
         this.apply(
           event.to,
-          to.node.receive(this.nodes[event.from]!.id, event.bytes, this.clock(event.to), this.cache.lookup),
+          to.node.receive(this.nodes[event.from]!.id, event.bytes, this.clock(event.to), this.shared.verify),
         );
         this.handlingFrom = undefined;
         return;
