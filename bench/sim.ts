@@ -45,7 +45,8 @@ const phase = (name: string) => {
   phaseMs[name] = Math.round(performance.now() - phaseStart);
   phaseStart = performance.now();
 };
-const model = { nodes, seed, latencyMs, jitterMs: latencyMs / 5, loss };
+// Every node holds the grid's revocation set, as a browser node does (its messages share the link).
+const model = { nodes, seed, latencyMs, jitterMs: latencyMs / 5, loss, revocations: true };
 
 const sim = new Simulation(model);
 sim.randomOverlay(links);

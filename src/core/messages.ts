@@ -7,9 +7,9 @@
  *   IHAVE    (3) refs                                   "I have these new announcements"
  *   IWANT    (4) refs                                   "send me these"
  *   ANNOUNCE (5) count:varint · (envelope:bytes)*       signed envelopes, forwarded byte for byte
- *   PRUNE    (6) count:varint · tag:8*                  "stop pushing these origins to me" (§5)
- *   GRAFT    (7) refs                                   "send me these, and push their origins again"
- *   PUSH     (8) count:varint · (envelope:bytes)*       as ANNOUNCE, sent unasked along a tree
+ *   PRUNE    (9) count:varint · tag:8*                  "stop pushing these origins to me" (§5)
+ *   GRAFT   (10) refs                                   "send me these, and push their origins again"
+ *   PUSH    (11) count:varint · (envelope:bytes)*       as ANNOUNCE, sent unasked along a tree
  *   refs     = count:varint · (tag:8 · seqnum:varint · hash:4)*
  *
  * A ref names one announcement without carrying it: the origin's tag (first 8 key bytes), its seqnum, and
@@ -24,9 +24,10 @@ export const enum MessageType {
   IHave = 3,
   IWant = 4,
   Announce = 5,
-  Prune = 6,
-  Graft = 7,
-  Push = 8,
+  // 6–8 are the revocation set's (revocation-sync.ts): one link carries both.
+  Prune = 9,
+  Graft = 10,
+  Push = 11,
 }
 
 export const FINGERPRINT_BYTES = 16;

@@ -11,7 +11,7 @@ import { Simulation } from '../sim/network.ts';
 import { rule } from './rules.ts';
 
 function bootstrap(nodes: number, links: number, seed: number) {
-  const sim = new Simulation({ nodes, seed });
+  const sim = new Simulation({ nodes, seed, revocations: true });
   sim.randomOverlay(links);
   for (const n of sim.nodes) sim.at(sim.random.next() * 500, () => sim.setServices(n.index, { storage: {} }));
   sim.runUntil(20_000);

@@ -24,6 +24,7 @@ import {
   type NodeId,
   type Output,
   type Random,
+  type RevocationSet,
   type Services,
   encodeEnvelope,
   seededRandom,
@@ -50,7 +51,24 @@ export interface SimOptions {
   persist?: boolean;
   /** How nodes disseminate (eager.ts); eager push trees by default. */
   dissemination?: DisseminationMode;
+  /**
+   * Give every node the grid's revocation set, as the browser node always does: its messages share the
+   * link's type byte with gossip, so a simulator without one does not see a clash (eager push's first
+   * PUSH numbers did clash). One empty set shared by all nodes; nobody revokes in the simulator. Off by
+   * default, which keeps older seeds' runs as they were (its messages draw delays from the seed).
+   */
+  revocations?: boolean;
 }
+
+/** An empty revocation set, the same for every node (so equal fingerprints end each exchange at once). */
+const EMPTY_FINGERPRINT = sha256(new Uint8Array(0)).subarray(0, 16);
+const noRevocations: RevocationSet = {
+  revocationCount: 0,
+  revocationFingerprint: () => EMPTY_FINGERPRINT,
+  revocationIds: () => [],
+  revocationRecord: () => undefined,
+  learnRevocationRecord: () => 'refused',
+};
 
 /** What a node has written to disk, as the browser node does (see src/node.ts). */
 export interface Persisted {
@@ -165,6 +183,7 @@ export class Simulation {
       maxLinks: 16,
       persist: false,
       dissemination: 'eager',
+      revocations: false,
       ...options,
     };
     this.config = { ...(this.options.dialing ? {} : { targetLinks: 0 }), ...options.config };
@@ -208,6 +227,7 @@ export class Simulation {
       config: this.config,
       intern: this.shared.intern,
       dissemination: this.options.dissemination,
+      revocations: this.options.revocations ? noRevocations : undefined,
     });
   }
 

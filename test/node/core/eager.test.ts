@@ -1,7 +1,7 @@
 /**
  * Eager push trees (PROTOCOL.md §5, eager.ts), one node driven by hand: which links get a PUSH, an IHAVE,
- * a PRUNE or a GRAFT, and when. Message types by their first byte: 3 IHAVE, 5 ANNOUNCE, 6 PRUNE, 7 GRAFT,
- * 8 PUSH.
+ * a PRUNE or a GRAFT, and when. Message types by their first byte: 3 IHAVE, 5 ANNOUNCE, 9 PRUNE, 10 GRAFT,
+ * 11 PUSH.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
