@@ -248,7 +248,14 @@ export class LazyPush implements Dissemination {
 
   flush(now: number): void {
     if (now < this.ihaveFlushAt) return;
-    for (const [link, refs] of this.ihaveQueue) this.sendRefs(MessageType.IHave, link, refs);
+    // Links queued the same refs (one version advertised to all of them) share one encoding.
+    let last: Ref[] | undefined;
+    let parts: Uint8Array[] = [];
+    for (const [link, refs] of this.ihaveQueue) {
+      if (!last || !sameRefs(last, refs))
+        parts = encodeRefs(MessageType.IHave, (last = refs), this.config.maxMessageBytes);
+      for (const part of parts) this.outbox.send(link, part);
+    }
     this.ihaveQueue.clear();
     this.ihaveFlushAt = Number.POSITIVE_INFINITY;
   }
@@ -273,6 +280,13 @@ export class LazyPush implements Dissemination {
     if (!first) return want;
     return !want || first.deadline < want.deadline ? first : want;
   }
+}
+
+/** Whether two lists hold the same refs (the same objects) in the same order. */
+function sameRefs(a: readonly Ref[], b: readonly Ref[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**

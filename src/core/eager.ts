@@ -194,8 +194,15 @@ export class EagerPush implements Dissemination {
     for (const [link, tags] of this.pruneQueue)
       for (const part of encodePrune(tags, max)) this.outbox.send(link, part);
     this.pruneQueue.clear();
-    for (const [link, envelopes] of this.pushQueue)
-      for (const part of encodeAnnounce(envelopes, max, MessageType.Push)) this.outbox.send(link, part);
+    // Links queued the same envelopes (one version to its whole tree) share one encoding: the bytes
+    // sent are never written to afterwards, here or by any driver.
+    let last: Uint8Array[] | undefined;
+    let parts: Uint8Array[] = [];
+    for (const [link, envelopes] of this.pushQueue) {
+      if (!last || !sameItems(last, envelopes))
+        parts = encodeAnnounce((last = envelopes), max, MessageType.Push);
+      for (const part of parts) this.outbox.send(link, part);
+    }
     this.pushQueue.clear();
     this.lazy.flush(now);
   }
@@ -203,6 +210,13 @@ export class EagerPush implements Dissemination {
   nextDeadline(): number {
     return this.lazy.nextDeadline();
   }
+}
+
+/** Whether two lists hold the same items (the same objects) in the same order. */
+function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** `count` items of `from`, cyclically from `start`. */

@@ -29,7 +29,7 @@ import {
   encodeEnvelope,
   seededRandom,
 } from '../../src/core/index.ts';
-import { nobleSigner } from '../../src/crypto/ed25519.ts';
+import { nodeSigner } from './node-ed25519.ts';
 import { SharedEnvelopes } from './shared-envelopes.ts';
 
 export interface SimOptions {
@@ -88,7 +88,7 @@ export interface SimNode {
   reachable: boolean;
   /** Added to simulated time to give this node's local clock. */
   clockOffsetMs: number;
-  signer: ReturnType<typeof nobleSigner>;
+  signer: ReturnType<typeof nodeSigner>;
   persisted: Persisted | undefined;
 }
 
@@ -97,49 +97,92 @@ type Event =
   | { at: number; seq: number; kind: 'tick'; node: number }
   | { at: number; seq: number; kind: 'call'; fn: () => void };
 
-/** A binary min-heap on (at, seq): equal times run in scheduling order, which keeps runs deterministic. */
+/**
+ * Events by time: one array per distinct time (in scheduling order, which keeps runs deterministic: equal
+ * times run in the order they were scheduled), and a binary min-heap of the distinct times. A run has
+ * millions of events in flight but only a few thousand distinct times, so scheduling is an array push.
+ */
 class EventQueue {
-  private heap: Event[] = [];
-  get size(): number {
-    return this.heap.length;
-  }
-  private less(a: Event, b: Event): boolean {
-    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-  }
+  private readonly buckets = new Map<number, Event[]>();
+  private readonly times: number[] = [];
+  private current: Event[] | undefined;
+  private currentAt = Number.NaN;
+  private index = 0;
+  size = 0;
+
   push(event: Event): void {
-    const h = this.heap;
-    h.push(event);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
-      i = p;
+    const at = event.at;
+    // Earlier than the time being run (a call scheduled in the past): what is left of it waits behind.
+    if (this.current && at < this.currentAt) this.park();
+    let bucket = this.buckets.get(at);
+    if (!bucket) {
+      this.buckets.set(at, (bucket = []));
+      heapPush(this.times, at);
     }
+    bucket.push(event);
+    this.size++;
   }
+
   peek(): Event | undefined {
-    return this.heap[0];
-  }
-  pop(): Event | undefined {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop();
-    if (h.length > 0 && last) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
-        if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
+    for (;;) {
+      const current = this.current;
+      if (current && this.index < current.length) return current[this.index];
+      if (current) {
+        this.buckets.delete(this.currentAt);
+        this.current = undefined;
       }
+      if (this.times.length === 0) return undefined;
+      this.currentAt = heapPop(this.times);
+      this.current = this.buckets.get(this.currentAt)!;
+      this.index = 0;
     }
-    return top;
   }
+
+  pop(): Event | undefined {
+    const event = this.peek();
+    if (event) {
+      this.index++;
+      this.size--;
+    }
+    return event;
+  }
+
+  private park(): void {
+    this.current!.splice(0, this.index);
+    heapPush(this.times, this.currentAt);
+    this.current = undefined;
+  }
+}
+
+function heapPush(h: number[], value: number): void {
+  h.push(value);
+  let i = h.length - 1;
+  while (i > 0) {
+    const p = (i - 1) >> 1;
+    if (h[p]! <= value) break;
+    h[i] = h[p]!;
+    i = p;
+  }
+  h[i] = value;
+}
+
+function heapPop(h: number[]): number {
+  const top = h[0]!;
+  const last = h.pop()!;
+  if (h.length > 0) {
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= h.length) break;
+      const r = l + 1;
+      const m = r < h.length && h[r]! < h[l]! ? r : l;
+      if (h[m]! >= last) break;
+      h[i] = h[m]!;
+      i = m;
+    }
+    h[i] = last;
+  }
+  return top;
 }
 
 export interface Delivery {
@@ -195,7 +238,7 @@ export class Simulation {
   private addNode(): SimNode {
     const index = this.nodes.length;
     const secretKey = sha256(new TextEncoder().encode(`sim-key-${this.options.seed}-${index}`));
-    const signer = nobleSigner(secretKey);
+    const signer = nodeSigner(secretKey);
     const node = this.makeCore(signer.publicKey, 0, index);
     const sim: SimNode = {
       index,

@@ -2,7 +2,7 @@
  * What the simulated nodes of one process share: the held form of each distinct envelope (its bytes, hash,
  * tag and checked body head, see src/core/canonical.ts) and each envelope's verification result. Both are
  * functions of the bytes alone, so sharing changes memory and speed, never a result: every node still runs
- * every check of §3 on what it receives, and every distinct envelope is verified (real ed25519) once.
+ * every check of §3 on what it receives, and every distinct envelope is verified (real ed25519, Node's crypto: node-ed25519.ts) once.
  */
 import {
   type Canonical,
@@ -11,7 +11,7 @@ import {
   canonicalOf,
   equalBytes,
 } from '../../src/core/index.ts';
-import { nobleVerifier } from '../../src/crypto/ed25519.ts';
+import { nodeVerifySync } from './node-ed25519.ts';
 import { VerificationCache } from '../../src/crypto/verify-cache.ts';
 
 /** FNV-1a over the bytes: a cheap key to find equal bytes, confirmed byte for byte. */
@@ -25,7 +25,11 @@ export class SharedEnvelopes {
   private readonly byKey = new Map<number, Canonical[]>();
   /** Distinct envelopes held (each stored once however many nodes hold it). */
   size = 0;
-  readonly cache = new VerificationCache(nobleVerifier, 1_000_000);
+  readonly cache = new VerificationCache(
+    { verify: async (key, message, signature) => nodeVerifySync(key, message, signature) },
+    1_000_000,
+    nodeVerifySync,
+  );
   private readonly verdicts = new WeakMap<Uint8Array, boolean>();
 
   readonly intern: Interner = (received, maxBodyBytes) => {
