@@ -59,6 +59,8 @@ interface Want {
   deadline: number;
   /** Other links that advertised this ref (or newer), in the order heard; asked next on timeout. */
   sources: NodeId[];
+  /** No longer in `wants` (taken, forgotten, timed out or replaced): its queued deadlines are void. */
+  done: boolean;
 }
 
 const MAX_SOURCES_PER_WANT = 8;
@@ -101,7 +103,7 @@ export class LazyPush implements Dissemination {
     const want = this.wants.get(entry.tag);
     const skip = new Set<NodeId>([from]);
     if (want && !refNewer(want.ref, entry)) {
-      this.wants.delete(entry.tag);
+      this.drop(entry.tag);
       for (const source of want.sources) skip.add(source);
       if (want.asked !== undefined) skip.add(want.asked);
     }
@@ -139,7 +141,7 @@ export class LazyPush implements Dissemination {
   take(entry: Entry): readonly NodeId[] {
     const want = this.wants.get(entry.tag);
     if (!want || refNewer(want.ref, entry)) return NONE;
-    this.wants.delete(entry.tag);
+    this.drop(entry.tag);
     return want.asked === undefined ? want.sources : [...want.sources, want.asked];
   }
 
@@ -171,12 +173,15 @@ export class LazyPush implements Dissemination {
         continue;
       }
       if (delayMs > 0) {
-        const want: Want = { ref, asked: undefined, deadline: now + delayMs, sources: [from] };
+        const want: Want = { ref, asked: undefined, deadline: now + delayMs, sources: [from], done: false };
+        if (pending) pending.done = true;
         this.wants.set(ref.tag, want);
         this.firstQueue.push({ want, deadline: want.deadline });
         continue;
       }
-      const want: Want = { ref, asked: from, deadline: now + this.config.wantTimeoutMs, sources: [] };
+      const deadline = now + this.config.wantTimeoutMs;
+      const want: Want = { ref, asked: from, deadline, sources: [], done: false };
+      if (pending) pending.done = true;
       this.wants.set(ref.tag, want);
       this.wantQueue.push({ want, deadline: want.deadline });
       ask.push(ref);
@@ -216,6 +221,14 @@ export class LazyPush implements Dissemination {
   }
 
   forget(tag: Tag): void {
+    this.drop(tag);
+  }
+
+  /** Stops wanting `tag`'s version. */
+  private drop(tag: Tag): void {
+    const want = this.wants.get(tag);
+    if (!want) return;
+    want.done = true;
     this.wants.delete(tag);
   }
 
@@ -233,7 +246,7 @@ export class LazyPush implements Dissemination {
       let next = want.sources.shift();
       while (next !== undefined && !this.links.has(next)) next = want.sources.shift();
       if (next === undefined) {
-        this.wants.delete(want.ref.tag);
+        this.drop(want.ref.tag);
         this.outbox.counters.drop('want-timeout');
         continue;
       }
@@ -275,8 +288,8 @@ export class LazyPush implements Dissemination {
 
   /** The earlier of the two queues' first live items. */
   private peekWant(): Queued | undefined {
-    const want = this.wantQueue.peek(this.wants);
-    const first = this.firstQueue.peek(this.wants);
+    const want = this.wantQueue.peek();
+    const first = this.firstQueue.peek();
     if (!first) return want;
     return !want || first.deadline < want.deadline ? first : want;
   }
@@ -309,12 +322,12 @@ class DeadlineQueue {
     return true;
   }
 
-  /** The first item still current in `wants`. */
-  peek(wants: ReadonlyMap<Tag, Want>): Queued | undefined {
+  /** The first item whose want is still wanted, at this deadline. */
+  peek(): Queued | undefined {
     const q = this.items;
     while (this.head < q.length) {
       const item = q[this.head]!;
-      if (wants.get(item.want.ref.tag) === item.want && item.want.deadline === item.deadline) break;
+      if (!item.want.done && item.want.deadline === item.deadline) break;
       this.head++;
     }
     if (this.head >= 1024 && this.head * 2 >= q.length) {
