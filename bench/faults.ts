@@ -32,7 +32,8 @@ const memory = new Memory();
 const config = { refreshIntervalMs: 10 * 60_000, expireAfterMs: 35 * 60_000, forgetAfterMs: 60 * 60_000 };
 
 function bootstrap(): Simulation {
-  const sim = new Simulation({ nodes, seed, latencyMs: 50, jitterMs: 10, config });
+  // With the grid's revocation set, as a browser node has (its messages share the link).
+  const sim = new Simulation({ nodes, seed, latencyMs: 50, jitterMs: 10, config, revocations: true });
   sim.randomOverlay(links);
   for (const n of sim.nodes)
     sim.at(sim.random.next() * 1000, () => sim.setServices(n.index, { storage: {} }));
