@@ -1,18 +1,23 @@
 /**
  * `npm run bench:sim -- --nodes N --links K --seed S [--latency MS] [--loss P] [--idle-minutes M]
- *   [--forget-nodes F]`
+ *   [--forget-nodes F] [--no-flood]`
  *
  * Builds a random overlay of N core nodes with about K links each, lets every node publish, then
- * measures one new announcement's spread and the quiet grid's cost. Then, in a grid of F nodes (default
- * min(N, 100)) that dial their own links with liveness intervals scaled down (refresh every 10 minutes,
- * forget after an hour), one node leaves without a goodbye: `msToForget` is the simulated time until every
- * other node has forgotten it, to compare with `forgetAfterMs` + `refreshIntervalMs`. (Simulating hours of
- * refreshes costs N² messages per refresh round, hence the smaller grid.) Prints a readable table, then
- * as its last line one JSON object. The same seed gives the same figures (wall time aside).
+ * measures one new announcement's spread and the quiet grid's cost. Beside it, plain flooding (every link,
+ * every new version, forwarded once; eager.ts's `flood`) spreads one announcement on the same overlay,
+ * seed and latency model: `flood: { hopsTo999, msTo999, payloadCopiesPerNode, bytesPerNode }` and the
+ * protocol's ratio to it. Then, in a grid of F nodes (default min(N, 100)) that dial their own links with
+ * liveness intervals scaled down (refresh every 10 minutes, forget after an hour), one node leaves without
+ * a goodbye: `msToForget` is the simulated time until every other node has forgotten it, to compare with
+ * `forgetAfterMs` + `refreshIntervalMs`. Prints a readable table, then as its last line one JSON object.
+ * The same seed gives the same figures (wall time, CPU time and memory aside).
+ *
+ * The simulated nodes share the held form of each distinct envelope and its verification result
+ * (`sharedEnvelopes`, test/sim/shared-envelopes.ts): every node still runs every check, and every distinct
+ * envelope is verified with real ed25519 once.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
-import { MessageType, decodeMessage, equalBytes, tagOf } from '../src/core/index.ts';
 import { Simulation } from '../test/sim/network.ts';
+import { Memory, round, trackSpread } from './spread.ts';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,9 +34,21 @@ const latencyMs = arg('latency', 50);
 const loss = arg('loss', 0);
 const idleMinutes = arg('idle-minutes', 10);
 const forgetNodes = arg('forget-nodes', Math.min(nodes, 100));
+const withFlood = !process.argv.includes('--no-flood');
 const started = performance.now();
+const cpuStarted = process.cpuUsage();
+const memory = new Memory();
+const phaseMs: Record<string, number> = {};
+let phaseStart = performance.now();
+const phase = (name: string) => {
+  memory.sample();
+  phaseMs[name] = Math.round(performance.now() - phaseStart);
+  phaseStart = performance.now();
+};
+// Every node holds the grid's revocation set, as a browser node does (its messages share the link).
+const model = { nodes, seed, latencyMs, jitterMs: latencyMs / 5, loss, revocations: true };
 
-const sim = new Simulation({ nodes, seed, latencyMs, jitterMs: latencyMs / 5, loss });
+const sim = new Simulation(model);
 sim.randomOverlay(links);
 const meanDegree = sim.nodes.reduce((a, n) => a + sim.degree(n.index), 0) / nodes;
 
@@ -39,72 +56,53 @@ const meanDegree = sim.nodes.reduce((a, n) => a + sim.degree(n.index), 0) / node
 for (const n of sim.nodes) {
   sim.at(sim.random.next() * 1000, () => sim.setServices(n.index, { storage: {}, 'grid-control': {} }));
 }
-sim.runUntil(60_000);
+memory.runUntil(sim, 60_000);
 const coverageAfterBootstrap = sim.coverage();
+phase('bootstrap');
 
 // Phase 2: one new announcement, tracked hop by hop.
 const origin = Math.floor(sim.random.next() * nodes);
-const t0 = sim.now;
-let tracked: Uint8Array | undefined;
-let trackedEnvelope: Uint8Array | undefined;
-const hops = new Map<number, number>([[origin, 0]]);
-const times = new Map<number, number>();
-let payloadCopies = 0;
-let controlBytes = 0;
-sim.onStored = (node, hash, from) => {
-  if (!tracked || !equalBytes(hash, tracked) || hops.has(node)) return;
-  hops.set(node, from === undefined ? 0 : (hops.get(from) ?? 0) + 1);
-  times.set(node, sim.now - t0);
-};
-sim.onDeliver = ({ bytes }) => {
-  if (!trackedEnvelope) return;
-  const m = decodeMessage(bytes, 1 << 20);
-  if (!m.ok) return;
-  if (m.value.type === MessageType.Announce) {
-    for (const env of m.value.envelopes) {
-      if (equalBytes(env, trackedEnvelope)) {
-        payloadCopies++;
-        controlBytes += bytes.length - env.length;
-      }
-    }
-  } else if (m.value.type === MessageType.IHave || m.value.type === MessageType.IWant) {
-    if (m.value.refs.some((r) => r.tag === trackedTag)) controlBytes += bytes.length;
-  }
-};
-const originNode = sim.nodes[origin]!;
-const trackedTag = tagOf(originNode.signer.publicKey);
-sim.publish(origin, 'helper', { note: 'bench' });
-trackedEnvelope = originNode.node.envelopeOf(originNode.id)!;
-tracked = sha256(trackedEnvelope);
-sim.runFor(30_000);
-sim.onDeliver = undefined;
-sim.onStored = undefined;
-
+const spread = trackSpread(sim, origin, () => sim.publish(origin, 'helper', { note: 'bench' }), 30_000);
 const live = sim.live().length;
-const receivers = live - 1;
-const sortedHops = [...hops.entries()]
-  .filter(([n]) => n !== origin)
-  .map(([, h]) => h)
-  .sort((a, b) => a - b);
-const sortedTimes = [...times.entries()]
-  .filter(([n]) => n !== origin)
-  .map(([, t]) => t)
-  .sort((a, b) => a - b);
-const need = Math.ceil(0.999 * receivers);
-const reached = sortedHops.length >= need;
-const hopsTo999 = reached ? sortedHops[need - 1]! : null;
-const msTo999 = reached ? Math.round(sortedTimes[need - 1]!) : null;
-const envelopeBytes = trackedEnvelope.length;
+phase('spread');
 
 // Phase 3: a quiet grid. Measured: anti-entropy and anything else that happens in the window. Refreshes
-// (one per node per refreshIntervalMs) are too rare to land in a short window, so their cost is added amortised:
-// one announcement's measured spread cost × N origins / refresh period.
+// (one per node per refreshIntervalMs) are too rare to land in a short window, so their cost is added
+// amortised: one announcement's measured spread cost × N origins / refresh period. The floor is what the
+// refreshes' payloads alone cost: N × envelope bytes / refresh period, per node.
 const bytesBefore = sim.bytesSent;
-sim.runFor(idleMinutes * 60_000);
+memory.runUntil(sim, sim.now + idleMinutes * 60_000, 10_000);
 const measuredIdle = (sim.bytesSent - bytesBefore) / live / idleMinutes;
-const refreshMinutes = originNode.node.config.refreshIntervalMs / 60_000;
-const perAnnouncementPerNode = (payloadCopies * envelopeBytes + controlBytes) / live;
-const refreshAmortised = (perAnnouncementPerNode * live) / refreshMinutes;
+const refreshMinutes = sim.nodes[origin]!.node.config.refreshIntervalMs / 60_000;
+const refreshAmortised = (spread.bytesPerNode * live) / refreshMinutes;
+const idleBytesPerNodePerMinute = round(measuredIdle + refreshAmortised, 1);
+const idleFloorBytesPerNodePerMinute = round((live * spread.envelopeBytes) / refreshMinutes, 1);
+const coverage = sim.coverage();
+const messagesSent = sim.messagesSent;
+const sharedEnvelopes = sim.shared.size;
+const verifications = sim.cache.misses;
+phase('idle');
+
+// The baseline: plain flooding on the same overlay (same seed), one announcement from the same origin.
+let flood: Record<string, number | null> | undefined;
+if (withFlood) {
+  const floodSim = new Simulation({ ...model, dissemination: 'flood' });
+  floodSim.randomOverlay(links);
+  const f = trackSpread(
+    floodSim,
+    origin,
+    () => floodSim.publish(origin, 'helper', { note: 'bench' }),
+    30_000,
+  );
+  memory.sample();
+  flood = {
+    hopsTo999: f.hopsTo999,
+    msTo999: f.msTo999,
+    payloadCopiesPerNode: f.payloadCopiesPerNode,
+    bytesPerNode: f.bytesPerNode,
+  };
+  phase('flood');
+}
 
 // Phase 4: forgetting a node that left without a goodbye.
 const liveness = {
@@ -113,15 +111,7 @@ const liveness = {
   forgetAfterMs: 60 * 60_000,
   settleMs: 60_000,
 };
-const forgetSim = new Simulation({
-  nodes: forgetNodes,
-  seed,
-  latencyMs,
-  jitterMs: latencyMs / 5,
-  loss,
-  dialing: true,
-  config: liveness,
-});
+const forgetSim = new Simulation({ ...model, nodes: forgetNodes, dialing: true, config: liveness });
 forgetSim.randomOverlay(Math.min(links, 4));
 for (const n of forgetSim.nodes) {
   forgetSim.at(Math.floor(forgetSim.random.next() * 1000), () => forgetSim.announce(n.index));
@@ -142,22 +132,37 @@ while (forgottenBy.size < forgetNodes - 1 && forgetSim.now < leftAt + 3 * livene
   forgetSim.runFor(60_000);
 }
 const msToForget = forgottenBy.size === forgetNodes - 1 ? lastForgottenAt - leftAt : null;
+phase('forget');
 
+const ratio = (a: number | null, b: number | null | undefined) => (a && b ? round(a / b, 3) : null);
+const cpu = process.cpuUsage(cpuStarted);
 const result = {
   nodes,
   links,
   seed,
   latencyMs,
   loss,
+  dissemination: 'eager',
   meanDegree: round(meanDegree, 2),
   coverageAfterBootstrap: round(coverageAfterBootstrap, 4),
-  coverage: round(sim.coverage(), 4),
-  hopsTo999,
-  msTo999,
-  payloadCopiesPerNode: round(payloadCopies / receivers, 3),
-  envelopeBytes,
-  controlBytesPerNodePerAnnouncement: round(controlBytes / live, 1),
-  idleBytesPerNodePerMinute: round(measuredIdle + refreshAmortised, 1),
+  coverage: round(coverage, 4),
+  hopsTo999: spread.hopsTo999,
+  msTo999: spread.msTo999,
+  payloadCopiesPerNode: spread.payloadCopiesPerNode,
+  envelopeBytes: spread.envelopeBytes,
+  controlBytesPerNodePerAnnouncement: spread.controlBytesPerNode,
+  bytesPerNode: spread.bytesPerNode,
+  flood,
+  vsFlood: flood && {
+    msTo999: ratio(spread.msTo999, flood.msTo999),
+    hopsTo999: ratio(spread.hopsTo999, flood.hopsTo999),
+    payloadCopiesPerNode: ratio(spread.payloadCopiesPerNode, flood.payloadCopiesPerNode),
+    bytesPerNode: ratio(spread.bytesPerNode, flood.bytesPerNode),
+  },
+  idleBytesPerNodePerMinute,
+  idleFloorBytesPerNodePerMinute,
+  idleVsFloor: round(idleBytesPerNodePerMinute / idleFloorBytesPerNodePerMinute, 3),
+  idleTarget: round(1.1 * idleFloorBytesPerNodePerMinute + 50, 1),
   idleBreakdown: {
     measuredAntiEntropy: round(measuredIdle, 1),
     refreshAmortised: round(refreshAmortised, 1),
@@ -168,17 +173,17 @@ const result = {
   refreshIntervalMs: liveness.refreshIntervalMs,
   forgetNodes,
   forgetMeanLinks: round(forgetSim.nodes.reduce((a, n) => a + forgetSim.degree(n.index), 0) / forgetNodes, 2),
-  messagesSent: sim.messagesSent,
-  verifications: sim.cache.misses,
-  verificationCache:
-    'shared by all simulated nodes (keyed by envelope hash; sharing changes speed, not results)',
+  messagesSent,
+  verifications,
+  sharedEnvelopes: true,
+  sharedEnvelopesHeld: sharedEnvelopes,
+  sharing:
+    'simulated nodes share each distinct envelope (bytes, hash, checked body head) and its verification result; every node runs every check, every distinct envelope is verified once with real ed25519',
+  peakRssMiB: memory.peakMiB,
+  phaseMs,
+  cpuMs: Math.round((cpu.user + cpu.system) / 1000),
   wallMs: Math.round(performance.now() - started),
 };
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
 
 console.table(Object.fromEntries(Object.entries(result).filter(([, v]) => typeof v !== 'object')));
 console.log(JSON.stringify(result));

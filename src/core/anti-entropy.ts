@@ -18,10 +18,10 @@ import type { Dissemination } from './dissemination.ts';
 import { equalBytes } from './bytes.ts';
 import type { NodeId, Tag } from './identity.ts';
 import type { Links } from './links.ts';
-import { MessageType, type Ref, encodeAnnounce, encodeRefs, encodeSummary } from './messages.ts';
+import { MessageType, type Ref, encodeRefs, encodeSummary } from './messages.ts';
 import type { Outbox } from './outbox.ts';
 import { type Random, jittered } from './random.ts';
-import { type Table, refNewer } from './table.ts';
+import { type Table, refNewer, refOf } from './table.ts';
 
 export class AntiEntropy {
   private nextAt = Number.POSITIVE_INFINITY;
@@ -67,14 +67,15 @@ export class AntiEntropy {
   onDigest(from: NodeId, refs: readonly Ref[], now: number): void {
     const theirs = new Map<Tag, Ref>();
     for (const ref of refs) theirs.set(ref.tag, ref);
-    const push: Uint8Array[] = [];
+    const push: Ref[] = [];
     for (const entry of this.table.values()) {
       if (!entry.gossiped) continue;
       const other = theirs.get(entry.tag);
-      if (!other || refNewer(entry, other)) push.push(entry.envelope);
+      if (!other || refNewer(entry, other)) push.push(refOf(entry));
     }
-    for (const part of encodeAnnounce(push, this.config.maxMessageBytes)) this.outbox.send(from, part);
-    this.dissemination.want(from, refs, now);
+    // Sent as if the peer had grafted them: it lacked them, so with eager push the link joins their trees.
+    this.dissemination.graft(from, push);
+    this.dissemination.want(from, refs, now, true);
   }
 
   private sendSummary(to: NodeId): void {

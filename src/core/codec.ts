@@ -136,6 +136,25 @@ export class Reader {
     return value;
   }
 
+  /** The bytes being read, for a caller that reads a field in place (see `skip`). */
+  get source(): Uint8Array {
+    return this.buf;
+  }
+
+  /** Passes over `length` bytes and returns where they start in `source`: a field read without a view. */
+  skip(length: number): number {
+    if (length > this.remaining) throw new DecodeError('truncated');
+    const at = this.pos;
+    this.pos += length;
+    return at;
+  }
+
+  u32be(): number {
+    const at = this.skip(4);
+    const b = this.buf;
+    return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+  }
+
   raw(length: number): Uint8Array {
     if (length > this.remaining) throw new DecodeError('truncated');
     const out = this.buf.subarray(this.pos, this.pos + length);

@@ -50,6 +50,19 @@ export interface CoreConfig {
    * announce at once (a grid starting up, a partition healing). 0 sends at the end of every input.
    */
   ihaveDelayMs: number;
+  /**
+   * Eager push (PROTOCOL.md §5): how long a node that heard of a version only by IHAVE waits for the
+   * payload along its tree before it GRAFTs the advertiser. Above the spread of one hop's latency, or
+   * trees graft needlessly and payloads arrive twice; below a few hops, or repair is slow.
+   */
+  graftTimeoutMs: number;
+  /**
+   * Eager push: to how many of its lazy (pruned) links a node sends an IHAVE for each new version. The
+   * tree carries the payload; IHAVEs only let a node whose tree branch broke notice within
+   * `graftTimeoutMs` instead of at the next anti-entropy round. Each costs ~15 bytes per node per
+   * announcement, so a quiet grid's refreshes pay for them N times per `refreshIntervalMs`.
+   */
+  lazyFanout: number;
   /** Largest gossip message accepted or sent, in bytes. WebRTC data channels carry 256 KiB reliably. */
   maxMessageBytes: number;
   /** Largest announcement body, in bytes; bounds what one origin can make every node store. */
@@ -86,6 +99,8 @@ export const defaultConfig: Readonly<CoreConfig> = Object.freeze({
   antiEntropyMs: 60_000,
   wantTimeoutMs: 1_500,
   ihaveDelayMs: 20,
+  graftTimeoutMs: 250,
+  lazyFanout: 1,
   maxMessageBytes: 256 * 1024,
   maxBodyBytes: 16 * 1024,
   maxOrigins: 10_000,

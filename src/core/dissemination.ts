@@ -11,11 +11,8 @@
  * `MAX_SOURCES_PER_WANT` fallbacks; beyond `maxPendingWants` refs are dropped as `want-limit`.
  *
  * The composer (`GossipNode`) talks to dissemination only through `Dissemination`. Eager push trees
- * (Plumtree: per-origin trees, prune on duplicate, graft on missing) are meant to be added beside this
- * lazy part, not to replace it: an eager layer implements the same interface around a `LazyPush`; in
- * `spread` it sends the full envelope to its tree links and hands the rest to `LazyPush.advertise` with
- * those links skipped; it grafts where a want times out; and it prunes on the table's `duplicate` drop,
- * which the composer would then pass on. The table stays the only judge of what is news.
+ * (eager.ts, the default) wrap a `LazyPush` built with `Asking` set to GRAFT after `graftTimeoutMs`: they
+ * send PUSH to tree links and hand the rest to `advertiseTo`; the table stays the only judge of news.
  */
 import type { CoreConfig } from './config.ts';
 import type { NodeId, Tag } from './identity.ts';
@@ -28,13 +25,22 @@ import { type Entry, type Table, refNewer, refOf } from './table.ts';
 export interface Dissemination {
   /**
    * `entry` is a version this node took just now: pass it on. `from` is the link it came by; undefined
-   * for this node's own announcement, which goes to every link.
+   * for this node's own announcement, which goes to every link. `pushed`: it came by PUSH (eager.ts).
    */
-  spread(entry: Entry, from: NodeId | undefined, now: number): void;
-  /** `from` holds these refs (an IHAVE, or a DIGEST during anti-entropy): ask for what is news. */
-  want(from: NodeId, refs: readonly Ref[], now: number): void;
+  spread(entry: Entry, from: NodeId | undefined, now: number, pushed?: boolean): void;
+  /**
+   * `from` holds these refs (an IHAVE, or with `repair` a DIGEST during anti-entropy): ask for what is
+   * news.
+   */
+  want(from: NodeId, refs: readonly Ref[], now: number, repair?: boolean): void;
   /** `from` asks for these refs (IWANT). */
   serve(from: NodeId, refs: readonly Ref[]): void;
+  /** `from` sent a payload this node already held (the table's `duplicate`). */
+  duplicate(from: NodeId, tag: Tag): void;
+  /** `from` sent PRUNE for these origins. */
+  prune(from: NodeId, tags: readonly Tag[]): void;
+  /** `from` sent GRAFT for these refs. */
+  graft(from: NodeId, refs: readonly Ref[]): void;
   linkDown(peer: NodeId): void;
   /** The origin is gone from the table, or its wanted version arrived otherwise: stop wanting it. */
   forget(tag: Tag): void;
@@ -48,23 +54,34 @@ export interface Dissemination {
 
 interface Want {
   ref: Ref;
-  asked: NodeId;
+  /** Undefined while waiting for the payload along the tree (eager push: `graftTimeoutMs`). */
+  asked: NodeId | undefined;
   deadline: number;
   /** Other links that advertised this ref (or newer), in the order heard; asked next on timeout. */
   sources: NodeId[];
+  /** No longer in `wants` (taken, forgotten, timed out or replaced): its queued deadlines are void. */
+  done: boolean;
 }
 
 const MAX_SOURCES_PER_WANT = 8;
 
+/** How a want asks: lazy push sends IWANT at once; eager push (eager.ts) waits for its tree, then GRAFTs. */
+export interface Asking {
+  readonly type: MessageType.IWant | MessageType.Graft;
+  /** How long an IHAVE waits before the first ask; 0: at once. Repairs (DIGEST) always ask at once. */
+  readonly firstDelayMs: number;
+}
+
+const LAZY: Asking = { type: MessageType.IWant, firstDelayMs: 0 };
+type Queued = { want: Want; deadline: number };
+const NONE: readonly NodeId[] = [];
+
 export class LazyPush implements Dissemination {
   private readonly wants = new Map<Tag, Want>();
-  /**
-   * Want deadlines in order. Every deadline is `now + wantTimeoutMs`, so appending keeps the queue sorted;
-   * superseded items are skipped lazily (`peekWant`). A Map cannot serve here: V8 iterates past the
-   * deleted slots at its front on every look, which made ticks linear in recent churn.
-   */
-  private wantQueue: { want: Want; deadline: number }[] = [];
-  private wantHead = 0;
+  /** Asks' deadlines (`wantTimeoutMs` after each ask). */
+  private readonly wantQueue = new DeadlineQueue();
+  /** Waits before a first ask (`asking.firstDelayMs` after the IHAVE), in a queue of their own. */
+  private readonly firstQueue = new DeadlineQueue();
   /** Per-link IHAVE refs, flushed as one message per link `ihaveDelayMs` after the first was queued. */
   private readonly ihaveQueue = new Map<NodeId, Ref[]>();
   private ihaveFlushAt = Number.POSITIVE_INFINITY;
@@ -74,6 +91,7 @@ export class LazyPush implements Dissemination {
     private readonly links: Links,
     private readonly outbox: Outbox,
     private readonly config: CoreConfig,
+    private readonly asking: Asking = LAZY,
   ) {}
 
   get pendingWants(): number {
@@ -85,9 +103,9 @@ export class LazyPush implements Dissemination {
     const want = this.wants.get(entry.tag);
     const skip = new Set<NodeId>([from]);
     if (want && !refNewer(want.ref, entry)) {
-      this.wants.delete(entry.tag);
+      this.drop(entry.tag);
       for (const source of want.sources) skip.add(source);
-      skip.add(want.asked);
+      if (want.asked !== undefined) skip.add(want.asked);
     }
     this.advertise(entry, skip, now);
   }
@@ -104,14 +122,44 @@ export class LazyPush implements Dissemination {
     }
   }
 
-  /** Asks `from` for every ref that is news, unless someone was already asked for it. */
-  want(from: NodeId, refs: readonly Ref[], now: number): void {
+  /** Queues an IHAVE for `entry` to each of `to`. */
+  advertiseTo(entry: Entry, to: readonly NodeId[], now: number): void {
+    if (to.length === 0) return;
+    const ref = refOf(entry);
+    this.ihaveFlushAt = Math.min(this.ihaveFlushAt, now + this.config.ihaveDelayMs);
+    for (const id of to) {
+      let queue = this.ihaveQueue.get(id);
+      if (!queue) this.ihaveQueue.set(id, (queue = []));
+      queue.push(ref);
+    }
+  }
+
+  /**
+   * `entry` was taken: it is wanted no more. Returns the links known to have it (who advertised it while
+   * it was wanted, and who was asked).
+   */
+  take(entry: Entry): readonly NodeId[] {
+    const want = this.wants.get(entry.tag);
+    if (!want || refNewer(want.ref, entry)) return NONE;
+    this.drop(entry.tag);
+    return want.asked === undefined ? want.sources : [...want.sources, want.asked];
+  }
+
+  /**
+   * Asks `from` for every ref that is news, unless someone was already asked for it; with a first delay
+   * (eager push) an IHAVE only starts the wait, and the advertiser is asked when it ends.
+   */
+  want(from: NodeId, refs: readonly Ref[], now: number, repair = false): void {
     const ask: Ref[] = [];
+    const delayMs = repair ? 0 : this.asking.firstDelayMs;
     for (const ref of refs) {
       if (!this.table.isNews(ref)) continue;
       const pending = this.wants.get(ref.tag);
       if (pending && !refNewer(ref, pending.ref)) {
-        if (
+        if (pending.asked === undefined && delayMs === 0) {
+          this.ask(pending, from, now);
+          ask.push(pending.ref);
+        } else if (
           pending.asked !== from &&
           pending.sources.length < MAX_SOURCES_PER_WANT &&
           !pending.sources.includes(from)
@@ -124,12 +172,27 @@ export class LazyPush implements Dissemination {
         this.outbox.counters.drop('want-limit');
         continue;
       }
-      const want: Want = { ref, asked: from, deadline: now + this.config.wantTimeoutMs, sources: [] };
+      if (delayMs > 0) {
+        const want: Want = { ref, asked: undefined, deadline: now + delayMs, sources: [from], done: false };
+        if (pending) pending.done = true;
+        this.wants.set(ref.tag, want);
+        this.firstQueue.push({ want, deadline: want.deadline });
+        continue;
+      }
+      const deadline = now + this.config.wantTimeoutMs;
+      const want: Want = { ref, asked: from, deadline, sources: [], done: false };
+      if (pending) pending.done = true;
       this.wants.set(ref.tag, want);
       this.wantQueue.push({ want, deadline: want.deadline });
       ask.push(ref);
     }
-    if (ask.length > 0) this.sendRefs(MessageType.IWant, from, ask);
+    if (ask.length > 0) this.sendRefs(this.asking.type, from, ask);
+  }
+
+  private ask(want: Want, to: NodeId, now: number): void {
+    want.asked = to;
+    want.deadline = now + this.config.wantTimeoutMs;
+    this.wantQueue.push({ want, deadline: want.deadline });
   }
 
   serve(from: NodeId, refs: readonly Ref[]): void {
@@ -143,35 +206,69 @@ export class LazyPush implements Dissemination {
     for (const part of encodeAnnounce(push, this.config.maxMessageBytes)) this.outbox.send(from, part);
   }
 
+  /** Lazy push has no trees: nothing to prune. */
+  duplicate(): void {}
+
+  prune(): void {}
+
+  /** Without trees a GRAFT is an IWANT. */
+  graft(from: NodeId, refs: readonly Ref[]): void {
+    this.serve(from, refs);
+  }
+
   linkDown(peer: NodeId): void {
     this.ihaveQueue.delete(peer);
   }
 
   forget(tag: Tag): void {
+    this.drop(tag);
+  }
+
+  /** Stops wanting `tag`'s version. */
+  private drop(tag: Tag): void {
+    const want = this.wants.get(tag);
+    if (!want) return;
+    want.done = true;
     this.wants.delete(tag);
   }
 
+  /**
+   * Asks the next advertiser of every want whose deadline has passed. With a first delay (eager push),
+   * wants due within the next `ihaveDelayMs` go too, so that asks of one advertiser share a message as
+   * IHAVEs do.
+   */
   tick(now: number): void {
-    for (let item = this.peekWant(); item && item.deadline <= now; item = this.peekWant()) {
-      this.wantHead++;
+    const until = this.asking.firstDelayMs > 0 ? now + this.config.ihaveDelayMs : now;
+    let asks: Map<NodeId, Ref[]> | undefined;
+    for (let item = this.peekWant(); item && item.deadline <= until; item = this.peekWant()) {
+      if (!this.firstQueue.take(item)) this.wantQueue.take(item);
       const want = item.want;
       let next = want.sources.shift();
       while (next !== undefined && !this.links.has(next)) next = want.sources.shift();
       if (next === undefined) {
-        this.wants.delete(want.ref.tag);
+        this.drop(want.ref.tag);
         this.outbox.counters.drop('want-timeout');
         continue;
       }
-      want.asked = next;
-      want.deadline = now + this.config.wantTimeoutMs;
-      this.wantQueue.push({ want, deadline: want.deadline });
-      this.sendRefs(MessageType.IWant, next, [want.ref]);
+      this.ask(want, next, now);
+      asks ??= new Map();
+      const refs = asks.get(next);
+      if (refs) refs.push(want.ref);
+      else asks.set(next, [want.ref]);
     }
+    if (asks) for (const [to, refs] of asks) this.sendRefs(this.asking.type, to, refs);
   }
 
   flush(now: number): void {
     if (now < this.ihaveFlushAt) return;
-    for (const [link, refs] of this.ihaveQueue) this.sendRefs(MessageType.IHave, link, refs);
+    // Links queued the same refs (one version advertised to all of them) share one encoding.
+    let last: Ref[] | undefined;
+    let parts: Uint8Array[] = [];
+    for (const [link, refs] of this.ihaveQueue) {
+      if (!last || !sameRefs(last, refs))
+        parts = encodeRefs(MessageType.IHave, (last = refs), this.config.maxMessageBytes);
+      for (const part of parts) this.outbox.send(link, part);
+    }
     this.ihaveQueue.clear();
     this.ihaveFlushAt = Number.POSITIVE_INFINITY;
   }
@@ -181,23 +278,62 @@ export class LazyPush implements Dissemination {
     return firstWant ? Math.min(this.ihaveFlushAt, firstWant.deadline) : this.ihaveFlushAt;
   }
 
-  private sendRefs(type: MessageType.IHave | MessageType.IWant, to: NodeId, refs: readonly Ref[]): void {
+  private sendRefs(
+    type: MessageType.IHave | MessageType.IWant | MessageType.Graft,
+    to: NodeId,
+    refs: readonly Ref[],
+  ): void {
     for (const part of encodeRefs(type, refs, this.config.maxMessageBytes)) this.outbox.send(to, part);
   }
 
-  private peekWant(): { want: Want; deadline: number } | undefined {
-    const q = this.wantQueue;
-    while (this.wantHead < q.length) {
-      const item = q[this.wantHead]!;
-      if (this.wants.get(item.want.ref.tag) === item.want && item.want.deadline === item.deadline)
-        return item;
-      this.wantHead++;
-      if (this.wantHead >= 1024 && this.wantHead * 2 >= q.length) {
-        this.wantQueue = q.slice(this.wantHead);
-        this.wantHead = 0;
-        return this.peekWant();
-      }
+  /** The earlier of the two queues' first live items. */
+  private peekWant(): Queued | undefined {
+    const want = this.wantQueue.peek();
+    const first = this.firstQueue.peek();
+    if (!first) return want;
+    return !want || first.deadline < want.deadline ? first : want;
+  }
+}
+
+/** Whether two lists hold the same refs (the same objects) in the same order. */
+function sameRefs(a: readonly Ref[], b: readonly Ref[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Want deadlines in order, for deadlines that are all `now + constant`, so appending keeps the queue
+ * sorted; superseded items are skipped lazily. A Map cannot serve here: V8 iterates past the deleted slots
+ * at its front on every look, which made ticks linear in recent churn.
+ */
+class DeadlineQueue {
+  private items: Queued[] = [];
+  private head = 0;
+
+  push(item: Queued): void {
+    this.items.push(item);
+  }
+
+  /** Takes the first item (the one `peek` returned), if it is `item`. */
+  take(item: Queued): boolean {
+    if (this.items[this.head] !== item) return false;
+    this.head++;
+    return true;
+  }
+
+  /** The first item whose want is still wanted, at this deadline. */
+  peek(): Queued | undefined {
+    const q = this.items;
+    while (this.head < q.length) {
+      const item = q[this.head]!;
+      if (!item.want.done && item.want.deadline === item.deadline) break;
+      this.head++;
     }
-    return undefined;
+    if (this.head >= 1024 && this.head * 2 >= q.length) {
+      this.items = q.slice(this.head);
+      this.head = 0;
+    }
+    return this.items[this.head];
   }
 }

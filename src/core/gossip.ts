@@ -3,7 +3,7 @@
  * per concern, each with its rules at its top:
  *
  *   table.ts         entries, seqnum rules, equivocation, floors, fingerprint          (§3, §4, §6)
- *   dissemination.ts lazy push: IHAVE / IWANT and the want queue                        (§5)
+ *   eager.ts, dissemination.ts  eager push trees (PUSH/PRUNE/GRAFT) around lazy push   (§5)
  *   anti-entropy.ts  SUMMARY / DIGEST reconciliation                                    (§5)
  *   liveness.ts      sweeps, forgetting, connection history and the dial plan           (§6)
  *   pubsub.ts        subscribers, getPeers, the permuted order                          (§7)
@@ -24,9 +24,11 @@
  */
 import { BODY_VERSION, NONCE_BYTES, type Services, encodeBody, signedMessage } from './announcement.ts';
 import { AntiEntropy } from './anti-entropy.ts';
+import type { Interner } from './canonical.ts';
 import { type RevocationSet, RevocationSync, isRevocationMessage } from './revocation-sync.ts';
 import { type CoreConfig, resolveConfig } from './config.ts';
-import { type Dissemination, LazyPush } from './dissemination.ts';
+import type { Dissemination } from './dissemination.ts';
+import { type DisseminationMode, makeDissemination } from './eager.ts';
 import type {
   AdmitFn,
   DropReason,
@@ -65,6 +67,10 @@ export interface GossipNodeOptions {
   admit?: AdmitFn;
   /** The grid's revocation set, reconciled with links beside anti-entropy (revocation-sync.ts). */
   revocations?: RevocationSet;
+  /** Where held envelopes come from (canonical.ts); a simulator shares one between its nodes. */
+  intern?: Interner;
+  /** Eager push trees (the default), lazy push only, or plain flooding (a baseline); see eager.ts. */
+  dissemination?: DisseminationMode;
 }
 
 export class GossipNode {
@@ -107,8 +113,15 @@ export class GossipNode {
     this.hints = options.hints ?? [];
     this.membership = options.membership ?? new Uint8Array(0);
     const { config, outbox, links } = this;
-    this.table = new Table(this.publicKey, this.tag, this.gridId, config, outbox, options.counter ?? 0);
-    this.dissemination = new LazyPush(this.table, links, outbox, config);
+    const counter = options.counter ?? 0;
+    this.table = new Table(this.publicKey, this.tag, this.gridId, config, outbox, counter, options.intern);
+    this.dissemination = makeDissemination(
+      options.dissemination ?? 'eager',
+      this.table,
+      links,
+      outbox,
+      config,
+    );
     const revocations = (this.revocationSync =
       options.revocations && new RevocationSync(options.revocations, links, outbox, config));
     this.antiEntropy = new AntiEntropy(
@@ -271,23 +284,38 @@ export class GossipNode {
         return this.dissemination.want(from, message.refs, now);
       case MessageType.IWant:
         return this.dissemination.serve(from, message.refs);
+      case MessageType.Prune:
+        return this.dissemination.prune(from, message.tags);
+      case MessageType.Graft:
+        return this.dissemination.graft(from, message.refs);
       case MessageType.Announce:
-        for (const envelope of message.envelopes) this.onEnvelope(from, envelope, now, verify);
+      case MessageType.Push: {
+        const pushed = message.type === MessageType.Push;
+        for (const envelope of message.envelopes) this.onEnvelope(from, envelope, now, verify, pushed);
         return;
+      }
     }
   }
 
-  private onEnvelope(from: NodeId, envelope: Uint8Array, now: number, verify: VerifyFn): void {
+  /** `pushed`: sent unasked along a tree (PUSH), where a duplicate prunes (eager.ts). */
+  private onEnvelope(
+    from: NodeId,
+    envelope: Uint8Array,
+    now: number,
+    verify: VerifyFn,
+    pushed: boolean,
+  ): void {
     const received = this.table.accept(envelope, now, verify, this.admit);
     switch (received.kind) {
       case 'dropped':
+        if (pushed && received.reason === 'duplicate') this.dissemination.duplicate(from, tagOf(envelope, 1));
         return this.counters.drop(received.reason, received.detail);
       case 'counter-jump':
         this.dissemination.forget(this.tag);
         return this.outbox.push({ type: 'announce-needed', reason: 'counter-jump' });
       case 'stored':
         this.changed(received);
-        return this.dissemination.spread(received.entry, from, now);
+        return this.dissemination.spread(received.entry, from, now, pushed);
     }
   }
 

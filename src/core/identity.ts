@@ -38,12 +38,13 @@ export function parseNodeId(id: string): Uint8Array | undefined {
 
 /** The tag of the public key (or of 8 tag bytes read from a message). */
 export function tagOf(bytes: Uint8Array, offset = 0): Tag {
-  const b = (i: number) => bytes[offset + i]!;
+  // No inner helper: this runs for every envelope and ref received, and a closure per call shows up.
+  const o = offset;
   return String.fromCharCode(
-    (b(0) << 8) | b(1),
-    (b(2) << 8) | b(3),
-    (b(4) << 8) | b(5),
-    (b(6) << 8) | b(7),
+    (bytes[o]! << 8) | bytes[o + 1]!,
+    (bytes[o + 2]! << 8) | bytes[o + 3]!,
+    (bytes[o + 4]! << 8) | bytes[o + 5]!,
+    (bytes[o + 6]! << 8) | bytes[o + 7]!,
   ) as Tag;
 }
 

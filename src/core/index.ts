@@ -2,6 +2,8 @@
  * The protocol core: pure, deterministic, no I/O. Time and randomness are inputs. See PROTOCOL.md.
  */
 export { base32Decode, base32Encode } from './base32.ts';
+export { type DisseminationMode, EagerPush, makeDissemination } from './eager.ts';
+export { type BodyHead, type Canonical, type Interner, canonicalOf, copyInterner } from './canonical.ts';
 export { compareBytes, concatBytes, equalBytes, fromHex, toHex, utf8 } from './bytes.ts';
 export { type Decoded, DecodeError } from './codec.ts';
 export { type CoreConfig, ConfigError, defaultConfig, resolveConfig } from './config.ts';
@@ -37,6 +39,7 @@ export {
   MessageType,
   decodeMessage,
   encodeAnnounce,
+  encodePrune,
   encodeRefs,
   encodeSummary,
 } from './messages.ts';

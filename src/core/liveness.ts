@@ -48,6 +48,10 @@ export class Liveness {
   private redialAt = Number.NEGATIVE_INFINITY;
   private readonly sweepMs: number;
   private nextSweepAt = Number.NEGATIVE_INFINITY;
+  /** When the entries must be looked at next, and what the last look saw (see `sweep`). */
+  private scanAt = Number.NEGATIVE_INFINITY;
+  private scannedAt = Number.NEGATIVE_INFINITY;
+  private scannedCanForget = false;
 
   /** `forgotten` is told of every origin rule 3 removed, after its `forgotten` output. */
   constructor(
@@ -162,13 +166,27 @@ export class Liveness {
     this.redialAt = plan.now.length === free ? Number.POSITIVE_INFINITY : plan.nextReadyAt;
   }
 
-  /** Rules 1 and 3: stop gossiping stale origins; forget long-unseen ones when well connected. */
+  /**
+   * Rules 1 and 3: stop gossiping stale origins; forget long-unseen ones when well connected. The links
+   * are looked at every sweep; the entries only when one of them can be due (`scanAt`, the earliest
+   * expiry or forgetting found by the last scan, and never later than `expireAfterMs` after it, which
+   * covers every entry added since), when forgetting has just become possible, when an entry was restored
+   * with an old receipt time, or when the clock went back. So a sweep costs O(links), not O(origins).
+   */
   private sweep(now: number): void {
     const c = this.config;
     let settled = 0;
     for (const link of this.links.all()) if (now - link.upAt >= c.settleMs) settled++;
     const canForget = settled >= c.minPeersToForget;
     for (const link of this.links.all()) this.record(link.id, (h) => recordAlive(h, now));
+    const due = now >= this.scanAt || now < this.scannedAt || (canForget && !this.scannedCanForget);
+    if (due || this.table.takeBackdated()) this.scan(now, canForget);
+    this.table.sweepFloors(now);
+  }
+
+  private scan(now: number, canForget: boolean): void {
+    const c = this.config;
+    let next = now + c.expireAfterMs + 1;
     for (const entry of this.table.values()) {
       if (entry.tag === this.selfTag) continue;
       if (this.links.hasTag(entry.tag)) {
@@ -178,9 +196,16 @@ export class Liveness {
       if (entry.lastSeenAt > now) entry.lastSeenAt = now;
       const unseenMs = now - entry.lastSeenAt;
       if (entry.gossiped && unseenMs > c.expireAfterMs) this.table.expire(entry);
-      if (canForget && unseenMs > c.forgetAfterMs) this.forget(entry, now);
+      if (canForget && unseenMs > c.forgetAfterMs) {
+        this.forget(entry, now);
+        continue;
+      }
+      if (entry.gossiped) next = Math.min(next, entry.lastSeenAt + c.expireAfterMs + 1);
+      next = Math.min(next, entry.lastSeenAt + c.forgetAfterMs + 1);
     }
-    this.table.sweepFloors(now);
+    this.scanAt = next;
+    this.scannedAt = now;
+    this.scannedCanForget = canForget;
   }
 
   /**

@@ -7,6 +7,9 @@
  *   IHAVE    (3) refs                                   "I have these new announcements"
  *   IWANT    (4) refs                                   "send me these"
  *   ANNOUNCE (5) count:varint · (envelope:bytes)*       signed envelopes, forwarded byte for byte
+ *   PRUNE    (9) count:varint · tag:8*                  "stop pushing these origins to me" (§5)
+ *   GRAFT   (10) refs                                   "send me these, and push their origins again"
+ *   PUSH    (11) count:varint · (envelope:bytes)*       as ANNOUNCE, sent unasked along a tree
  *   refs     = count:varint · (tag:8 · seqnum:varint · hash:4)*
  *
  * A ref names one announcement without carrying it: the origin's tag (first 8 key bytes), its seqnum, and
@@ -21,6 +24,10 @@ export const enum MessageType {
   IHave = 3,
   IWant = 4,
   Announce = 5,
+  // 6–8 are the revocation set's (revocation-sync.ts): one link carries both.
+  Prune = 9,
+  Graft = 10,
+  Push = 11,
 }
 
 export const FINGERPRINT_BYTES = 16;
@@ -37,10 +44,14 @@ export interface Ref {
 export type Message =
   | { readonly type: MessageType.Summary; readonly count: number; readonly fingerprint: Uint8Array }
   | {
-      readonly type: MessageType.Digest | MessageType.IHave | MessageType.IWant;
+      readonly type: MessageType.Digest | MessageType.IHave | MessageType.IWant | MessageType.Graft;
       readonly refs: readonly Ref[];
     }
-  | { readonly type: MessageType.Announce; readonly envelopes: readonly Uint8Array[] };
+  | { readonly type: MessageType.Prune; readonly tags: readonly Tag[] }
+  | {
+      readonly type: MessageType.Announce | MessageType.Push;
+      readonly envelopes: readonly Uint8Array[];
+    };
 
 const TAG_SCRATCH = new Uint8Array(TAG_BYTES);
 
@@ -54,10 +65,10 @@ function readRefs(r: Reader): Ref[] {
   if (count * MIN_REF_BYTES > r.remaining) throw new DecodeError('count-exceeds-message');
   const refs: Ref[] = [];
   for (let i = 0; i < count; i++) {
-    const tag = tagOf(r.raw(TAG_BYTES));
+    // Read in place: two views per ref were a large part of decoding a big IHAVE or DIGEST.
+    const tag = tagOf(r.source, r.skip(TAG_BYTES));
     const seqnum = r.varint();
-    const h = r.raw(4);
-    refs.push({ tag, seqnum, hash32: ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0 });
+    refs.push({ tag, seqnum, hash32: r.u32be() });
   }
   return refs;
 }
@@ -68,7 +79,7 @@ export function encodeSummary(count: number, fingerprint: Uint8Array): Uint8Arra
 
 /** Encodes refs into as many messages as `maxBytes` requires (a digest of a large grid may not fit one). */
 export function encodeRefs(
-  type: MessageType.Digest | MessageType.IHave | MessageType.IWant,
+  type: MessageType.Digest | MessageType.IHave | MessageType.IWant | MessageType.Graft,
   refs: readonly Ref[],
   maxBytes: number,
 ): Uint8Array[] {
@@ -88,26 +99,42 @@ export function encodeRefs(
   return out;
 }
 
-/** Packs envelopes into ANNOUNCE messages of at most `maxBytes` each (one envelope always fits). */
-export function encodeAnnounce(envelopes: readonly Uint8Array[], maxBytes: number): Uint8Array[] {
+/** Encodes PRUNE messages naming these origins, as many as `maxBytes` requires. */
+export function encodePrune(tags: readonly Tag[], maxBytes: number): Uint8Array[] {
+  const perMessage = Math.max(1, Math.floor((maxBytes - 16) / TAG_BYTES));
   const out: Uint8Array[] = [];
-  let batch: Uint8Array[] = [];
-  let size = 8;
-  const flush = () => {
-    if (batch.length === 0) return;
-    const w = new Writer().u8(MessageType.Announce).varint(batch.length);
-    for (const envelope of batch) w.bytes(envelope);
+  for (let start = 0; start < tags.length; start += perMessage) {
+    const part = tags.slice(start, start + perMessage);
+    const w = new Writer().u8(MessageType.Prune).varint(part.length);
+    for (const tag of part) {
+      writeTag(tag, TAG_SCRATCH);
+      w.raw(TAG_SCRATCH);
+    }
     out.push(w.finish());
-    batch = [];
-    size = 8;
-  };
-  for (const envelope of envelopes) {
-    const cost = envelope.length + 4;
-    if (size + cost > maxBytes) flush();
-    batch.push(envelope);
+  }
+  return out;
+}
+
+/** Packs envelopes into ANNOUNCE (or PUSH) messages of at most `maxBytes` each (one always fits). */
+export function encodeAnnounce(
+  envelopes: readonly Uint8Array[],
+  maxBytes: number,
+  type: MessageType.Announce | MessageType.Push = MessageType.Announce,
+): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let start = 0;
+  let size = 8;
+  for (let i = 0; i <= envelopes.length; i++) {
+    const cost = i < envelopes.length ? envelopes[i]!.length + 4 : Number.POSITIVE_INFINITY;
+    if (i > start && size + cost > maxBytes) {
+      const w = new Writer().u8(type).varint(i - start);
+      for (let j = start; j < i; j++) w.bytes(envelopes[j]!);
+      out.push(w.finish());
+      start = i;
+      size = 8;
+    }
     size += cost;
   }
-  flush();
   return out;
 }
 
@@ -120,8 +147,17 @@ export function decodeMessage(bytes: Uint8Array, maxEnvelopeBytes: number): Deco
       case MessageType.Digest:
       case MessageType.IHave:
       case MessageType.IWant:
+      case MessageType.Graft:
         return { type, refs: readRefs(r) };
-      case MessageType.Announce: {
+      case MessageType.Prune: {
+        const count = r.varint();
+        if (count * TAG_BYTES > r.remaining) throw new DecodeError('count-exceeds-message');
+        const tags: Tag[] = [];
+        for (let i = 0; i < count; i++) tags.push(tagOf(r.raw(TAG_BYTES)));
+        return { type, tags };
+      }
+      case MessageType.Announce:
+      case MessageType.Push: {
         const count = r.varint();
         if (count * 2 > r.remaining) throw new DecodeError('count-exceeds-message');
         const envelopes: Uint8Array[] = [];

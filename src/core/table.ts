@@ -23,8 +23,8 @@
  * `forgetAfterMs`." A floor is (origin, seqnum, until); a newer seqnum passes it (the node came back) and
  * clears it. At most `maxOrigins` floors are kept: a new one replaces the one that would lapse first.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
-import { type AnnouncementBody, type Envelope, decodeBody, decodeEnvelope } from './announcement.ts';
+import { type AnnouncementBody, decodeBody } from './announcement.ts';
+import { type Canonical, type Interner, copyInterner, headOf } from './canonical.ts';
 import { compareBytes, equalBytes } from './bytes.ts';
 import type { CoreConfig } from './config.ts';
 import type { AdmitFn, DropReason, VerifyFn } from './gossip-types.ts';
@@ -33,21 +33,54 @@ import { FINGERPRINT_BYTES, type Ref } from './messages.ts';
 import type { Outbox } from './outbox.ts';
 
 /**
- * One origin's newest announcement. Kept small on purpose — a simulation holds a million of these — so
- * the origin key, id and decoded body are derived from `envelope` when asked for, not stored. An entry is
- * also a `Ref` to itself.
+ * One origin's newest announcement. Kept small on purpose — a simulation holds a hundred million of these,
+ * a browser in a 10,000-node grid ten thousand — so everything derived from the bytes lives in the shared
+ * `Canonical` (canonical.ts) and an entry holds only what is this node's own: times, the gossiped flag, and
+ * `tree`, the dissemination layer's per-origin tree state (eager.ts). An entry is also a `Ref`.
  */
 export interface Entry {
   readonly tag: Tag;
-  /** The node's own copy of the envelope bytes: origin key at [1, 33). */
+  /** The envelope bytes: origin key at [1, 33). Shared with other holders of equal bytes; never written. */
   readonly envelope: Uint8Array;
   readonly hash: Uint8Array;
   readonly hash32: number;
   readonly seqnum: number;
+  readonly held: Canonical;
   receivedAt: number;
   lastSeenAt: number;
   /** Counted in the fingerprint and offered to peers. */
   gossiped: boolean;
+  /**
+   * Owned by dissemination (eager.ts): bit i set while link slot i is in this origin's tree (eager);
+   * bit 31 (`NEW_ORIGIN`) until a version of this origin has been spread by this node.
+   */
+  tree: number;
+}
+
+/** `Entry.tree` of an origin no version of which this node has spread yet: no tree links. */
+export const NEW_ORIGIN = 1 << 31;
+
+class HeldEntry implements Entry {
+  tree = NEW_ORIGIN;
+  constructor(
+    readonly held: Canonical,
+    readonly seqnum: number,
+    public receivedAt: number,
+    public lastSeenAt: number,
+    public gossiped: boolean,
+  ) {}
+  get tag(): Tag {
+    return this.held.tag;
+  }
+  get envelope(): Uint8Array {
+    return this.held.bytes;
+  }
+  get hash(): Uint8Array {
+    return this.held.hash;
+  }
+  get hash32(): number {
+    return this.held.hash32;
+  }
 }
 
 /** What is left of a forgotten origin: the seqnum below which its announcements stay refused. */
@@ -74,18 +107,16 @@ export const refOf = (e: Entry): Ref => ({ tag: e.tag, seqnum: e.seqnum, hash32:
 /** Ref order (§4): a higher seqnum is newer; at an equal seqnum the lower hash is newer. */
 export const refNewer = (a: Ref, b: Ref): boolean =>
   a.seqnum > b.seqnum || (a.seqnum === b.seqnum && a.hash32 < b.hash32);
-export const originOf = (e: Entry): Uint8Array => e.envelope.subarray(1, 33);
+export const originOf = (e: Entry): Uint8Array => e.held.envelope.origin;
 export function sameOrigin(e: Entry, origin: Uint8Array): boolean {
   for (let i = 0; i < 32; i++) if (e.envelope[i + 1] !== origin[i]) return false;
   return true;
 }
 export function bodyOf(e: Entry): AnnouncementBody {
-  const env = decodeEnvelope(e.envelope, Number.MAX_SAFE_INTEGER);
-  const body = env.ok && decodeBody(env.value.body);
-  if (!body || !body.ok) throw new Error('unreachable: a stored envelope no longer decodes');
+  const body = decodeBody(e.held.envelope.body);
+  if (!body.ok) throw new Error('unreachable: a stored envelope no longer decodes');
   return body.value;
 }
-const hash32Of = (h: Uint8Array): number => ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
 const dropped = (reason: DropReason, detail?: string): Received =>
   detail === undefined ? { kind: 'dropped', reason } : { kind: 'dropped', reason, detail };
 
@@ -96,6 +127,8 @@ export class Table {
   private readonly floors = new Map<Tag, Floor>();
   private readonly fingerprintBytes = new Uint8Array(FINGERPRINT_BYTES);
   private gossipedCount = 0;
+  /** An entry was restored with a receipt time in the past since liveness last asked. */
+  private backdated = false;
 
   constructor(
     private readonly selfKey: Uint8Array,
@@ -104,6 +137,7 @@ export class Table {
     private readonly config: CoreConfig,
     private readonly outbox: Outbox,
     counter: number,
+    private readonly intern: Interner = copyInterner,
   ) {
     this.counter = counter;
   }
@@ -154,55 +188,56 @@ export class Table {
 
   /** The §3 checks, cheapest first, for an envelope a peer sent; stores it if it is news. */
   accept(received: Uint8Array, now: number, verify: VerifyFn, admit: AdmitFn | undefined): Received {
-    const header = decodeEnvelope(received, this.config.maxBodyBytes);
-    if (!header.ok) return dropped('malformed-envelope');
-    const tag = tagOf(header.value.origin);
-    const hash = sha256(received);
-    const existing = this.entries.get(tag);
-    if (existing && !sameOrigin(existing, header.value.origin)) return dropped('tag-collision');
-    if (existing && equalBytes(existing.hash, hash)) return dropped('duplicate');
-    // News from here on: keep a copy, so a stored entry does not pin the whole received message.
-    const env = this.parseCopy(received)!;
-    const body = decodeBody(env.body);
-    if (!body.ok) return dropped('malformed-body', body.reason);
-    const seqnum = body.value.seqnum;
+    // Equal bytes are equal hashes: a copy of what is held is a duplicate, recognised before any parsing.
+    const existing = received.length > 33 ? this.entries.get(tagOf(received, 1)) : undefined;
+    if (existing && equalBytes(existing.envelope, received)) return dropped('duplicate');
+    const held = this.intern(received, this.config.maxBodyBytes);
+    if (!held) return dropped('malformed-envelope');
+    const origin = held.envelope.origin;
+    if (existing && !sameOrigin(existing, origin)) return dropped('tag-collision');
+    const head = headOf(held);
+    if (!head.ok) return dropped('malformed-body', head.reason);
+    const seqnum = head.seqnum;
     if (existing && seqnum < existing.seqnum) return dropped('replay');
-    if (!equalBytes(body.value.gridId, this.gridId)) return dropped('foreign-grid');
+    if (!equalBytes(head.gridId, this.gridId)) return dropped('foreign-grid');
 
-    if (tag === this.selfTag) return this.ownEcho(env, seqnum, hash, verify);
+    if (held.tag === this.selfTag) return this.ownEcho(held, seqnum, verify);
 
     const equivocation = existing !== undefined && seqnum === existing.seqnum;
-    if (!existing && this.belowFloor(tag, header.value.origin, seqnum)) return dropped('forgotten-replay');
+    if (!existing && this.belowFloor(held.tag, origin, seqnum)) return dropped('forgotten-replay');
     if (!existing && this.entries.size >= this.config.maxOrigins) return dropped('table-full');
-    if (!this.verified(env, hash, verify)) return dropped('bad-signature');
-    const refused = admit?.(env.origin, body.value, now);
-    if (refused) return dropped(refused);
+    if (!this.verified(held, verify)) return dropped('bad-signature');
+    if (admit) {
+      const body = decodeBody(held.envelope.body);
+      const refused = body.ok ? admit(origin, body.value, now) : 'malformed-body';
+      if (refused) return dropped(refused);
+    }
     if (equivocation) {
       this.outbox.counters.equivocations++;
-      this.outbox.push({ type: 'flagged', reason: 'equivocation', id: nodeIdString(env.origin) });
-      if (compareBytes(hash, existing.hash) > 0) return dropped('equivocation-loser');
+      this.outbox.push({ type: 'flagged', reason: 'equivocation', id: nodeIdString(origin) });
+      if (compareBytes(held.hash, existing.hash) > 0) return dropped('equivocation-loser');
     }
-    return { kind: 'stored', ...this.put(env, seqnum, hash, now) };
+    return { kind: 'stored', ...this.put(held, seqnum, now) };
   }
 
   /** Our own key, signed by us, at or above our counter: jump past it (the driver republishes). */
-  private ownEcho(env: Envelope, seqnum: number, hash: Uint8Array, verify: VerifyFn): Received {
+  private ownEcho(held: Canonical, seqnum: number, verify: VerifyFn): Received {
     const own = this.entries.get(this.selfTag);
-    if (own && equalBytes(own.hash, hash)) return dropped('duplicate');
+    if (own && equalBytes(own.hash, held.hash)) return dropped('duplicate');
     if (seqnum < this.counter) return dropped('replay');
-    if (!this.verified(env, hash, verify)) return dropped('bad-signature');
+    if (!this.verified(held, verify)) return dropped('bad-signature');
     this.counter = seqnum;
     return { kind: 'counter-jump' };
   }
 
   /** Installs this node's own freshly signed envelope; a wrong one is a programmer error. */
   acceptOwn(envelopeBytes: Uint8Array, now: number): Stored {
-    const env = this.parseCopy(envelopeBytes);
-    if (!env || !equalBytes(env.origin, this.selfKey)) throw new Error('acceptOwn: not our envelope');
-    const body = decodeBody(env.body);
-    if (!body.ok || body.value.seqnum !== this.counter)
-      throw new Error('acceptOwn: not the prepared announcement');
-    return this.put(env, body.value.seqnum, sha256(env.bytes), now);
+    const held = this.intern(envelopeBytes, this.config.maxBodyBytes);
+    if (!held || !equalBytes(held.envelope.origin, this.selfKey))
+      throw new Error('acceptOwn: not our envelope');
+    const head = headOf(held);
+    if (!head.ok || head.seqnum !== this.counter) throw new Error('acceptOwn: not the prepared announcement');
+    return this.put(held, head.seqnum, now);
   }
 
   /**
@@ -218,44 +253,33 @@ export class Table {
     admit: AdmitFn | undefined,
     now: number,
   ): Stored | undefined {
-    const env = this.parseCopy(envelopeBytes);
-    const body = env && decodeBody(env.body);
-    if (!env || !body?.ok || !equalBytes(body.value.gridId, this.gridId)) return undefined;
-    const tag = tagOf(env.origin);
+    const held = this.intern(envelopeBytes, this.config.maxBodyBytes);
+    const head = held && headOf(held);
+    if (!held || !head?.ok || !equalBytes(head.gridId, this.gridId)) return undefined;
+    const { tag, envelope } = held;
     const existing = this.entries.get(tag);
-    if (existing && (existing.seqnum >= body.value.seqnum || !sameOrigin(existing, env.origin)))
+    if (existing && (existing.seqnum >= head.seqnum || !sameOrigin(existing, envelope.origin)))
       return undefined;
-    if (this.belowFloor(tag, env.origin, body.value.seqnum)) return undefined;
-    const hash = sha256(env.bytes);
-    if (!this.verified(env, hash, verify)) return undefined;
-    if (tag !== this.selfTag && admit?.(env.origin, body.value, receivedAt)) return undefined;
-    if (tag === this.selfTag) this.counter = Math.max(this.counter, body.value.seqnum);
+    if (this.belowFloor(tag, envelope.origin, head.seqnum)) return undefined;
+    if (!this.verified(held, verify)) return undefined;
+    if (tag !== this.selfTag && admit) {
+      const body = decodeBody(envelope.body);
+      if (!body.ok || admit(envelope.origin, body.value, receivedAt)) return undefined;
+    }
+    if (tag === this.selfTag) this.counter = Math.max(this.counter, head.seqnum);
     const fresh = tag === this.selfTag || now - receivedAt <= this.config.expireAfterMs;
-    return this.put(env, body.value.seqnum, hash, Math.min(receivedAt, now), false, fresh);
+    if (receivedAt < now) this.backdated = true;
+    return this.put(held, head.seqnum, Math.min(receivedAt, now), false, fresh);
   }
 
-  /** Installs `env` (which must not alias a received message buffer) as the newest from its origin. */
-  private put(
-    env: Envelope,
-    seqnum: number,
-    hash: Uint8Array,
-    now: number,
-    persist = true,
-    gossiped = true,
-  ): Stored {
-    const tag = tagOf(env.origin);
+  /** Installs `held` as the newest from its origin. */
+  private put(held: Canonical, seqnum: number, now: number, persist = true, gossiped = true): Stored {
+    const tag = held.tag;
     const previous = this.entries.get(tag);
     if (previous?.gossiped) this.expire(previous);
-    const entry: Entry = {
-      tag,
-      envelope: env.bytes,
-      hash,
-      hash32: hash32Of(hash),
-      seqnum,
-      receivedAt: now,
-      lastSeenAt: now,
-      gossiped,
-    };
+    const entry = new HeldEntry(held, seqnum, now, now, gossiped);
+    // The origin's tree outlives its versions (eager.ts).
+    if (previous) entry.tree = previous.tree;
     this.entries.set(tag, entry);
     if (gossiped) {
       this.xorFingerprint(entry);
@@ -266,13 +290,20 @@ export class Table {
     if (persist)
       this.outbox.push({
         type: 'stored',
-        origin: env.origin,
+        origin: held.envelope.origin,
         seqnum,
-        envelope: env.bytes,
-        hash,
+        envelope: held.bytes,
+        hash: held.hash,
         receivedAt: now,
       });
     return { entry, previous };
+  }
+
+  /** Whether an entry was restored with an old receipt time since the last call (liveness rescans). */
+  takeBackdated(): boolean {
+    const was = this.backdated;
+    this.backdated = false;
+    return was;
   }
 
   /** Seen now: fresh again, and gossiped again if it had gone stale. */
@@ -343,13 +374,8 @@ export class Table {
     }
   }
 
-  private parseCopy(bytes: Uint8Array): Envelope | undefined {
-    const decoded = decodeEnvelope(bytes.slice(), this.config.maxBodyBytes);
-    return decoded.ok ? decoded.value : undefined;
-  }
-
-  private verified(env: Envelope, hash: Uint8Array, verify: VerifyFn): boolean {
+  private verified(held: Canonical, verify: VerifyFn): boolean {
     this.outbox.counters.verifications++;
-    return verify(env, hash);
+    return verify(held.envelope, held.hash);
   }
 }

@@ -243,14 +243,17 @@ export class Runtime {
     const maxBody = core.config.maxBodyBytes;
     // Only a linked peer's messages are worth any work; the core counts the others as `not-linked`.
     if (bytes.length > core.config.maxMessageBytes) return bytes;
-    if (bytes[0] === MessageType.Announce) {
+    // ANNOUNCE (asked for) and PUSH (sent along an eager tree) carry envelopes alike.
+    if (bytes[0] === MessageType.Announce || bytes[0] === MessageType.Push) {
       const message = decodeMessage(bytes, maxBody + 128);
-      if (!message.ok || message.value.type !== MessageType.Announce) return bytes;
+      if (!message.ok) return bytes;
+      const { type } = message.value;
+      if (type !== MessageType.Announce && type !== MessageType.Push) return bytes;
       const envelopes = message.value.envelopes;
       const kept = await preverifier.announce(peer, envelopes, maxBody, (origin) => core.heldHash(origin));
       if (kept.length === envelopes.length) return bytes;
       if (kept.length === 0) return undefined;
-      return encodeAnnounce(kept, Number.MAX_SAFE_INTEGER)[0];
+      return encodeAnnounce(kept, Number.MAX_SAFE_INTEGER, type)[0];
     }
     if (isRevocationMessage(bytes) && bytes[0] === REVOKED) {
       const message = decodeRevocationMessage(bytes, core.config.maxMessageBytes);

@@ -38,7 +38,7 @@ describe('simulated grids', () => {
     let copies = 0;
     sim.onDeliver = ({ bytes }) => {
       const m = decodeMessage(bytes, 1 << 20);
-      if (m.ok && m.value.type === MessageType.Announce)
+      if (m.ok && (m.value.type === MessageType.Announce || m.value.type === MessageType.Push))
         copies += m.value.envelopes.filter((e) => equalBytes(e, env)).length;
     };
     sim.runFor(10_000);

@@ -9,25 +9,28 @@
  * With `persist`, each node keeps what a browser node keeps in IndexedDB (announcements with receipt
  * times, connection history, floors, counter), and `reload` starts a fresh core from it.
  *
- * What is shared between nodes: only the verification cache (nodes of one simulation verify identical
- * bytes; the cache is keyed by the envelope's hash, so sharing changes speed, never results). Everything
- * else — keys, counters, tables, timers — each node has for itself.
+ * What is shared between nodes (shared-envelopes.ts): the held form of each distinct envelope (bytes,
+ * hash, tag, checked body head) and its verification result — both functions of the bytes alone, so
+ * sharing changes memory and speed, never results. Everything else — keys, counters, tables, per-origin
+ * tree state, timers — each node has for itself.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
   type CoreConfig,
+  type DisseminationMode,
   GossipNode,
   type PeerHistory,
   nodeIdString,
   type NodeId,
   type Output,
   type Random,
+  type RevocationSet,
   type Services,
   encodeEnvelope,
   seededRandom,
 } from '../../src/core/index.ts';
-import { nobleSigner, nobleVerifier } from '../../src/crypto/ed25519.ts';
-import { VerificationCache } from '../../src/crypto/verify-cache.ts';
+import { nodeSigner } from './node-ed25519.ts';
+import { SharedEnvelopes } from './shared-envelopes.ts';
 
 export interface SimOptions {
   nodes: number;
@@ -46,7 +49,26 @@ export interface SimOptions {
   maxLinks?: number;
   /** Keep each node's persisted state, for `reload`. */
   persist?: boolean;
+  /** How nodes disseminate (eager.ts); eager push trees by default. */
+  dissemination?: DisseminationMode;
+  /**
+   * Give every node the grid's revocation set, as the browser node always does: its messages share the
+   * link's type byte with gossip, so a simulator without one does not see a clash (eager push's first
+   * PUSH numbers did clash). One empty set shared by all nodes; nobody revokes in the simulator. Off by
+   * default, which keeps older seeds' runs as they were (its messages draw delays from the seed).
+   */
+  revocations?: boolean;
 }
+
+/** An empty revocation set, the same for every node (so equal fingerprints end each exchange at once). */
+const EMPTY_FINGERPRINT = sha256(new Uint8Array(0)).subarray(0, 16);
+const noRevocations: RevocationSet = {
+  revocationCount: 0,
+  revocationFingerprint: () => EMPTY_FINGERPRINT,
+  revocationIds: () => [],
+  revocationRecord: () => undefined,
+  learnRevocationRecord: () => 'refused',
+};
 
 /** What a node has written to disk, as the browser node does (see src/node.ts). */
 export interface Persisted {
@@ -66,7 +88,7 @@ export interface SimNode {
   reachable: boolean;
   /** Added to simulated time to give this node's local clock. */
   clockOffsetMs: number;
-  signer: ReturnType<typeof nobleSigner>;
+  signer: ReturnType<typeof nodeSigner>;
   persisted: Persisted | undefined;
 }
 
@@ -75,49 +97,92 @@ type Event =
   | { at: number; seq: number; kind: 'tick'; node: number }
   | { at: number; seq: number; kind: 'call'; fn: () => void };
 
-/** A binary min-heap on (at, seq): equal times run in scheduling order, which keeps runs deterministic. */
+/**
+ * Events by time: one array per distinct time (in scheduling order, which keeps runs deterministic: equal
+ * times run in the order they were scheduled), and a binary min-heap of the distinct times. A run has
+ * millions of events in flight but only a few thousand distinct times, so scheduling is an array push.
+ */
 class EventQueue {
-  private heap: Event[] = [];
-  get size(): number {
-    return this.heap.length;
-  }
-  private less(a: Event, b: Event): boolean {
-    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-  }
+  private readonly buckets = new Map<number, Event[]>();
+  private readonly times: number[] = [];
+  private current: Event[] | undefined;
+  private currentAt = Number.NaN;
+  private index = 0;
+  size = 0;
+
   push(event: Event): void {
-    const h = this.heap;
-    h.push(event);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
-      i = p;
+    const at = event.at;
+    // Earlier than the time being run (a call scheduled in the past): what is left of it waits behind.
+    if (this.current && at < this.currentAt) this.park();
+    let bucket = this.buckets.get(at);
+    if (!bucket) {
+      this.buckets.set(at, (bucket = []));
+      heapPush(this.times, at);
     }
+    bucket.push(event);
+    this.size++;
   }
+
   peek(): Event | undefined {
-    return this.heap[0];
-  }
-  pop(): Event | undefined {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop();
-    if (h.length > 0 && last) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
-        if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
+    for (;;) {
+      const current = this.current;
+      if (current && this.index < current.length) return current[this.index];
+      if (current) {
+        this.buckets.delete(this.currentAt);
+        this.current = undefined;
       }
+      if (this.times.length === 0) return undefined;
+      this.currentAt = heapPop(this.times);
+      this.current = this.buckets.get(this.currentAt)!;
+      this.index = 0;
     }
-    return top;
   }
+
+  pop(): Event | undefined {
+    const event = this.peek();
+    if (event) {
+      this.index++;
+      this.size--;
+    }
+    return event;
+  }
+
+  private park(): void {
+    this.current!.splice(0, this.index);
+    heapPush(this.times, this.currentAt);
+    this.current = undefined;
+  }
+}
+
+function heapPush(h: number[], value: number): void {
+  h.push(value);
+  let i = h.length - 1;
+  while (i > 0) {
+    const p = (i - 1) >> 1;
+    if (h[p]! <= value) break;
+    h[i] = h[p]!;
+    i = p;
+  }
+  h[i] = value;
+}
+
+function heapPop(h: number[]): number {
+  const top = h[0]!;
+  const last = h.pop()!;
+  if (h.length > 0) {
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= h.length) break;
+      const r = l + 1;
+      const m = r < h.length && h[r]! < h[l]! ? r : l;
+      if (h[m]! >= last) break;
+      h[i] = h[m]!;
+      i = m;
+    }
+    h[i] = last;
+  }
+  return top;
 }
 
 export interface Delivery {
@@ -130,7 +195,8 @@ export class Simulation {
   now = 0;
   readonly random: Random;
   readonly nodes: SimNode[] = [];
-  readonly cache = new VerificationCache(nobleVerifier, 1_000_000);
+  readonly shared = new SharedEnvelopes();
+  readonly cache = this.shared.cache;
   readonly gridId: Uint8Array;
   /** Observers of every delivered message and every stored announcement (metrics, tests). */
   onDeliver: ((d: Delivery) => void) | undefined;
@@ -159,6 +225,8 @@ export class Simulation {
       dialing: false,
       maxLinks: 16,
       persist: false,
+      dissemination: 'eager',
+      revocations: false,
       ...options,
     };
     this.config = { ...(this.options.dialing ? {} : { targetLinks: 0 }), ...options.config };
@@ -170,7 +238,7 @@ export class Simulation {
   private addNode(): SimNode {
     const index = this.nodes.length;
     const secretKey = sha256(new TextEncoder().encode(`sim-key-${this.options.seed}-${index}`));
-    const signer = nobleSigner(secretKey);
+    const signer = nodeSigner(secretKey);
     const node = this.makeCore(signer.publicKey, 0, index);
     const sim: SimNode = {
       index,
@@ -200,6 +268,9 @@ export class Simulation {
       counter,
       nickname: `node-${index}`,
       config: this.config,
+      intern: this.shared.intern,
+      dissemination: this.options.dissemination,
+      revocations: this.options.revocations ? noRevocations : undefined,
     });
   }
 
@@ -232,6 +303,16 @@ export class Simulation {
 
   isLinked(a: number, b: number): boolean {
     return this.links.get(a)!.has(b);
+  }
+
+  /** The nodes linked to `a` now. */
+  neighbours(a: number): number[] {
+    return [...this.links.get(a)!];
+  }
+
+  /** Changes the probability that a message is lost, from now on. */
+  setLoss(loss: number): void {
+    this.options.loss = loss;
   }
 
   degree(a: number): number {
@@ -306,7 +387,7 @@ export class Simulation {
     const now = this.clock(index);
     for (const [id, floor] of saved.floors) core.restoreFloor(id, floor.seqnum, floor.until);
     for (const a of saved.announcements.values())
-      core.restore(a.envelope, a.receivedAt, this.cache.lookup, now);
+      core.restore(a.envelope, a.receivedAt, this.shared.verify, now);
     for (const [id, history] of saved.history) core.restoreHistory(id, history);
     sim.node = core;
     sim.alive = true;
@@ -368,7 +449,7 @@ export class Simulation {
         this.handlingFrom = event.from;
         this.apply(
           event.to,
-          to.node.receive(this.nodes[event.from]!.id, event.bytes, this.clock(event.to), this.cache.lookup),
+          to.node.receive(this.nodes[event.from]!.id, event.bytes, this.clock(event.to), this.shared.verify),
         );
         this.handlingFrom = undefined;
         return;

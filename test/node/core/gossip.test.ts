@@ -286,7 +286,7 @@ describe('gossip between linked nodes', () => {
   it(
     rule('New announcements are advertised with IHAVE to every link except those known to have them.'),
     () => {
-      const n = node('me');
+      const n = node('me', { dissemination: 'lazy' });
       for (const p of ['p1', 'p2', 'p3']) n.linkUp(idOf(p), 0);
       n.receive(idOf('p1'), announce(envelope('alice')), 0, countingVerify());
       const out = sends(n.tick(1_000));
@@ -298,10 +298,10 @@ describe('gossip between linked nodes', () => {
   it(
     rule('A node asks one advertiser at a time with IWANT, and asks the next one after `wantTimeoutMs`.'),
     () => {
-      const n = node('me', { config: { ihaveDelayMs: 0 } });
+      const n = node('me', { config: { ihaveDelayMs: 0 }, dissemination: 'lazy' });
       n.linkUp(idOf('p1'), 0);
       n.linkUp(idOf('p2'), 0);
-      const source = node('alice');
+      const source = node('alice', { dissemination: 'lazy' });
       source.linkUp(n.id, 0);
       const prepared = source.prepareAnnouncement();
       const env = encodeEnvelope(source.publicKey, prepared.body, keyOf('alice').signSync(prepared.message));

@@ -1,0 +1,169 @@
+/**
+ * `npm run bench:faults -- --nodes N --links K --seed S [--only loss|churn|kill]`
+ *
+ * Eager push trees under faults, on the simulator (a random overlay of N nodes with about K links, 50 ms
+ * a hop, refresh every 10 minutes so that a refresh interval can be simulated):
+ *  - loss:  after bootstrap, 1 % of messages are lost, and every node publishes a new version;
+ *  - churn: during one refresh interval, 10 % of the nodes crash at random moments and come back a minute
+ *           later with their tables (a reload), announcing anew, while every node refreshes as usual;
+ *  - kill:  50 % of the nodes are killed at once, and every survivor publishes a new version.
+ * For each: `msToFull`, the simulated time (from the last fault) until every live node holds every live
+ * origin's newest announcement — within the largest connected part of the overlay, since nodes left
+ * without links cannot hear anything — and `copiesPerNode`, the payload copies each live node received per
+ * announcement made during the run. Prints one JSON line.
+ */
+import { MessageType, decodeMessage, equalBytes } from '../src/core/index.ts';
+import { Simulation } from '../test/sim/network.ts';
+import { Memory, round } from './spread.ts';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const value = Number(process.argv[i + 1]);
+  if (!Number.isFinite(value)) throw new Error(`--${name} needs a number`);
+  return value;
+}
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const nodes = arg('nodes', 100);
+const links = arg('links', 8);
+const seed = arg('seed', 1);
+const started = performance.now();
+const memory = new Memory();
+const config = { refreshIntervalMs: 10 * 60_000, expireAfterMs: 35 * 60_000, forgetAfterMs: 60 * 60_000 };
+
+function bootstrap(): Simulation {
+  // With the grid's revocation set, as a browser node has (its messages share the link).
+  const sim = new Simulation({ nodes, seed, latencyMs: 50, jitterMs: 10, config, revocations: true });
+  sim.randomOverlay(links);
+  for (const n of sim.nodes)
+    sim.at(sim.random.next() * 1000, () => sim.setServices(n.index, { storage: {} }));
+  memory.runUntil(sim, 60_000);
+  return sim;
+}
+
+/** The live nodes reachable from the best-linked live node. */
+function mainPart(sim: Simulation): number[] {
+  const live = sim.live();
+  if (live.length === 0) return [];
+  let start = live[0]!.index;
+  for (const n of live) if (sim.degree(n.index) > sim.degree(start)) start = n.index;
+  const seen = new Set([start]);
+  const todo = [start];
+  while (todo.length > 0)
+    for (const p of sim.neighbours(todo.pop()!)) if (!seen.has(p) && (seen.add(p), true)) todo.push(p);
+  return [...seen];
+}
+
+/** Whether every node of `part` holds every origin of `part`'s own newest announcement. */
+function full(sim: Simulation, part: readonly number[]): boolean {
+  const newest = part.map(
+    (i) =>
+      [sim.nodes[i]!.signer.publicKey, sim.nodes[i]!.node.heldHash(sim.nodes[i]!.signer.publicKey)] as const,
+  );
+  for (const i of part) {
+    const n = sim.nodes[i]!.node;
+    for (const [key, hash] of newest) {
+      const held = n.heldHash(key);
+      if (!hash || !held || (held !== hash && !equalBytes(held, hash))) return false;
+    }
+  }
+  return true;
+}
+
+/** Counts payload copies delivered, and announcements made, from now on. */
+function counting(sim: Simulation) {
+  const c = { copies: 0, announcements: 0 };
+  sim.onDeliver = ({ bytes }) => {
+    if (bytes[0] !== MessageType.Announce && bytes[0] !== MessageType.Push) return;
+    const m = decodeMessage(bytes, 1 << 20);
+    if (m.ok && 'envelopes' in m.value) c.copies += m.value.envelopes.length;
+  };
+  sim.onOutput = (_node, out) => {
+    if (out.type === 'announce-needed') c.announcements++;
+  };
+  return c;
+}
+
+/** Runs until `part` is full (checked every 2 s), at most `maxMs`; the time it took, or null. */
+function untilFull(sim: Simulation, part: () => number[], maxMs: number): number | null {
+  const t0 = sim.now;
+  while (sim.now - t0 <= maxMs) {
+    if (full(sim, part())) return sim.now - t0;
+    memory.runUntil(sim, sim.now + 2_000);
+  }
+  return null;
+}
+
+function result(sim: Simulation, c: { copies: number; announcements: number }, msToFull: number | null) {
+  sim.onDeliver = undefined;
+  sim.onOutput = undefined;
+  const live = sim.live().length;
+  return {
+    msToFull,
+    copiesPerNode: round(c.copies / Math.max(1, live * c.announcements), 3),
+    announcements: c.announcements,
+    live,
+    mainPart: mainPart(sim).length,
+    messagesLost: sim.messagesLost,
+  };
+}
+
+const out: Record<string, unknown> = { nodes, links, seed, sharedEnvelopes: true };
+
+if (!only || only === 'loss') {
+  const sim = bootstrap();
+  sim.setLoss(0.01);
+  const c = counting(sim);
+  for (const n of sim.nodes)
+    sim.at(sim.now + sim.random.next() * 1000, () => sim.publish(n.index, 'after-loss'));
+  sim.runFor(1000);
+  out.loss = result(
+    sim,
+    c,
+    untilFull(sim, () => mainPart(sim), 20 * 60_000),
+  );
+}
+
+if (!only || only === 'churn') {
+  const sim = bootstrap();
+  const c = counting(sim);
+  const start = sim.now;
+  const churners = new Set<number>();
+  while (churners.size < Math.round(nodes / 10)) churners.add(Math.floor(sim.random.next() * nodes));
+  let lastBack = start;
+  for (const i of churners) {
+    const at = start + Math.floor(sim.random.next() * (config.refreshIntervalMs - 60_000));
+    lastBack = Math.max(lastBack, at + 60_000);
+    sim.at(at, () => {
+      const peers = sim.crash(i);
+      sim.at(sim.now + 60_000, () => {
+        sim.restart(i, peers, sim.nodes[i]!.node.seqnum);
+        sim.announce(i);
+      });
+    });
+  }
+  memory.runUntil(sim, lastBack + 1, 10_000);
+  out.churn = result(
+    sim,
+    c,
+    untilFull(sim, () => mainPart(sim), 20 * 60_000),
+  );
+}
+
+if (!only || only === 'kill') {
+  const sim = bootstrap();
+  const c = counting(sim);
+  for (const n of sim.nodes) if (sim.random.next() < 0.5) sim.crash(n.index);
+  for (const n of sim.live())
+    sim.at(sim.now + sim.random.next() * 1000, () => sim.publish(n.index, 'after-kill'));
+  sim.runFor(1000);
+  out.kill = result(
+    sim,
+    c,
+    untilFull(sim, () => mainPart(sim), 20 * 60_000),
+  );
+}
+
+out.peakRssMiB = memory.peakMiB;
+out.wallMs = Math.round(performance.now() - started);
+console.log(JSON.stringify(out));
