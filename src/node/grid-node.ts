@@ -18,10 +18,10 @@
  * reason?, at }`), `flagged` (`detail: { id, reason }`), `membership-lost` (`detail: { grid, reason:
  * 'revoked' | 'invite-used', message }`: this node has left the grid).
  */
-import { type NodeId, type ServiceParams, parseNodeId, toHex } from '../core/index.ts';
+import { type NodeId, type ServiceParams, toHex } from '../core/index.ts';
 import type { ServiceMap } from '../services/types.ts';
 import { foundGrid, type GridInfo, gridInfo } from './grids.ts';
-import type { Invitations } from './invitations.ts';
+import { join, type JoinTimes, startTimes } from './join.ts';
 import { Leadership } from './leadership.ts';
 import { linkTo } from './link-to.ts';
 import { checkCommand } from './commands.ts';
@@ -46,6 +46,8 @@ export interface GridNode extends Readonly<ServiceMap> {}
 export class GridNode extends EventTarget {
   private session!: GridSession;
   private joining = false;
+  /** Where the time of the last `acceptInvite` went (join.ts; read by `npm run bench:join`). */
+  joinTimes: JoinTimes | undefined;
   private lastStatus: NodeStatus | undefined;
   private readonly leadership: Leadership;
 
@@ -254,22 +256,14 @@ export class GridNode extends EventTarget {
     return this.session.codes.resolve(urlOrCode);
   }
 
-  /** Joins the grid of an invitation (a link, a short code as typed, or a long code). */
-  async acceptInvite(urlOrCode: string): Promise<GridInfo> {
+  /** Joins the grid of an invitation (a link, a short code as typed, or a long code); see join.ts. */
+  acceptInvite(urlOrCode: string): Promise<GridInfo> {
     this.requireLeader();
-    const prepared = await this.session.invitations.prepare(urlOrCode);
-    this.joining = true;
-    this.changed();
-    let joined: Awaited<ReturnType<Invitations['redeem']>>;
-    try {
-      joined = await this.session.invitations.redeem(prepared);
-    } finally {
-      this.joining = false;
-    }
-    await this.session.settings.adoptRelays(joined.relays);
-    await this.session.switchGrid(joined.grid);
-    this.session.runtime.mesh?.dial(joined.hints.filter((h) => parseNodeId(h)) as NodeId[]);
-    return gridInfo(joined.grid);
+    this.joinTimes = startTimes();
+    return join(this.session, urlOrCode, this.joinTimes, (flag) => {
+      this.joining = flag;
+      this.changed();
+    });
   }
 
   /**
