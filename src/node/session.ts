@@ -124,6 +124,9 @@ export class GridSession {
       changed: () => {
         // Clubs are read from announcements; a storage request asks for them (mayUse, quotas).
         node.wiring?.clubs.invalidate();
+        // A member joined with one of our invitations: said once, with the name we gave it (invite-book.ts).
+        for (const e of node.invitations.noticeJoins())
+          node.hooks.emit('invite-joined', { code: e.code, id: e.joinedBy, name: e.name });
         node.hooks.changed();
       },
     });
@@ -149,6 +152,9 @@ export class GridSession {
       relays: () => node.settings.relays(),
       peers: () => node.runtime.mesh?.peers() ?? [],
       sendSignal: (payload, to) => node.runtime.mesh?.sendSignal(payload, to),
+      loadBook: (hex) => node.store.getSetting(`invites:${hex}`),
+      saveBook: (hex, entries) =>
+        void node.store.setSetting(`invites:${hex}`, entries as never).catch(() => 0),
     });
     node.wiring = await NodeServices.create(node, options.dbName ?? 'gridnode');
     node.services = node.wiring.registry;
@@ -240,6 +246,7 @@ export class GridSession {
     });
     await this.wiring.files.reload();
     await this.codes.start();
+    await this.invitations.startBook(grid.open ? undefined : grid.hex);
     this.reportGarbled();
     this.hooks.changed();
   }

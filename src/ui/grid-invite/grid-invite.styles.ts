@@ -63,4 +63,24 @@ export const styles = css`
     font-size: 0.85em;
     width: 100%;
   }
+  .invites {
+    list-style: none;
+    padding: 0;
+    margin: 1rem 0 0;
+    display: flex;
+    flex-direction: column;
+    gap: 0.25rem;
+  }
+  .invites li {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 0.5rem;
+  }
+  .invites .for {
+    font-weight: 600;
+  }
+  .invites .state {
+    flex: 1 1 auto;
+  }
 `;
