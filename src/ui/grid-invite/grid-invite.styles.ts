@@ -42,7 +42,7 @@ export const styles = css`
     white-space: nowrap;
   }
   [part='qr'] {
-    width: var(--grid-invite-qr-size, min(100%, 18rem));
+    width: var(--grid-invite-qr-size, min(100%, 12rem));
     height: auto;
     aspect-ratio: 1;
     flex: none;

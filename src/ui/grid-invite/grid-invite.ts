@@ -35,7 +35,7 @@ const EXPIRIES = [
  * @csspart list - the invitations made here.
  * @csspart cancel - each pending invitation's Cancel button.
  *
- * @cssproperty --grid-invite-qr-size - side of the QR code (default 18rem, or the width available).
+ * @cssproperty --grid-invite-qr-size - side of the QR code (default 12rem, or the width available).
  * @cssproperty --grid-accent - the link and the create button.
  */
 export class GridInvite extends LitElement {
