@@ -42,8 +42,8 @@ export async function join(
     }
     times.witnessed = now();
     await session.settings.adoptRelays(joined.relays);
-    await session.switchGrid(joined.grid);
-    session.runtime.mesh?.dial(joined.hints.filter((h) => parseNodeId(h)) as NodeId[]);
+    // The hints are dialed as soon as the grid's mesh exists, not after the rest of the run has started.
+    await session.switchGrid(joined.grid, joined.hints.filter((h) => parseNodeId(h)) as NodeId[]);
     times.switched = now();
     return gridInfo(joined.grid);
   } catch (error) {

@@ -196,7 +196,8 @@ export class GridSession {
   }
 
   /** Joins the active grid: membership rules, the runtime, its links to the services. */
-  async startRuntime(): Promise<void> {
+  /** Joins the active grid; `dialFirst` (an invitation's hints) are dialed the moment the mesh exists. */
+  async startRuntime(dialFirst: readonly NodeId[] = []): Promise<void> {
     const grid = this.active!;
     const revocations = grid.open ? [] : await this.store.membership.loadRevocations(grid.hex);
     await this.preverifier.revocationRecords(undefined, revocations);
@@ -244,9 +245,12 @@ export class GridSession {
         frame: (peer, kind, body) => void this.codes.frame(peer, kind, body),
       },
     });
-    await this.wiring.files.reload();
-    await this.codes.start();
-    await this.invitations.startBook(grid.open ? undefined : grid.hex);
+    if (dialFirst.length > 0) this.runtime.mesh?.dial(dialFirst);
+    await Promise.all([
+      this.wiring.files.reload(),
+      this.codes.start(),
+      this.invitations.startBook(grid.open ? undefined : grid.hex),
+    ]);
     this.reportGarbled();
     this.hooks.changed();
   }
@@ -275,7 +279,7 @@ export class GridSession {
   }
 
   /** Leaves the current grid's runtime (if any) and joins `grid` (if any), in the input queue. */
-  switchGrid(grid: ActiveGrid | undefined): Promise<void> {
+  switchGrid(grid: ActiveGrid | undefined, dialFirst: readonly NodeId[] = []): Promise<void> {
     return this.runtime.enqueue(async () => {
       await this.stopRuntime();
       this.active = grid;
@@ -289,7 +293,7 @@ export class GridSession {
         });
         await this.store.setSetting('activeGrid', grid.hex);
       }
-      if (grid) await this.startRuntime();
+      if (grid) await this.startRuntime(dialFirst);
       this.hooks.changed();
     });
   }
