@@ -5,7 +5,7 @@
  * dashboard, a founder in one Chromium, and N invitees, each a fresh profile in a second Chromium, each
  * opening a new invitation link. For each join the page records, from its navigation start, when its node
  * exists, when it leads, when it is in the grid (redeemed, witnessed, switched) and when its first link is
- * up. Prints one JSON line: `joinMs` (median, from the node leading — when main.ts accepts the
+ * up, with finer phases between (the node's `joinTimes`, join.ts; the relay open; the first attempt). Prints one JSON line: `joinMs` (median, from the node leading — when main.ts accepts the
  * invitation — to its first link), `fromNavigationMs` (the same from navigation start, page load
  * included), the median of every phase, and all runs.
  */
@@ -18,7 +18,14 @@ if (!Number.isSafeInteger(runs) || runs < 1) throw new Error('--runs needs a pos
 interface Times {
   node?: number;
   leader?: number;
+  /** join.ts: a short code's pending invitation fetched, witnessed, the grid's run started. */
+  resolved?: number;
+  witnessed?: number;
+  switched?: number;
   grid?: number;
+  /** The grid's relay connection open, a link attempt made (an offer or answer under way). */
+  relayOpen?: number;
+  attempt?: number;
   linked?: number;
 }
 
@@ -32,6 +39,14 @@ const POLLER = `
     if (node && t.node === undefined) t.node = now;
     if (node && node.role === 'leader' && t.leader === undefined) t.leader = now;
     if (node && node.grid && t.grid === undefined) t.grid = now;
+    try {
+      const j = node && node.joinTimes;
+      if (j) for (const k of ['resolved', 'witnessed', 'switched']) if (j[k] !== undefined) t[k] = j[k];
+      const mesh = node && node.grid ? node.stats().mesh : undefined;
+      if (mesh && t.relayOpen === undefined && mesh.signaling.relays.some((r) => r.state === 'open'))
+        t.relayOpen = now;
+      if (mesh && t.attempt === undefined && mesh.links >= 1) t.attempt = now;
+    } catch {}
     try {
       if (node && node.grid && (node.stats().mesh?.up ?? 0) >= 1) return void (t.linked = now);
     } catch {}
@@ -94,11 +109,23 @@ try {
         linkedMs: phase('linked'),
         redeemMs: round(median(all.map((t) => t.grid - t.leader))),
         firstLinkMs: round(median(all.map((t) => t.linked - t.grid))),
+        // Finer: leader → code resolved → witnessed → grid run started → relay open → attempt → linked.
+        resolveMs: round(median(all.map((t) => t.resolved - t.leader))),
+        witnessMs: round(median(all.map((t) => t.witnessed - t.resolved))),
+        switchMs: round(median(all.map((t) => t.switched - t.witnessed))),
+        relayOpenMs: round(median(all.map((t) => t.relayOpen - t.switched))),
+        attemptMs: round(median(all.map((t) => t.attempt - t.switched))),
+        linkMs: round(median(all.map((t) => t.linked - t.attempt))),
       },
       all: all.map((t) => ({
         node: round(t.node),
         leader: round(t.leader),
         grid: round(t.grid),
+        resolved: round(t.resolved),
+        witnessed: round(t.witnessed),
+        switched: round(t.switched),
+        relayOpen: round(t.relayOpen),
+        attempt: round(t.attempt),
         linked: round(t.linked),
       })),
     }),

@@ -176,7 +176,9 @@ export class MeshRouter {
     const self = this.view.self;
     if (frame.p[frame.p.length - 1] !== from) return this.drop(none, 'route-bad-path');
     if (frame.p.includes(self) || frame.o === self) return this.drop(none, 'route-loop');
-    if (!this.view.known(frame.o) || !this.view.known(frame.t)) return this.drop(none, 'route-unknown');
+    // This node is always its own target: in a grid with membership, `known` lists other members only.
+    if (!this.view.known(frame.o) || (frame.t !== self && !this.view.known(frame.t)))
+      return this.drop(none, 'route-unknown');
     if (now > frame.e) return this.drop(none, 'route-late');
     if (frame.e > now + 2 * this.options.deadlineMs) return this.drop(none, 'route-deadline-far');
     if (this.seen.has(frame.id) && this.seen.get(frame.id)! > now) return this.drop(none, 'route-duplicate');

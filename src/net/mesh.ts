@@ -338,14 +338,19 @@ export class Mesh {
   }
 
   /**
-   * Full, and asked by a known member that says it has fewer than `targetLinks` links (`k`): closes the
+   * Full, and asked by a known member that says it has fewer than `targetLinks` links (`k`), or by one not
+   * known yet that says it has none: closes the
    * link to a neighbour whose list shows more than `targetLinks`, so the newcomer gets a slot and nobody
    * drops below the target (HyParView's rule; at most one eviction every `evictEveryMs`).
    */
   private makeRoom(peer: NodeId, message: { k?: unknown }): boolean {
     const target = this.options.targetLinks ?? 0;
     const k = message.k;
-    if (typeof k !== 'number' || !(k < target) || !(this.options.known?.(peer) ?? true)) return false;
+    // A member not known yet may be a newcomer with no link at all (an invitee is unknown until its first
+    // announcement arrives over its first link): it gets room too, or a grid whose members are all full
+    // could never be joined. Evictions stay at most one every `evictEveryMs`, and never below the target.
+    const known = this.options.known?.(peer) ?? true;
+    if (typeof k !== 'number' || !(k < target) || !(known || k === 0)) return false;
     const now = Date.now();
     if (now - this.lastEviction < (this.options.evictEveryMs ?? 2_000)) return false;
     const victim = this.meshSignaling.surplus(this.peers(), target);

@@ -7,7 +7,9 @@
  * signature and membership, keeps it (pending-invites.ts bounds), passes it on to its other links once,
  * and sends every record it holds to a link that asks (frame 0x32, sent by each end of a new link). Frame 0x31 `{ r, by }` says "`by` holds `r`": each
  * holder sends one back along the link the record came from, and each node passes them towards the
- * inviter the same way, so the inviter can show how many members hold its invitation.
+ * inviter the same way, so the inviter can show how many members hold its invitation. Frame 0x33 carries
+ * one signed cancellation (invite-cancel.ts), spread the same way and sent with the records to a link
+ * that asks: the record it names is dropped everywhere and its code answered by nobody.
  */
 import type { NodeId } from '../core/index.ts';
 import { formatInviteCode, INVITE_CODE_BYTES, parseInviteCode } from '../core/invite-code.ts';
@@ -15,6 +17,15 @@ import { InviteError, inviteCodeOf } from '../core/invite.ts';
 import type { Signer, Verifier } from '../crypto/ed25519.ts';
 import { base64urlDecode, base64urlEncode } from '../net/seal.ts';
 import { fetchPending, RendezvousServer } from './code-rendezvous.ts';
+import {
+  type Cancellation,
+  cancelLimits,
+  CancelTable,
+  cancelSignature,
+  encodeCancellation,
+  parseCancellation,
+  signCancellation,
+} from './invite-cancel.ts';
 import {
   deriveCodeKeys,
   encodePending,
@@ -30,6 +41,7 @@ import {
 export const FRAME_PENDING = 0x30;
 export const FRAME_HELD = 0x31;
 export const FRAME_WANT = 0x32;
+export const FRAME_CANCEL = 0x33;
 const MAX_HOLDERS = 64;
 /** Longest input read as a short code (separators included); anything longer is a long invitation. */
 const SHORT_INPUT_CHARS = 48;
@@ -56,6 +68,7 @@ export interface CodeInviteDeps {
 
 export class CodeInvites {
   private table = new PendingTable();
+  private cancels = new CancelTable();
   private server: RendezvousServer | undefined;
   /** Where each record came from (towards its inviter), and who holds the records this node issued. */
   private readonly cameFrom = new Map<string, NodeId>();
@@ -63,8 +76,11 @@ export class CodeInvites {
   private readonly holdersOf = new Map<string, Set<string>>();
   readonly dropped: Record<string, number> = {};
 
-  /** A short code for the long invitation `longCode`; its record goes to the grid at once. */
-  async issue(longCode: string, expiresAt: number): Promise<string> {
+  /**
+   * A short code for the long invitation `longCode`; its record goes to the grid at once. Returns the code
+   * and the record's rendezvous id `r` (what `cancel` names).
+   */
+  async issue(longCode: string, expiresAt: number): Promise<{ code: string; r: string }> {
     const gridHex = this.deps.gridHex();
     const invite = base64urlDecode(longCode);
     if (!gridHex || !invite) throw new InviteError('only a grid with members has invitation codes');
@@ -88,7 +104,34 @@ export class CodeInvites {
     while (this.holders.size > pendingLimits.total) this.holders.delete(this.holders.keys().next().value!);
     if (held) this.spread(record);
     this.ensureServer();
-    return code;
+    return { code, r: record.r };
+  }
+
+  /**
+   * Cancels this node's invitation with rendezvous id `r` (one-time key `key`, hex, expiring at `exp`): the
+   * signed cancellation goes to every link, and this node holds the record no more.
+   */
+  async cancel(r: string, key: string, exp: number): Promise<void> {
+    const gridHex = this.deps.gridHex();
+    if (!gridHex) throw new InviteError('join a grid first');
+    const now = Date.now();
+    const c = await signCancellation(
+      {
+        inviter: this.deps.selfId,
+        grid: gridHex,
+        r,
+        key,
+        exp: Math.min(exp, now + pendingLimits.lifetimeMs),
+      },
+      (m) => this.deps.signer.sign(m),
+    );
+    if (c.exp <= now) return;
+    this.applyCancel(c, now);
+  }
+
+  /** Whether `issuer` cancelled its invitation of one-time key `key` (hex): a witness refuses it then. */
+  voids(key: string, issuer: NodeId): boolean {
+    return this.cancels.voids(key, issuer, Date.now());
   }
 
   constructor(private readonly deps: CodeInviteDeps) {}
@@ -136,14 +179,17 @@ export class CodeInvites {
     }
     if (kind === FRAME_HELD) return this.held(peer, value);
     if (kind === FRAME_WANT) {
+      for (const c of this.cancels.all(Date.now())) this.sendCancel(peer, c);
       for (const record of this.table.all(Date.now(), (id) => this.member(id))) this.send(peer, record);
       return;
     }
+    if (kind === FRAME_CANCEL) return this.cancelFrame(peer, value, gridHex);
     if (kind !== FRAME_PENDING) return this.count('pending-unknown-frame');
     const now = Date.now();
     const record = parsePending(value, gridHex, now);
     if (typeof record === 'string') return this.count(record);
     if (this.table.has(record.r)) return;
+    if (this.cancels.cancels(record.r, record.inviter, now)) return this.count('pending-cancelled');
     const checked = pendingSignature(record);
     const verifier = await this.deps.verifier();
     if (!checked || !(await verifier.verify(checked.key, checked.message, checked.signature)))
@@ -164,8 +210,9 @@ export class CodeInvites {
   stats() {
     return {
       pending: this.table.size,
+      cancelled: this.cancels.size,
       answered: this.server?.answered ?? 0,
-      dropped: { ...this.dropped, ...this.table.dropped },
+      dropped: { ...this.dropped, ...this.table.dropped, ...this.cancels.dropped },
     };
   }
 
@@ -190,6 +237,7 @@ export class CodeInvites {
     this.server?.stop();
     this.server = undefined;
     this.table = new PendingTable();
+    this.cancels = new CancelTable();
     this.cameFrom.clear();
   }
 
@@ -208,6 +256,35 @@ export class CodeInvites {
     const back = this.cameFrom.get(r);
     if (back && back !== peer)
       this.deps.sendFrame(back, FRAME_HELD, encoder.encode(JSON.stringify({ r, by })));
+  }
+
+  /** A cancellation from a link: verified, kept, applied and passed on once. */
+  private async cancelFrame(peer: NodeId, value: unknown, gridHex: string): Promise<void> {
+    const now = Date.now();
+    const c = parseCancellation(value, gridHex, now);
+    if (typeof c === 'string') return this.count(c);
+    if (this.cancels.has(c)) return;
+    if (!this.member(c.inviter)) return this.count('cancel-not-member');
+    const checked = cancelSignature(c);
+    const verifier = await this.deps.verifier();
+    if (!checked || !(await verifier.verify(checked.key, checked.message, checked.signature)))
+      return this.count('cancel-bad-signature');
+    this.applyCancel(c, now, peer);
+  }
+
+  private applyCancel(c: Cancellation, now: number, from?: NodeId): void {
+    if (!this.cancels.add(c, now)) return;
+    if (this.table.get(c.r, now, (id) => this.member(id))?.inviter === c.inviter) {
+      this.table.cancel(c.r);
+      this.persist();
+    }
+    if (c.inviter === this.deps.selfId) this.holders.delete(c.r);
+    for (const peer of this.deps.peers()) if (peer !== from) this.sendCancel(peer, c);
+  }
+
+  private sendCancel(peer: NodeId, c: Cancellation): void {
+    const body = encoder.encode(JSON.stringify(encodeCancellation(c)));
+    if (body.length <= cancelLimits.chars) this.deps.sendFrame(peer, FRAME_CANCEL, body);
   }
 
   private member(id: NodeId): boolean {

@@ -16,15 +16,19 @@
  * (`detail: { id, reason? }`), `announcement` (`detail: { id, seqnum }`), `role` (`detail: { role }`),
  * `activity` (`detail: { kind: 'join' | 'leave' | 'rejected' | 'reconnect' | 'revoked' | 'status', id?,
  * reason?, at }`), `flagged` (`detail: { id, reason }`), `membership-lost` (`detail: { grid, reason:
- * 'revoked' | 'invite-used', message }`: this node has left the grid).
+ * 'revoked' | 'invite-used', message }`: this node has left the grid), `invite-joined` (`detail: { code, id,
+ * name? }`: a member joined with one of this node's invitations).
  */
-import { type NodeId, type ServiceParams, parseNodeId, toHex } from '../core/index.ts';
+import { type NodeId, type ServiceParams, toHex } from '../core/index.ts';
 import type { ServiceMap } from '../services/types.ts';
 import { foundGrid, type GridInfo, gridInfo } from './grids.ts';
-import type { Invitations } from './invitations.ts';
+import type { InviteView } from './invite-book.ts';
+import type { InviteOptions } from './invitations.ts';
+import { join, type JoinTimes, startTimes } from './join.ts';
 import { Leadership } from './leadership.ts';
 import { linkTo } from './link-to.ts';
 import { checkCommand } from './commands.ts';
+import { followPeers, type PeerChange } from './follow-peers.ts';
 import { GridSession } from './session.ts';
 import type { IceTransportPolicy } from './settings.ts';
 import {
@@ -41,11 +45,15 @@ import {
 } from './types.ts';
 
 /** The services of `ServiceMap`, as properties (`gridNode.ping`); defined on each node at `create`. */
+export type { PeerChange } from './follow-peers.ts';
+
 export interface GridNode extends Readonly<ServiceMap> {}
 
 export class GridNode extends EventTarget {
   private session!: GridSession;
   private joining = false;
+  /** Where the time of the last `acceptInvite` went (join.ts; read by `npm run bench:join`). */
+  joinTimes: JoinTimes | undefined;
   private lastStatus: NodeStatus | undefined;
   private readonly leadership: Leadership;
 
@@ -238,10 +246,24 @@ export class GridNode extends EventTarget {
    * Makes a single-use invitation. Its link carries the code in the fragment (`#invite=…`), which
    * browsers never send to a server.
    */
-  async createInvite(options: { expiresInMs?: number; canInvite?: boolean } = {}) {
+  async createInvite(options: InviteOptions = {}) {
     this.requireLeader();
     if (!this.session.active) throw new Error('join or create a grid first');
-    return this.session.invitations.create(this.session.active, options);
+    const made = await this.session.invitations.create(this.session.active, options);
+    this.changed();
+    return made;
+  }
+
+  /** The invitations this node made in the active grid, newest first: name, state, who joined with it. */
+  invites(): InviteView[] {
+    return this.role === 'leader' ? this.session.invitations.list() : [];
+  }
+
+  /** Cancels an invitation this node made (not yet used): its code is then answered by nobody. */
+  async cancelInvite(code: string): Promise<void> {
+    this.requireLeader();
+    await this.session.invitations.cancel(code);
+    this.changed();
   }
 
   /** How many other members said they hold the pending invitation of `code` (one this node made). */
@@ -254,22 +276,14 @@ export class GridNode extends EventTarget {
     return this.session.codes.resolve(urlOrCode);
   }
 
-  /** Joins the grid of an invitation (a link, a short code as typed, or a long code). */
-  async acceptInvite(urlOrCode: string): Promise<GridInfo> {
+  /** Joins the grid of an invitation (a link, a short code as typed, or a long code); see join.ts. */
+  acceptInvite(urlOrCode: string): Promise<GridInfo> {
     this.requireLeader();
-    const prepared = await this.session.invitations.prepare(urlOrCode);
-    this.joining = true;
-    this.changed();
-    let joined: Awaited<ReturnType<Invitations['redeem']>>;
-    try {
-      joined = await this.session.invitations.redeem(prepared);
-    } finally {
-      this.joining = false;
-    }
-    await this.session.settings.adoptRelays(joined.relays);
-    await this.session.switchGrid(joined.grid);
-    this.session.runtime.mesh?.dial(joined.hints.filter((h) => parseNodeId(h)) as NodeId[]);
-    return gridInfo(joined.grid);
+    this.joinTimes = startTimes();
+    return join(this.session, urlOrCode, this.joinTimes, (flag) => {
+      this.joining = flag;
+      this.changed();
+    });
   }
 
   /**
@@ -391,23 +405,4 @@ export class GridNode extends EventTarget {
   stats(): NodeStats {
     return this.session.stats(this.role) ?? { ...this.leadership.snapshot?.stats, role: this.role };
   }
-}
-
-export type PeerChange = { type: 'added' | 'updated' | 'removed'; peer: Peer };
-
-/** A `change` listener that reports how the peers `list` returns differ from the last call's. */
-function followPeers(list: () => Peer[], callback: (event: PeerChange) => void): () => void {
-  let known = new Map<NodeId, Peer>();
-  const update = () => {
-    const now = new Map(list().map((p) => [p.id, p]));
-    for (const [id, peer] of now) {
-      const before = known.get(id);
-      if (!before) callback({ type: 'added', peer });
-      else if (before.seqnum !== peer.seqnum) callback({ type: 'updated', peer });
-    }
-    for (const [id, peer] of known) if (!now.has(id)) callback({ type: 'removed', peer });
-    known = now;
-  };
-  update();
-  return update;
 }

@@ -128,18 +128,19 @@ export async function issueInvite(
   signer: Signer,
   now: number,
   options: { expiresInMs?: number; canInvite?: boolean; relays: readonly string[]; hints: readonly string[] },
-): Promise<{ code: string; expiresAt: number }> {
+): Promise<{ code: string; expiresAt: number; oneTimeKey: string }> {
   if (!grid.descriptor) throw new InviteError('an open development grid has no invitations');
   if (!(grid.role === 'admin' || grid.canInvite)) throw new InviteError('this member may not invite');
   const expiresInMs = options.expiresInMs ?? 7 * DAY_MS;
   if (!(expiresInMs > 0)) throw new InviteError('expiresInMs must be positive');
   const expiresAt = now + expiresInMs;
   const oneTimeSecret = ed.utils.randomSecretKey();
+  const subject = nobleSigner(oneTimeSecret).publicKey;
   const invitation = await certify(signer, {
     kind: CERT_INVITATION,
     gridId: grid.id,
     issuer: signer.publicKey,
-    subject: nobleSigner(oneTimeSecret).publicKey,
+    subject,
     role: 'member',
     canInvite: options.canInvite ?? true,
     issuedAt: now,
@@ -152,7 +153,7 @@ export async function issueInvite(
     relays: options.relays,
     hints: options.hints,
   };
-  return { code: base64urlEncode(encodeInvite(invite)), expiresAt };
+  return { code: base64urlEncode(encodeInvite(invite)), expiresAt, oneTimeKey: toHex(subject) };
 }
 
 /** Reads an invitation link or code; throws `InviteError` with a reason a person can act on. */
@@ -212,6 +213,8 @@ export async function witnessRedemption(
   signer: Signer,
   request: unknown,
   now: number,
+  /** Whether the issuer cancelled its invitation of this one-time key (code-invites.ts). */
+  voided?: (oneTimeKey: string, issuer: NodeId) => boolean,
 ): Promise<{ witness: string } | { refused: string }> {
   const bytes = typeof request === 'string' ? base64urlDecode(request) : undefined;
   const decoded = bytes && decodeMembership(bytes);
@@ -224,6 +227,8 @@ export async function witnessRedemption(
   if (!inviterCheck.ok) return { refused: inviterCheck.reason };
   if (invitation.expiresAt !== 0 && now > invitation.expiresAt) return { refused: 'expired-invitation' };
   if (!membership.mayWitness(invitation.subject, redemption.subject)) return { refused: 'invite-used' };
+  if (voided?.(toHex(invitation.subject), nodeIdString(invitation.issuer)))
+    return { refused: 'invite-cancelled' };
   // The witness dates the redemption on its own clock; checking the witnessed chain as every node will
   // also records the redemption, so from now on this member refuses any other.
   const signature = await signer.sign(witnessMessage(redemption, now));

@@ -55,6 +55,8 @@ export interface MemberFacts {
   leaving: boolean;
   /** Certified by the grid key itself. */
   founder: boolean;
+  /** The one-time public key (hex) of the invitation it joined with, if it joined with one. */
+  inviteKey?: string;
 }
 
 /** A request this node's own role forbids (a programmer's or a person's mistake, not peer input). */
@@ -93,6 +95,8 @@ export const guardDefaults = {
 export class MembershipGuard {
   membership: GridMembership | undefined;
   readonly members = new Map<NodeId, MemberFacts>();
+  /** Members by the one-time key of the invitation they joined with (invite-book.ts reads it). */
+  readonly byInviteKey = new Map<string, NodeId>();
   /** Membership refusals made here, beyond the core's drops: witness requests and links refused. */
   readonly refused: Record<string, number> = {};
   /** This node is saying goodbye: its membership field carries the flag. */
@@ -113,6 +117,7 @@ export class MembershipGuard {
   reset(grid: ActiveGrid | undefined, stored: readonly Uint8Array[] = []): void {
     this.membership = grid ? membershipFor(grid, this.deps.sigCheck) : undefined;
     this.members.clear();
+    this.byInviteKey.clear();
     this.perIssuer.clear();
     this.told.clear();
     const m = this.membership;
@@ -148,11 +153,13 @@ export class MembershipGuard {
     }
     const before = this.members.get(id);
     const decoded = decodeMembership(membershipBytes);
+    const invitation = decoded.ok ? decoded.value.chain.at(-2) : undefined;
     const facts: MemberFacts = {
       role: result.check.role,
       invitedBy: result.check.invitedBy ? nodeIdString(result.check.invitedBy) : undefined,
       leaving: result.membership.leaving,
       founder: decoded.ok && decoded.value.chain.length === 1,
+      ...(invitation?.kind === CERT_INVITATION ? { inviteKey: toHex(invitation.subject) } : {}),
     };
     if (!before && facts.invitedBy !== undefined) {
       const held = this.perIssuer.get(facts.invitedBy) ?? 0;
@@ -163,6 +170,7 @@ export class MembershipGuard {
       this.perIssuer.set(facts.invitedBy, held + 1);
     }
     this.members.set(id, facts);
+    if (facts.inviteKey) this.byInviteKey.set(facts.inviteKey, id);
     if (!this.restoring) {
       if (facts.leaving && !before?.leaving) queueMicrotask(() => this.deps.activity('leave', id));
       else if (!before) queueMicrotask(() => this.deps.activity('join', id));
@@ -295,7 +303,10 @@ export class MembershipGuard {
 
   /** A member is gone from this node's view: it no longer counts for its issuer. */
   forgetMember(id: NodeId): void {
-    const issuer = this.members.get(id)?.invitedBy;
+    const facts = this.members.get(id);
+    const issuer = facts?.invitedBy;
+    if (facts?.inviteKey && this.byInviteKey.get(facts.inviteKey) === id)
+      this.byInviteKey.delete(facts.inviteKey);
     this.members.delete(id);
     if (issuer === undefined) return;
     const held = (this.perIssuer.get(issuer) ?? 1) - 1;

@@ -26,6 +26,7 @@ import {
 } from './grids.ts';
 import type { CodeInvites } from './code-invites.ts';
 import type { MembershipGuard } from './guard.ts';
+import { cleanName, InviteBook, type InviteView } from './invite-book.ts';
 
 const RETRY_MS = 1_500;
 const FALLBACK_WAIT_MS = 1_000;
@@ -48,22 +49,87 @@ export interface InvitationDeps {
   relays(): string[];
   peers(): NodeId[];
   sendSignal(payload: Record<string, unknown>, to: NodeId): void;
+  /** The inviter's list of a grid, as stored (invite-book.ts checks it again). */
+  loadBook?(gridHex: string): Promise<unknown>;
+  saveBook?(gridHex: string, entries: unknown[]): void;
+}
+
+export interface InviteOptions {
+  expiresInMs?: number;
+  canInvite?: boolean;
+  /** The inviter's name for whom it invites: the new member is shown under it (a petname, never sent). */
+  name?: string;
 }
 
 export class Invitations {
-  constructor(private readonly deps: InvitationDeps) {}
+  /** The invitations this node made in the active grid (names, who joined, cancelled). */
+  readonly book: InviteBook;
+  private bookGrid: string | undefined;
+
+  constructor(private readonly deps: InvitationDeps) {
+    this.book = new InviteBook((entries) => {
+      if (this.bookGrid) this.deps.saveBook?.(this.bookGrid, entries);
+    });
+  }
+
+  /** A run of `gridHex` starts (or ends): its list is loaded. */
+  async startBook(gridHex: string | undefined): Promise<void> {
+    this.bookGrid = gridHex;
+    this.book.clear();
+    if (gridHex) this.book.load(await this.deps.loadBook?.(gridHex).catch(() => undefined));
+  }
 
   /** A single-use invitation to `grid`, as a link and as a code. */
-  async create(grid: ActiveGrid, options: { expiresInMs?: number; canInvite?: boolean }) {
+  async create(grid: ActiveGrid, options: InviteOptions) {
     const hints = [this.deps.selfId, ...this.deps.peers().slice(0, HINTED_PEERS)];
-    const { code, expiresAt } = await issueInvite(grid, this.deps.signer, Date.now(), {
-      ...options,
+    const name = cleanName(options.name);
+    const { code, expiresAt, oneTimeKey } = await issueInvite(grid, this.deps.signer, Date.now(), {
+      ...(options.expiresInMs !== undefined ? { expiresInMs: options.expiresInMs } : {}),
+      ...(options.canInvite !== undefined ? { canInvite: options.canInvite } : {}),
       relays: this.deps.relays(),
       hints,
     });
     const short = await this.deps.codes.issue(code, expiresAt);
     const base = typeof location === 'undefined' ? '' : `${location.origin}${location.pathname}`;
-    return { url: `${base}#invite=${short}`, code: short, expiresAt, longUrl: `${base}#invite=${code}` };
+    const url = `${base}#invite=${short.code}`;
+    this.book.add({
+      code: short.code,
+      url,
+      expiresAt,
+      createdAt: Date.now(),
+      r: short.r,
+      key: oneTimeKey,
+      ...(name ? { name } : {}),
+    });
+    return {
+      url,
+      code: short.code,
+      expiresAt,
+      longUrl: `${base}#invite=${code}`,
+      ...(name ? { name } : {}),
+    };
+  }
+
+  /** The invitations made here, newest first, with what became of each. */
+  list(): InviteView[] {
+    return this.book.list(Date.now());
+  }
+
+  /**
+   * Cancels an invitation this node made and nobody has joined with yet: its pending record is dropped
+   * grid-wide and its code answered by nobody (code-invites.ts); witnesses refuse its redemption.
+   */
+  async cancel(code: string): Promise<void> {
+    const entry = this.book.find(code);
+    if (!entry) throw new InviteError('this node made no invitation with that code');
+    if (entry.joinedBy) throw new InviteError('this invitation has already been used');
+    await this.deps.codes.cancel(entry.r, entry.key, entry.expiresAt);
+    this.book.cancel(code);
+  }
+
+  /** Invitations of ours that a member joined with since last asked (its chain names the one-time key). */
+  noticeJoins() {
+    return this.book.joined((key) => this.deps.guard.byInviteKey.get(key));
   }
 
   /** Reads an invitation (a link or a pasted code) and signs this node's redemption of it. */
@@ -84,8 +150,15 @@ export class Invitations {
   async witness(grid: ActiveGrid, from: NodeId, request: unknown): Promise<void> {
     const membership = this.deps.guard.membership;
     if (!membership) return;
-    const answer = await witnessRedemption(grid, membership, this.deps.signer, request, Date.now());
-    if ('witness' in answer || answer.refused === 'invite-used' || answer.refused === 'expired-invitation') {
+    const answer = await witnessRedemption(grid, membership, this.deps.signer, request, Date.now(), (k, i) =>
+      this.deps.codes.voids(k, i),
+    );
+    if (
+      'witness' in answer ||
+      answer.refused === 'invite-used' ||
+      answer.refused === 'expired-invitation' ||
+      answer.refused === 'invite-cancelled'
+    ) {
       this.deps.sendSignal({ t: 'witness', ...answer }, from);
     }
     if ('refused' in answer) this.deps.guard.refuse(answer.refused, from);
@@ -149,6 +222,8 @@ export class Invitations {
             finish(new InviteError('this invitation has already been used'));
           else if (reply.refused === 'expired-invitation')
             finish(new InviteError('this invitation has expired'));
+          else if (reply.refused === 'invite-cancelled')
+            finish(new InviteError('this invitation was cancelled by whoever made it'));
         },
       });
       const ask = () => void signed.send({ t: 'redeem', request }).catch(() => undefined);

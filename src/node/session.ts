@@ -124,6 +124,9 @@ export class GridSession {
       changed: () => {
         // Clubs are read from announcements; a storage request asks for them (mayUse, quotas).
         node.wiring?.clubs.invalidate();
+        // A member joined with one of our invitations: said once, with the name we gave it (invite-book.ts).
+        for (const e of node.invitations.noticeJoins())
+          node.hooks.emit('invite-joined', { code: e.code, id: e.joinedBy, name: e.name });
         node.hooks.changed();
       },
     });
@@ -149,6 +152,9 @@ export class GridSession {
       relays: () => node.settings.relays(),
       peers: () => node.runtime.mesh?.peers() ?? [],
       sendSignal: (payload, to) => node.runtime.mesh?.sendSignal(payload, to),
+      loadBook: (hex) => node.store.getSetting(`invites:${hex}`),
+      saveBook: (hex, entries) =>
+        void node.store.setSetting(`invites:${hex}`, entries as never).catch(() => 0),
     });
     node.wiring = await NodeServices.create(node, options.dbName ?? 'gridnode');
     node.services = node.wiring.registry;
@@ -190,7 +196,8 @@ export class GridSession {
   }
 
   /** Joins the active grid: membership rules, the runtime, its links to the services. */
-  async startRuntime(): Promise<void> {
+  /** Joins the active grid; `dialFirst` (an invitation's hints) are dialed the moment the mesh exists. */
+  async startRuntime(dialFirst: readonly NodeId[] = []): Promise<void> {
     const grid = this.active!;
     const revocations = grid.open ? [] : await this.store.membership.loadRevocations(grid.hex);
     await this.preverifier.revocationRecords(undefined, revocations);
@@ -238,8 +245,12 @@ export class GridSession {
         frame: (peer, kind, body) => void this.codes.frame(peer, kind, body),
       },
     });
-    await this.wiring.files.reload();
-    await this.codes.start();
+    if (dialFirst.length > 0) this.runtime.mesh?.dial(dialFirst);
+    await Promise.all([
+      this.wiring.files.reload(),
+      this.codes.start(),
+      this.invitations.startBook(grid.open ? undefined : grid.hex),
+    ]);
     this.reportGarbled();
     this.hooks.changed();
   }
@@ -268,7 +279,7 @@ export class GridSession {
   }
 
   /** Leaves the current grid's runtime (if any) and joins `grid` (if any), in the input queue. */
-  switchGrid(grid: ActiveGrid | undefined): Promise<void> {
+  switchGrid(grid: ActiveGrid | undefined, dialFirst: readonly NodeId[] = []): Promise<void> {
     return this.runtime.enqueue(async () => {
       await this.stopRuntime();
       this.active = grid;
@@ -282,7 +293,7 @@ export class GridSession {
         });
         await this.store.setSetting('activeGrid', grid.hex);
       }
-      if (grid) await this.startRuntime();
+      if (grid) await this.startRuntime(dialFirst);
       this.hooks.changed();
     });
   }

@@ -90,7 +90,8 @@ export interface NodeStats {
   /** Counters the services record through their host, by service name. */
   services?: Record<string, Record<string, number>>;
   /** Pending invitations held for short codes, rendezvous answers given, records refused. */
-  invites?: { pending: number; answered: number; dropped: Record<string, number> };
+  /** Pending invitations held, cancellations kept, rendezvous answers given, what was dropped. */
+  invites?: { pending: number; cancelled: number; answered: number; dropped: Record<string, number> };
 }
 
 /** One dial of the reconnect order, and how it ended. */

@@ -25,6 +25,7 @@ import type {
   Busy,
   GridInfo,
   Invitation,
+  InviteListItem,
   InviteOptions,
   Member,
   NodeLike,
@@ -83,6 +84,12 @@ export class GridController implements ReactiveController {
   private readonly storageKey: string;
   private readonly logOptions: ActivityLogOptions;
   private readonly refresh = () => this.host.requestUpdate();
+  /** A member joined with an invitation we named: it gets that name as its petname, unless it has one. */
+  private readonly onInviteJoined = (event: Event) => {
+    const { id, name } = ((event as CustomEvent).detail ?? {}) as { id?: unknown; name?: unknown };
+    if (typeof id !== 'string' || typeof name !== 'string' || !name.trim() || this.petnameMap[id]) return;
+    this.setPetname(id, name.slice(0, 64));
+  };
   private readonly onActivity = (event: Event) => {
     const detail = (event as CustomEvent<ActivityDetail>).detail;
     const next = appendActivity(this.log, detail, Date.now(), this.logOptions);
@@ -243,6 +250,18 @@ export class GridController implements ReactiveController {
     return this.run('invite', async (node) => (this.invite = await node.createInvite(options)));
   }
 
+  /** The invitations this node made, newest first (none in a follower tab). */
+  get invites(): InviteListItem[] {
+    return this.nodeValue?.invites?.() ?? [];
+  }
+
+  cancelInvite(code: string): Promise<void> {
+    return this.run('cancel-invite', async (node) => {
+      if (!node.cancelInvite) throw new Error('this node cannot cancel invitations');
+      await node.cancelInvite(code);
+    });
+  }
+
   setNickname(nickname: string): Promise<void> {
     return this.run('nickname', (node) => node.setNickname(nickname));
   }
@@ -316,6 +335,7 @@ export class GridController implements ReactiveController {
     this.unsubscribe();
     for (const type of NODE_EVENTS) node.addEventListener(type, this.refresh);
     node.addEventListener('activity', this.onActivity);
+    node.addEventListener('invite-joined', this.onInviteJoined);
     this.subscribed = node;
   }
 
@@ -324,6 +344,7 @@ export class GridController implements ReactiveController {
     if (!node) return;
     for (const type of NODE_EVENTS) node.removeEventListener(type, this.refresh);
     node.removeEventListener('activity', this.onActivity);
+    node.removeEventListener('invite-joined', this.onInviteJoined);
     this.subscribed = undefined;
   }
 }

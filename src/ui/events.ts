@@ -10,7 +10,9 @@ export interface GridEventDetails {
   'grid-create': { name: string };
   /** "Join with an invitation": a code or a link, as pasted (the node parses it). */
   'grid-join': { invitation: string };
-  'grid-invite-create': { expiresInMs: number; canInvite: boolean };
+  'grid-invite-create': { expiresInMs: number; canInvite: boolean; name?: string };
+  /** "Cancel" on one of the invitations listed: its code stops working. */
+  'grid-invite-cancel': { code: string };
   /** The invitation link was put on the clipboard (`copied: false` if the browser refused). */
   'grid-invite-copy': { text: string; copied: boolean };
   'grid-nickname': { nickname: string };
@@ -53,6 +55,7 @@ declare global {
     'grid-join': GridEvent<'grid-join'>;
     'grid-invite-create': GridEvent<'grid-invite-create'>;
     'grid-invite-copy': GridEvent<'grid-invite-copy'>;
+    'grid-invite-cancel': GridEvent<'grid-invite-cancel'>;
     'grid-nickname': GridEvent<'grid-nickname'>;
     'grid-service': GridEvent<'grid-service'>;
     'grid-relays': GridEvent<'grid-relays'>;

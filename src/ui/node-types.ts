@@ -27,6 +27,19 @@ export interface GridInfo {
 export interface InviteOptions {
   expiresInMs?: number;
   canInvite?: boolean;
+  /** The inviter's name for whom it invites: the new member is shown under it here. */
+  name?: string;
+}
+
+/** One invitation this node made, as `gridNode.invites()` lists it. */
+export interface InviteListItem {
+  code: string;
+  url: string;
+  expiresAt: number;
+  createdAt: number;
+  name?: string;
+  state: 'pending' | 'joined' | 'expired' | 'cancelled';
+  joinedBy?: string;
 }
 
 export interface Invitation {
@@ -37,6 +50,8 @@ export interface Invitation {
   expiresAt: number;
   /** How many other members hold it, as far as the inviter heard; undefined if not known. */
   heldBy?: number;
+  /** The name the inviter gave whom it invites. */
+  name?: string;
 }
 
 export interface PeerLike {
@@ -77,6 +92,10 @@ export interface NodeLike extends EventTarget {
   acceptInvite(urlOrCode: string): Promise<GridInfo>;
   /** How many other members hold the pending invitation of `code` (one this node made). */
   invitationHeldBy?(code: string): number;
+  /** The invitations this node made in the active grid, newest first. */
+  invites?(): InviteListItem[];
+  /** Cancels one of them (not yet used): its code is answered by nobody from then on. */
+  cancelInvite?(code: string): Promise<void>;
   /** Every grid this node is a member of, as stored in this browser. */
   grids(): Promise<GridInfo[]>;
   /** Makes another grid this node belongs to the active one. */
@@ -173,6 +192,7 @@ export type Busy =
   | 'join'
   | 'switch'
   | 'invite'
+  | 'cancel-invite'
   | 'nickname'
   | 'services'
   | 'relays'

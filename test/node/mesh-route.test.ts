@@ -133,6 +133,15 @@ describe('mesh routing: where a frame goes', () => {
     assert.deepEqual(out.deliver, { origin: A, payload: { m: '{}', g: 'x' }, hops: 3 });
     assert.equal(out.sends.length, 0);
   });
+
+  it('delivers to itself when its membership view lists other members only (a grid with membership)', () => {
+    // Regression: the node's own id is not among the members its guard admitted; frames for it were
+    // dropped as `route-unknown`, so no link through the mesh came up in a grid made by invitations.
+    const r = router(D, [C], (id) => id !== D);
+    const out = r.receive(C, bytes({ p: [A, B, C] }), T0);
+    assert.deepEqual(out.deliver, { origin: A, payload: { m: '{}', g: 'x' }, hops: 3 });
+    assert.equal(r.status().dropped['route-unknown'], undefined);
+  });
 });
 
 describe('mesh routing: bounds', () => {

@@ -140,11 +140,14 @@ export class GridApp extends LitElement {
                   <h2 id="invite-title">Invite</h2>
                   <grid-invite
                     .invitation=${c.inviteNow}
+                    .invites=${c.invites}
+                    .nameOf=${this.namer()}
                     .canInvite=${info.role === 'admin' || info.canInvite}
                     .canGrantInvite=${info.role === 'admin' || info.canInvite}
-                    .busy=${c.busy === 'invite'}
-                    .error=${c.errorOf('invite')}
+                    .busy=${c.busy === 'invite' || c.busy === 'cancel-invite'}
+                    .error=${c.errorOf('invite', 'cancel-invite')}
                     @grid-invite-create=${this.onInvite}
+                    @grid-invite-cancel=${this.onCancelInvite}
                   ></grid-invite>
                 </section>
                 <section aria-labelledby="activity-title">
@@ -234,6 +237,10 @@ export class GridApp extends LitElement {
 
   private onInvite(e: GridEvent<'grid-invite-create'>): void {
     void this.grid.createInvite(e.detail);
+  }
+
+  private onCancelInvite(e: GridEvent<'grid-invite-cancel'>): void {
+    void this.grid.cancelInvite(e.detail.code);
   }
 
   private onNickname(e: GridEvent<'grid-nickname'>): void {

@@ -42,7 +42,7 @@ export const styles = css`
     white-space: nowrap;
   }
   [part='qr'] {
-    width: var(--grid-invite-qr-size, min(100%, 18rem));
+    width: var(--grid-invite-qr-size, min(100%, 12rem));
     height: auto;
     aspect-ratio: 1;
     flex: none;
@@ -62,5 +62,25 @@ export const styles = css`
     font-family: ui-monospace, monospace;
     font-size: 0.85em;
     width: 100%;
+  }
+  .invites {
+    list-style: none;
+    padding: 0;
+    margin: 1rem 0 0;
+    display: flex;
+    flex-direction: column;
+    gap: 0.25rem;
+  }
+  .invites li {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 0.5rem;
+  }
+  .invites .for {
+    font-weight: 600;
+  }
+  .invites .state {
+    flex: 1 1 auto;
   }
 `;

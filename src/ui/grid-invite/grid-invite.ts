@@ -1,5 +1,5 @@
 import { LitElement, html, svg } from 'lit';
-import type { Invitation } from '../controller.ts';
+import type { Invitation, InviteListItem } from '../controller.ts';
 import { emit } from '../events.ts';
 import { formatDateTime, formatRelative, isoTime } from '../format.ts';
 import { sharedStyles } from '../shared.styles.ts';
@@ -19,7 +19,12 @@ const EXPIRIES = [
  * Invite someone: choose how long the invitation lasts and whether its holder may invite others, then
  * share the result as a link, a QR code, or the code itself, with a copy button and its expiry.
  *
- * @fires grid-invite-create - "Create invitation" was pressed; `detail: { expiresInMs, canInvite }`.
+ * Below, the invitations made here (`invites`): for whom (the name given), and pending, joined (by
+ * whom), expired or cancelled; a pending one has a Cancel button.
+ *
+ * @fires grid-invite-create - "Create invitation" was pressed; `detail: { expiresInMs, canInvite, name? }`
+ *   (`name`: whom it is for, as typed; the new member is shown under it).
+ * @fires grid-invite-cancel - Cancel was pressed on a pending invitation; `detail: { code }`.
  * @fires grid-invite-copy - the link was copied (or copying failed); `detail: { text, copied }`.
  *
  * @csspart form - the options and the create button.
@@ -27,8 +32,10 @@ const EXPIRIES = [
  * @csspart qr - the QR code (an SVG).
  * @csspart held - how many other members hold the invitation (so it works while the inviter is away).
  * @csspart copy - the copy button.
+ * @csspart list - the invitations made here.
+ * @csspart cancel - each pending invitation's Cancel button.
  *
- * @cssproperty --grid-invite-qr-size - side of the QR code (default 18rem, or the width available).
+ * @cssproperty --grid-invite-qr-size - side of the QR code (default 12rem, or the width available).
  * @cssproperty --grid-accent - the link and the create button.
  */
 export class GridInvite extends LitElement {
@@ -36,6 +43,8 @@ export class GridInvite extends LitElement {
 
   static override properties = {
     invitation: { attribute: false },
+    invites: { attribute: false },
+    nameOf: { attribute: false },
     canInvite: { type: Boolean, attribute: 'can-invite' },
     canGrantInvite: { type: Boolean, attribute: 'can-grant-invite' },
     busy: { type: Boolean },
@@ -46,6 +55,10 @@ export class GridInvite extends LitElement {
 
   /** The invitation to show, once made. */
   invitation: Invitation | undefined;
+  /** The invitations made here, newest first. */
+  invites: InviteListItem[] = [];
+  /** How a member who joined is named (petname, nickname or short id). */
+  nameOf: (id: string) => string = (id) => id.slice(0, 8);
   /** Whether this node may invite at all. */
   canInvite = false;
   /** Whether it may let the invitee invite others too (admins may). */
@@ -67,6 +80,10 @@ export class GridInvite extends LitElement {
     return html`
       <form part="form" @submit=${this.onCreate}>
         <label>
+          For (optional)
+          <input name="name" maxlength="64" autocomplete="off" placeholder="Their name, for you" />
+        </label>
+        <label>
           Expires after
           <select name="expires">
             ${EXPIRIES.map((e, i) => html`<option value=${e.ms} ?selected=${i === 1}>${e.label}</option>`)}
@@ -83,7 +100,43 @@ export class GridInvite extends LitElement {
       </form>
       ${this.error ? html`<p role="alert" class="error">${this.error}</p>` : ''}
       ${this.invitation ? this.renderInvitation(this.invitation) : ''}
+      ${this.invites.length > 0 ? this.renderList() : ''}
     `;
+  }
+
+  private renderList() {
+    const now = this.now ?? Date.now();
+    return html`<ul part="list" class="invites" aria-label="Invitations made here">
+      ${this.invites.map(
+        (i) =>
+          html`<li data-code=${i.code}>
+            <span class="for">${i.name ?? 'Anyone'}</span>
+            <span class="code">${groupCode(i.code).split(' ')[0]}…</span>
+            <span class="state"
+              >${
+                i.state === 'joined' && i.joinedBy
+                  ? `joined as ${this.nameOf(i.joinedBy)}`
+                  : i.state === 'pending'
+                    ? `pending, expires ${formatRelative(i.expiresAt, now)}`
+                    : i.state
+              }</span
+            >
+            ${
+              i.state === 'pending'
+                ? html`<button
+                    part="cancel"
+                    type="button"
+                    ?disabled=${this.busy}
+                    aria-label="Cancel the invitation${i.name ? ` for ${i.name}` : ''}"
+                    @click=${() => emit(this, 'grid-invite-cancel', { code: i.code })}
+                  >
+                    Cancel
+                  </button>`
+                : ''
+            }
+          </li>`,
+      )}
+    </ul>`;
   }
 
   private renderInvitation(invitation: Invitation) {
@@ -101,6 +154,7 @@ export class GridInvite extends LitElement {
         ${svg`<rect width=${qr.size} height=${qr.size}></rect><path d=${qr.d}></path>`}
       </svg>
       <div class="details">
+        ${invitation.name ? html`<p class="for">For ${invitation.name}</p>` : ''}
         <a part="link" href=${invitation.url} target="_blank" rel="noopener noreferrer">${invitation.url}</a>
         <p>
           <button part="copy" type="button" @click=${this.onCopy}>Copy link</button>
@@ -142,8 +196,11 @@ export class GridInvite extends LitElement {
     const form = event.currentTarget as HTMLFormElement;
     const expiresInMs = Number((form.elements.namedItem('expires') as HTMLSelectElement).value);
     const canInvite = (form.elements.namedItem('canInvite') as HTMLInputElement | null)?.checked ?? false;
+    const input = form.elements.namedItem('name') as HTMLInputElement | null;
+    const name = input?.value.trim() ?? '';
+    if (input) input.value = '';
     this.copied = undefined;
-    emit(this, 'grid-invite-create', { expiresInMs, canInvite });
+    emit(this, 'grid-invite-create', { expiresInMs, canInvite, ...(name ? { name } : {}) });
   }
 
   private async onCopy(): Promise<void> {

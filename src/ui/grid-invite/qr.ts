@@ -15,9 +15,10 @@ export interface QrPath {
 const QUIET_ZONE = 4;
 
 export function qrPath(text: string): QrPath {
-  // 'L' (7 % recovery) is enough for a code shown on a screen, and an invitation link is long: a lower
-  // level keeps the modules fewer and larger, so a phone can still read them.
-  const { data, size } = encode(text, { ecc: 'L', border: QUIET_ZONE });
+  // The smallest version that holds the text at 'L' (7 % recovery, enough for a code shown on a screen),
+  // then the highest recovery level that still fits that version (`boostEcc`): a short invitation link
+  // (~60 characters, a 26-character code) is version 4, 33×33 modules, at level M.
+  const { data, size } = encode(text, { ecc: 'L', boostEcc: true, border: QUIET_ZONE });
   const parts: string[] = [];
   data.forEach((row, y) => {
     for (let x = 0; x < size; x++) {

@@ -35,6 +35,46 @@ describe('<grid-invite>', () => {
     );
   });
 
+  it('sends the name typed "For" with the request, trimmed, and clears the field', async () => {
+    const el = await invite();
+    const events = collect<{ name?: string }>(document, 'grid-invite-create');
+    const name = shadow(el).querySelector('input[name=name]') as HTMLInputElement;
+    name.value = '  Bobby ';
+    (shadow(el).querySelector('button[type=submit]') as HTMLButtonElement).click();
+    (shadow(el).querySelector('button[type=submit]') as HTMLButtonElement).click();
+    equal(events[0]?.detail.name, 'Bobby');
+    equal('name' in events[1]!.detail, false, 'no name the second time');
+    equal(name.value, '');
+  });
+
+  it('lists the invitations made, by name and state, with Cancel on pending ones only', async () => {
+    const base = { url: 'https://x/#invite=a', expiresAt: NOW + 3_600_000, createdAt: NOW };
+    const el = await invite({
+      invites: [
+        { ...base, code: 'aaaabbbbccccddddeeeeffffgg', name: 'Dave', state: 'pending' },
+        { ...base, code: 'bbbbccccddddeeeeffffgggghh', name: 'Bobby', state: 'joined', joinedBy: 'v0-bob' },
+        { ...base, code: 'ccccddddeeeeffffgggghhhhii', state: 'cancelled' },
+      ],
+      nameOf: (id: string) => (id === 'v0-bob' ? 'Bobby' : id),
+    });
+    const rows = [...shadow(el).querySelectorAll('[part=list] li')] as HTMLElement[];
+    equal(rows.length, 3);
+    const text = rows.map((r) => r.textContent!.replace(/\s+/g, ' ').trim());
+    check(text[0]!.startsWith('Dave aaaa… pending, expires'), text[0]!);
+    equal(text[1], 'Bobby bbbb… joined as Bobby');
+    equal(text[2], 'Anyone cccc… cancelled');
+    equal(shadow(el).querySelectorAll('[part=cancel]').length, 1);
+    const events = collect<{ code: string }>(document, 'grid-invite-cancel');
+    (rows[0]!.querySelector('[part=cancel]') as HTMLButtonElement).click();
+    equal(events[0]?.detail.code, 'aaaabbbbccccddddeeeeffffgg');
+  });
+
+  it('a short invitation link makes a small QR code: version 4, 33 modules and the quiet zone', () => {
+    const { size } = qrPath('https://gridnode.example.org/#invite=d77hbsmkgeufjpwacu3ywkbwem');
+    equal(size, 33 + 8);
+    check(qrPath(`https://x/#invite=${'A'.repeat(900)}`).size > 100, 'a long one is large');
+  });
+
   it('does not offer the right to invite when this node may not grant it', async () => {
     const el = await invite({ canGrantInvite: false });
     const events = collect<{ canInvite: boolean }>(el, 'grid-invite-create');

@@ -1,0 +1,229 @@
+/**
+ * Issue 17's outside check, as written: seven Chromium processes, the relay started apart from the app
+ * (its own process, `src/relay/cli.ts`), every page with `?config={"targetLinks":2,"maxLinks":3}`.
+ *
+ * Alice founds a grid and invites five members one by one with codes of at most 32 characters; she makes
+ * a sixth invitation, waits until another member holds it, and closes her browser; the seventh member
+ * joins with it while she is offline. The relay process is stopped; `gridNode.link(id)` links two members
+ * that were not linked (through the mesh alone); then a member closes its browser and every other member
+ * is back to two links within 20 s, with no relay.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { type NodePage, type Site, eventually, launch, openNode, startSite } from './harness.ts';
+
+const CONFIG = JSON.stringify({ targetLinks: 2, maxLinks: 3 });
+const GRID = 'Seven';
+
+const linked = (page: Page) => page.evaluate(() => window.gridNode!.stats().mesh?.up ?? 0);
+const peersOf = (page: Page) =>
+  page.evaluate(() =>
+    window
+      .gridNode!.getPeers()
+      .filter((p) => p.connected && !p.self)
+      .map((p) => p.id as string),
+  );
+const relayOpen = (page: Page) =>
+  page.evaluate(() => window.gridNode!.stats().mesh!.signaling.relays.some((r) => r.state === 'open'));
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The relay as an operator runs it: its own process, started and stopped apart from the app. */
+async function startRelayProcess(port: number): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/relay/cli.ts', '--host', '127.0.0.1', '--port', String(port)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`relay exited (${code})`)));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('relay listening')) resolve();
+    });
+  });
+  return child;
+}
+
+describe('seven browsers, the relay apart (issue 17’s outside check)', { timeout: 240_000 }, () => {
+  let site: Site;
+  let relay: ChildProcess | undefined;
+  let relayUrl = '';
+  const browsers: Browser[] = [];
+  const members: NodePage[] = [];
+  let alice: NodePage;
+
+  before(async () => {
+    const port = await freePort();
+    relay = await startRelayProcess(port);
+    relayUrl = `ws://127.0.0.1:${port}`;
+    site = await startSite();
+    browsers.push(...(await Promise.all(Array.from({ length: 7 }, () => launch()))));
+  });
+
+  after(async () => {
+    await Promise.allSettled(browsers.map((b) => b.close()));
+    relay?.kill('SIGKILL');
+    await site?.close();
+  });
+
+  async function join(browser: Browser, url: string, nick: string): Promise<NodePage> {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.on('pageerror', (error) => console.error(`[page error ${nick}] ${error.message}`));
+    const query = new URLSearchParams({ relay: relayUrl, nick, config: CONFIG });
+    await page.goto(`${site.url}?${query}${new URL(url).hash}`);
+    await eventually(
+      `${nick} joined`,
+      () => page.evaluate(() => window.gridNode?.grid?.name),
+      (name) => name === GRID,
+    );
+    const id = await page.evaluate(() => window.gridNode!.id);
+    await eventually(
+      `${nick} linked`,
+      () => linked(page),
+      (n) => n >= 1,
+    );
+    return { page, context, id };
+  }
+
+  it('codes of at most 32 characters; the seventh joins while the member who invited it is offline', async () => {
+    alice = await openNode(browsers[0]!, site, { relay: relayUrl, nick: 'alice', config: CONFIG });
+    await alice.page.evaluate((name) => window.gridNode!.createGrid(name), GRID);
+    members.push(alice);
+    for (let i = 1; i <= 5; i++) {
+      const { url, code } = await alice.page.evaluate(() => window.gridNode!.createInvite());
+      assert.ok(code.length <= 32, code);
+      members.push(await join(browsers[i]!, url, `member-${i}`));
+    }
+    const last = await alice.page.evaluate(() => window.gridNode!.createInvite({ name: 'Seventh' }));
+    assert.ok(last.code.length <= 32);
+    await eventually(
+      'another member holds the seventh invitation',
+      () => alice.page.evaluate((c) => window.gridNode!.invitationHeldBy(c), last.code),
+      (n) => n >= 1,
+    );
+    await alice.page.close({ runBeforeUnload: true });
+    await browsers[0]!.close();
+    members.shift();
+    await eventually(
+      'nobody linked to Alice',
+      () => Promise.all(members.map((m) => peersOf(m.page))),
+      (lists) => lists.every((l) => !l.includes(alice.id)),
+    );
+    members.push(await join(browsers[6]!, last.url, 'member-6'));
+    assert.equal(members.length, 6);
+  });
+
+  it('with the relay stopped, gridNode.link(id) links two members that were not linked', async () => {
+    const settled = () =>
+      eventually(
+        'every member has two or three links, no attempt under way',
+        () =>
+          Promise.all(
+            members.map((m) =>
+              m.page.evaluate(() => {
+                const mesh = window.gridNode!.stats().mesh!;
+                return { up: mesh.up, links: mesh.links };
+              }),
+            ),
+          ),
+        (c) => c.every((n) => n.up >= 2 && n.up <= 3 && n.links === n.up),
+        45_000,
+      );
+    await settled();
+    relay!.kill('SIGTERM');
+    await new Promise((resolve) => relay!.once('exit', resolve));
+    relay = undefined;
+    await eventually(
+      'no relay open anywhere',
+      () => Promise.all(members.map((m) => relayOpen(m.page))),
+      (open) => open.every((o) => !o),
+    );
+    await settled();
+    const lists = await Promise.all(members.map((m) => peersOf(m.page)));
+    // Two members not linked, both with room for one more link.
+    let pair: [number, number] | undefined;
+    for (let a = 0; a < members.length && !pair; a++) {
+      if (lists[a]!.length >= 3) continue;
+      for (let b = 0; b < members.length && !pair; b++)
+        if (b !== a && lists[b]!.length < 3 && !lists[a]!.includes(members[b]!.id)) pair = [a, b];
+    }
+    assert.ok(pair, `two unlinked members with room: ${JSON.stringify(lists.map((l) => l.length))}`);
+    const [a, b] = pair;
+    const result = await members[a]!.page.evaluate(
+      (id) =>
+        window.gridNode!.link(id).then(
+          () => 'linked',
+          (e: Error) => `${e.name}: ${e.message}`,
+        ),
+      members[b]!.id,
+    );
+    if (result !== 'linked') {
+      const stats = await Promise.all(
+        [a, b].map((i) =>
+          members[i]!.page.evaluate(() => {
+            const m = window.gridNode!.stats().mesh!;
+            return {
+              id: window.gridNode!.id.slice(0, 10),
+              routed: m.routed,
+              dropped: m.dropped,
+              unsigned: m.unsigned,
+            };
+          }),
+        ),
+      );
+      console.log(JSON.stringify(stats, null, 1));
+    }
+    assert.equal(result, 'linked');
+    assert.ok((await peersOf(members[b]!.page)).includes(members[a]!.id), 'both ends see the link');
+  });
+
+  it('after a member closes its browser, the others are back to two links each within 20 s, no relay', async () => {
+    await new Promise((r) => setTimeout(r, 500));
+    const lists = await Promise.all(members.map((m) => peersOf(m.page)));
+    // A neighbour of a member with exactly two links leaves, so that member must make a new link (through
+    // the mesh: no relay is up). If every member has three, any one leaves and its neighbours keep two.
+    const needy = lists.findIndex((l) => l.length === 2);
+    const gone = needy >= 0 ? members.findIndex((m) => m.id === lists[needy]![0]) : 0;
+    console.log(`links before: ${lists.map((l) => l.length)}; a new link needed: ${needy >= 0}`);
+    const goneId = members[gone]!.id;
+    const rest = members.filter((_, i) => i !== gone);
+    await members[gone]!.page.close({ runBeforeUnload: true });
+    await members[gone]!.context.browser()?.close();
+    const started = Date.now();
+    const counts = await eventually(
+      'the others back to two links, none to the one gone',
+      () =>
+        Promise.all(
+          rest.map((m) =>
+            m.page.evaluate(
+              (id) => ({
+                up: window.gridNode!.stats().mesh?.up ?? 0,
+                toGone: window.gridNode!.getPeers().some((p) => p.id === id && p.connected),
+              }),
+              goneId,
+            ),
+          ),
+        ),
+      (c) => c.every((n) => n.up >= 2 && !n.toGone),
+      30_000,
+    );
+    const healMs = Date.now() - started;
+    console.log(JSON.stringify({ healMs, links: counts.map((c) => c.up) }));
+    assert.ok(healMs <= 20_000, `healed in ${healMs} ms`);
+    assert.ok(
+      counts.every((c) => c.up <= 3),
+      'maxLinks held',
+    );
+    assert.equal((await Promise.all(rest.map((m) => relayOpen(m.page)))).some(Boolean), false);
+  });
+});
