@@ -141,7 +141,7 @@ export class GridApp extends LitElement {
                   <grid-invite
                     .invitation=${c.inviteNow}
                     .invites=${c.invites}
-                    .nameOf=${this.namer()}
+                    .nameOf=${this.invitee()}
                     .canInvite=${info.role === 'admin' || info.canInvite}
                     .canGrantInvite=${info.role === 'admin' || info.canInvite}
                     .busy=${c.busy === 'invite' || c.busy === 'cancel-invite'}
@@ -215,6 +215,12 @@ export class GridApp extends LitElement {
       const named = who(id);
       return named.name ?? named.short;
     };
+  }
+
+  /** The invite list's names: as the members panel shows them (cleaned, with the short id). */
+  private invitee(): (id: string) => string {
+    const who = this.grid.namer();
+    return (id) => who(id).label;
   }
 
   private onCreate(e: GridEvent<'grid-create'>): void {
