@@ -9,6 +9,9 @@
  * want's `asked` and `sources`). IHAVEs are held for `ihaveDelayMs` so that announcements arriving together
  * share one message per link. A want is at most one per origin (the newest ref heard), with at most
  * `MAX_SOURCES_PER_WANT` fallbacks; beyond `maxPendingWants` refs are dropped as `want-limit`.
+ * "A link is asked for at most `maxWantsPerLink` refs at once": the refs one link advertises beyond that
+ * are dropped as `want-link-limit` (they come back with the next IHAVE or DIGEST, or from another link),
+ * so a link advertising made-up refs fills its own share of the want table, never the whole of it.
  *
  * The composer (`GossipNode`) talks to dissemination only through `Dissemination`. Eager push trees
  * (Plumtree: per-origin trees, prune on duplicate, graft on missing) are meant to be added beside this
@@ -58,6 +61,8 @@ const MAX_SOURCES_PER_WANT = 8;
 
 export class LazyPush implements Dissemination {
   private readonly wants = new Map<Tag, Want>();
+  /** How many wants each link is being asked for now (`Want.asked`). */
+  private readonly askedOf = new Map<NodeId, number>();
   /**
    * Want deadlines in order. Every deadline is `now + wantTimeoutMs`, so appending keeps the queue sorted;
    * superseded items are skipped lazily (`peekWant`). A Map cannot serve here: V8 iterates past the
@@ -85,7 +90,7 @@ export class LazyPush implements Dissemination {
     const want = this.wants.get(entry.tag);
     const skip = new Set<NodeId>([from]);
     if (want && !refNewer(want.ref, entry)) {
-      this.wants.delete(entry.tag);
+      this.drop(want);
       for (const source of want.sources) skip.add(source);
       skip.add(want.asked);
     }
@@ -124,8 +129,14 @@ export class LazyPush implements Dissemination {
         this.outbox.counters.drop('want-limit');
         continue;
       }
+      if ((this.askedOf.get(from) ?? 0) >= this.config.maxWantsPerLink) {
+        this.outbox.counters.drop('want-link-limit');
+        continue;
+      }
+      if (pending) this.drop(pending);
       const want: Want = { ref, asked: from, deadline: now + this.config.wantTimeoutMs, sources: [] };
       this.wants.set(ref.tag, want);
+      this.countAsked(from, 1);
       this.wantQueue.push({ want, deadline: want.deadline });
       ask.push(ref);
     }
@@ -148,7 +159,20 @@ export class LazyPush implements Dissemination {
   }
 
   forget(tag: Tag): void {
-    this.wants.delete(tag);
+    const want = this.wants.get(tag);
+    if (want) this.drop(want);
+  }
+
+  private drop(want: Want): void {
+    if (this.wants.get(want.ref.tag) !== want) return;
+    this.wants.delete(want.ref.tag);
+    this.countAsked(want.asked, -1);
+  }
+
+  private countAsked(link: NodeId, delta: number): void {
+    const n = (this.askedOf.get(link) ?? 0) + delta;
+    if (n > 0) this.askedOf.set(link, n);
+    else this.askedOf.delete(link);
   }
 
   tick(now: number): void {
@@ -158,10 +182,12 @@ export class LazyPush implements Dissemination {
       let next = want.sources.shift();
       while (next !== undefined && !this.links.has(next)) next = want.sources.shift();
       if (next === undefined) {
-        this.wants.delete(want.ref.tag);
+        this.drop(want);
         this.outbox.counters.drop('want-timeout');
         continue;
       }
+      this.countAsked(want.asked, -1);
+      this.countAsked(next, 1);
       want.asked = next;
       want.deadline = now + this.config.wantTimeoutMs;
       this.wantQueue.push({ want, deadline: want.deadline });

@@ -25,6 +25,8 @@ export type DropReason =
   | 'tag-collision'
   | 'table-full'
   | 'want-limit'
+  /** Refs a link advertised beyond `maxWantsPerLink` outstanding wants of its own (dissemination.ts). */
+  | 'want-link-limit'
   | 'want-unavailable'
   | 'want-timeout'
   /** A revocation record its set refused (revocation-sync.ts). */
