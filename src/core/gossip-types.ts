@@ -27,6 +27,8 @@ export type DropReason =
   | 'want-limit'
   /** Refs a link advertised beyond `maxWantsPerLink` outstanding wants of its own (dissemination.ts). */
   | 'want-link-limit'
+  /** A failed attempt by an id with no announcement held, no link and no dial: no history kept (liveness.ts). */
+  | 'history-unknown'
   | 'want-unavailable'
   | 'want-timeout'
   /** A revocation record its set refused (revocation-sync.ts). */
