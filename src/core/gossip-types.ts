@@ -37,6 +37,8 @@ export type DropReason =
   | 'seqnum-budget'
   /** A new origin whose issuer already has `maxOriginsPerIssuer` members here (src/node/guard.ts). */
   | 'issuer-full'
+  /** A new origin below a non-admin member that already has `maxOriginsPerSubtree` members below it. */
+  | 'subtree-full'
   /** Refused by the membership check (see chain.ts and membership.ts for each reason). */
   | MembershipReason;
 

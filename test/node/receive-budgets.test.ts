@@ -356,4 +356,60 @@ describe('MembershipGuard: origins per issuer', () => {
       undefined,
     );
   });
+
+  it('Sybils minting Sybils fill at most one subtree: every member counts against each non-admin member above it', async () => {
+    const { MembershipGuard } = await import('../../src/node/guard.ts');
+    const { t, alice, carol, carolChain } = world();
+    const guard = new MembershipGuard({
+      publicKey: key('self').publicKey,
+      signer: key('self'),
+      active: () => undefined,
+      activity: () => undefined,
+      input: async () => undefined,
+      closeLink: () => undefined,
+      sendSignal: () => undefined,
+      saveRevocation: async () => undefined,
+      expelled: async () => undefined,
+      maxOriginsPerIssuer: 3,
+      maxOriginsPerSubtree: 8,
+    });
+    guard.membership = new GridMembership(
+      t.g.publicKey,
+      (await import('../../src/crypto/ed25519.ts')).verifySync,
+    );
+    // Carol (a member who may invite) mints three, each of which mints three: 12 within the per-issuer rule.
+    const answers: (string | undefined)[] = [];
+    for (let i = 0; i < 3; i++) {
+      const child = key(`chain sybil ${i}`);
+      const childChain = [...carolChain, t.issue(carol, child.publicKey)];
+      answers.push(guard.admit(child.publicKey, fieldOf(t, childChain), 5_000));
+      for (let j = 0; j < 3; j++) {
+        const grandchild = key(`chain sybil ${i}.${j}`);
+        const chain = [...childChain, t.issue(child, grandchild.publicKey)];
+        answers.push(guard.admit(grandchild.publicKey, fieldOf(t, chain), 5_000));
+      }
+    }
+    assert.equal(answers.filter((a) => a === undefined).length, 8, "Carol's subtree holds 8 at most");
+    assert.equal(guard.refused['subtree-full'], 4);
+    // Admins are not bounded (an admin's subtree may be most of the grid): Alice's invitees still get in.
+    for (let i = 0; i < 3; i++) {
+      const k = key(`by alice ${i}`);
+      assert.equal(
+        guard.admit(k.publicKey, fieldOf(t, [...t.founder(alice), t.issue(alice, k.publicKey)]), 5_000),
+        undefined,
+      );
+    }
+    // One of Carol's forgotten frees a place in her subtree.
+    guard.forgetMember(nodeIdString(key('chain sybil 0.0').publicKey));
+    const late = key('chain sybil 2.9');
+    const lateChain = [...carolChain, t.issue(carol, key('chain sybil 2').publicKey)];
+    assert.equal(
+      guard.admit(
+        late.publicKey,
+        fieldOf(t, [...lateChain, t.issue(key('chain sybil 2'), late.publicKey)]),
+        5_001,
+      ),
+      undefined,
+    );
+  });
 });
