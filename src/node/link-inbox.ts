@@ -13,10 +13,11 @@ export const DEFAULT_MAX_PENDING_PER_LINK = 32;
 
 export class LinkInbox {
   private readonly links = new Map<NodeId, { tail: Promise<unknown>; pending: number }>();
-  /** Messages dropped because their link had `maxPending` waiting. */
-  dropped = 0;
-
-  constructor(private readonly maxPending = DEFAULT_MAX_PENDING_PER_LINK) {}
+  /** `dropped` is told of each message a full backlog refused (counted as `link-backlog`). */
+  constructor(
+    private readonly dropped: () => void,
+    private readonly maxPending = DEFAULT_MAX_PENDING_PER_LINK,
+  ) {}
 
   /**
    * `verify` runs after the link's earlier messages were verified; `deliver` gets its result, in the
@@ -26,7 +27,7 @@ export class LinkInbox {
     let link = this.links.get(peer);
     if (!link) this.links.set(peer, (link = { tail: Promise.resolve(), pending: 0 }));
     if (link.pending >= this.maxPending) {
-      this.dropped++;
+      this.dropped();
       return false;
     }
     link.pending++;

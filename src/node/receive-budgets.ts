@@ -258,6 +258,11 @@ export class Preverifier {
     };
   }
 
+  /** Counts a message dropped on the way here for `reason` (e.g. `link-backlog`, link-inbox.ts). */
+  countDrop(reason: string): void {
+    this.count(reason);
+  }
+
   private count(reason: string): void {
     this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
   }

@@ -97,7 +97,7 @@ export class Runtime {
   readonly dials: DialRecord[] = [];
   readonly rtts = new Map<NodeId, number>();
   /** Links' messages being verified, each link in its own line. */
-  readonly inbox = new LinkInbox();
+  readonly inbox: LinkInbox;
   private gridHex = '';
   private queue: Promise<unknown> = Promise.resolve();
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -106,7 +106,9 @@ export class Runtime {
   private announceAgain = false;
   private restoring = false;
 
-  constructor(private readonly deps: RuntimeDeps) {}
+  constructor(private readonly deps: RuntimeDeps) {
+    this.inbox = new LinkInbox(() => deps.preverifier.countDrop('link-backlog'));
+  }
 
   /** Starts the core with its saved state, the mesh, and a first announcement. Runs inside the queue. */
   async start(run: RunOptions): Promise<void> {

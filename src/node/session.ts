@@ -378,13 +378,6 @@ export class GridSession {
     };
   }
 
-  /** The receive budgets' counters, with the messages a link's full backlog dropped (link-inbox.ts). */
-  private verificationStats() {
-    const { budgets, dropped } = this.preverifier.stats();
-    const backlog = this.runtime.inbox.dropped;
-    return { budgets, dropped: backlog > 0 ? { ...dropped, 'link-backlog': backlog } : dropped };
-  }
-
   /** Every counter, while this tab runs the node (undefined in a follower). */
   stats(role: NodeRole): NodeStats | undefined {
     const core = this.runtime?.core;
@@ -399,7 +392,7 @@ export class GridSession {
         hits: this.cache.hits,
         misses: this.cache.misses,
         signatures: this.signatures.stats(),
-        ...this.verificationStats(),
+        ...this.preverifier.stats(),
       },
       refused: { ...this.guard.refused },
       revocations: this.guard.membership?.revocationCount ?? 0,
