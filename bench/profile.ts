@@ -58,5 +58,32 @@ export function summarise(profile: Profile, top = 30): string[] {
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([k, v]) => `${v.toFixed(0).padStart(6)} ms  ${k}`);
-  return ['-- self time by function --', ...sorted(flat), '-- by stack --', ...sorted(stacks)];
+  // The longest busy runs (consecutive samples off idle: a task, or tasks back to back) and what they ran.
+  const runs: { ms: number; fns: Map<string, number> }[] = [];
+  let run: { ms: number; fns: Map<string, number> } | undefined;
+  profile.samples.forEach((id, i) => {
+    const n = byId.get(id)!;
+    const ms = (profile.timeDeltas[i + 1] ?? 0) / 1000;
+    if (n.callFrame.functionName === '(idle)') {
+      if (run) runs.push(run);
+      run = undefined;
+      return;
+    }
+    run ??= { ms: 0, fns: new Map() };
+    run.ms += ms;
+    const chain: string[] = [];
+    for (let p: number | undefined = id; p !== undefined && chain.length < 4; p = parent.get(p)) {
+      const node = byId.get(p)!;
+      if (node.callFrame.functionName !== '(root)') chain.push(name(node));
+    }
+    const key = chain.join(' < ');
+    run.fns.set(key, (run.fns.get(key) ?? 0) + ms);
+  });
+  if (run) runs.push(run);
+  const longest = runs.sort((x, y) => y.ms - x.ms).slice(0, 3);
+  const busy = longest.flatMap((r, i) => [
+    `-- busy run ${i + 1}: ${r.ms.toFixed(0)} ms --`,
+    ...sorted(r.fns).slice(0, 10),
+  ]);
+  return ['-- self time by function --', ...sorted(flat), '-- by stack --', ...sorted(stacks), ...busy];
 }

@@ -11,8 +11,8 @@
  *   is one already found forged — a bad signature, or a certificate of its own chain that fails
  *   (`forged` the first time, `known-forged` for its copies): byte comparisons, no hashing.
  * - A link past its verification budget gets the rest of its message dropped unhashed.
- * - A message is examined `envelopesPerSlice` envelopes at a time, with a turn of the event loop between
- *   slices, so no message holds the main thread.
+ * - A message is examined `envelopesPerSlice` envelopes (or `sliceMs`) at a time, with a turn of the
+ *   event loop between slices, so no message holds the main thread.
  * - New verifications are budgeted per link and per origin (token buckets, `receiveBudgetDefaults`). An
  *   envelope over a budget is taken out of the message before the core sees it (`verify-budget-link`,
  *   `verify-budget-origin`): it is not believed, and comes back later through anti-entropy if it is
@@ -68,7 +68,10 @@ export const receiveBudgetDefaults = {
   maxForgedRemembered: 4_096,
   // Envelopes of one message examined between two turns of the event loop: each costs a hash and a decode
   // (a fraction of a millisecond), so a 250 KiB message never holds the main thread in one long task.
-  envelopesPerSlice: 16,
+  envelopesPerSlice: 8,
+  // ... and at most this long (ms of main-thread time) a slice runs, whatever the count: on a loaded
+  // machine a slice's work takes several times longer, and the long-task bound (50 ms) is what matters.
+  sliceMs: 8,
 } as const;
 
 export type ReceiveBudgets = { -readonly [K in keyof typeof receiveBudgetDefaults]: number };
@@ -124,9 +127,17 @@ export class Preverifier {
     const checked: { bytes: Uint8Array; hash: Uint8Array; fatal: SigRequest[] }[] = [];
     const work: Promise<unknown>[] = [];
     const now = this.now();
-    for (let i = 0; i < envelopes.length; i++) {
+    let sliceStart = performance.now();
+    for (let i = 0, inSlice = 0; i < envelopes.length; i++, inSlice++) {
       const bytes = envelopes[i]!;
-      if (i > 0 && i % this.budgets.envelopesPerSlice === 0) await this.yieldToHost();
+      if (
+        inSlice >= this.budgets.envelopesPerSlice ||
+        performance.now() - sliceStart > this.budgets.sliceMs
+      ) {
+        await this.yieldToHost();
+        sliceStart = performance.now();
+        inSlice = 0;
+      }
       // The cheap drops first, before any hashing or decoding (byte comparisons only).
       if (seen.has(bytes)) {
         this.count('duplicate-in-message');

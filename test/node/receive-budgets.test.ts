@@ -216,7 +216,7 @@ describe('Preverifier: budgets in front of the core', () => {
     });
     assert.equal(await r.receive(sybils), 0, 'none reaches the core');
     assert.equal(r.pre.dropped.forged, 100);
-    assert.equal(turns, 6, 'a turn of the event loop after every 16 envelopes');
+    assert.ok(turns >= 6, `a turn of the event loop after every 16 envelopes at most (${turns})`);
     const calls = r.verifier.calls;
     assert.equal(await r.receive(sybils), 0);
     assert.equal(r.pre.dropped['known-forged'], 100);
