@@ -39,6 +39,7 @@ import { nobleSigner } from '../src/crypto/ed25519.ts';
 import { readInvite } from '../src/node/grids.ts';
 import { base64urlEncode, deriveSignalKey, gridTopic, IV_BYTES, seal } from '../src/net/seal.ts';
 import { signalMessage } from '../src/net/signed-signaling.ts';
+import { startProfile } from './profile.ts';
 import { launch, openNode, startSite, type NodePage } from '../test/node/e2e/harness.ts';
 
 const { values } = parseArgs({
@@ -47,6 +48,8 @@ const { values } = parseArgs({
     'gap-ms': { type: 'string', default: '1500' },
     // Which attacks run in the second phase: relay, peer, or both.
     attack: { type: 'string', default: 'both' },
+    // Prints a CPU profile summary of Bob's page over the attacked phase (an unminified build).
+    profile: { type: 'boolean', default: false },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -245,7 +248,7 @@ async function phase(alice: NodePage, receivers: NodePage[], stop: () => Promise
 }
 
 async function main(): Promise<void> {
-  const site = await startSite();
+  const site = await startSite(values.profile ? { minify: false } : {});
   const browsers = await Promise.all([launch(), launch(), launch(), launch()]);
   try {
     const alice = await openNode(browsers[0]!, site, { nick: 'alice' });
@@ -255,10 +258,10 @@ async function main(): Promise<void> {
     let descriptor: Descriptor | undefined;
     for (const [i, nick] of ['bob', 'carol', 'mallory'].entries()) {
       const link = await alice.page.evaluate(() => window.gridNode!.createInvite());
-      descriptor ??= readInvite(link.url).descriptor;
+      descriptor ??= readInvite(link.longUrl).descriptor;
       const node = await openNode(browsers[i + 1]!, site, { nick });
       await noNames(node);
-      await node.page.evaluate((url) => window.gridNode!.acceptInvite(url), link.url);
+      await node.page.evaluate((url) => window.gridNode!.acceptInvite(url), link.longUrl);
       log(`${nick} joined`);
       joined.push(node);
     }
@@ -321,6 +324,7 @@ async function main(): Promise<void> {
     await sleep(2_000);
     // A phase that cannot finish (pages that no longer answer) is reported as such, not waited on forever.
     const limitMs = ROUNDS * GAP_MS + 60_000;
+    const profiled = values.profile ? await startProfile(bob.page) : undefined;
     const attack = await within(
       limitMs,
       phase(alice, [bob, carol], async () => {
@@ -331,6 +335,7 @@ async function main(): Promise<void> {
     );
     clearInterval(relayTimer);
     ws.close();
+    if (profiled) for (const line of await profiled()) log(line);
     const peerMessages = await within(
       10_000,
       mallory.page.evaluate(() => {

@@ -178,11 +178,14 @@ export function signedDescriptor(
   return { gridKey, name, membersMayInvite, signature, bytes };
 }
 
+/** Longest grid name a descriptor carries, in UTF-8 bytes (NFC, as every string of the protocol). */
+export const GRID_NAME_BYTES = 128;
+
 export function readDescriptor(r: Reader): Descriptor {
   const bytes = r.bytes(512);
   const inner = decode(bytes, (d) => {
     const gridKey = d.raw(PUBLIC_KEY_BYTES);
-    const name = d.string(128);
+    const name = d.string(GRID_NAME_BYTES);
     const flag = d.u8();
     if (flag > 1) throw new DecodeError('invalid-flag');
     return { gridKey, name, membersMayInvite: flag === 1, signature: d.raw(SIGNATURE_BYTES), bytes };

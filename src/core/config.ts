@@ -72,6 +72,14 @@ export interface CoreConfig {
   /** Most announcements a node is waiting for at once (IWANT outstanding). */
   maxPendingWants: number;
   /**
+   * Most of those one link is asked for at once (SECURITY-REVIEW finding 7): a link advertising made-up
+   * refs fills this much of the want table and no more, so honest links' news is still asked for. The
+   * refs a link offers beyond it are dropped (`want-link-limit`) and come back with its next IHAVE or
+   * DIGEST. A quarter of `maxPendingWants`: a first sync with a grid of up to a thousand members asks one
+   * link for everything at once; a larger grid takes a few anti-entropy rounds, or other links' DIGESTs.
+   */
+  maxWantsPerLink: number;
+  /**
    * Rule 2's backoff: after k failed attempts in a row a peer waits min(max, base * 2^(k-1)) before the
    * next one, so a few dead peers cannot hold up joining the grid (Tahoe #605).
    */
@@ -105,6 +113,7 @@ export const defaultConfig: Readonly<CoreConfig> = Object.freeze({
   maxBodyBytes: 16 * 1024,
   maxOrigins: 10_000,
   maxPendingWants: 4_096,
+  maxWantsPerLink: 1_024,
   reconnectBaseMs: 1_000,
   reconnectMaxMs: 5 * 60_000,
   targetLinks: 8,

@@ -9,6 +9,10 @@
  * want's `asked` and `sources`). IHAVEs are held for `ihaveDelayMs` so that announcements arriving together
  * share one message per link. A want is at most one per origin (the newest ref heard), with at most
  * `MAX_SOURCES_PER_WANT` fallbacks; beyond `maxPendingWants` refs are dropped as `want-limit`.
+ * "A link's advertisements hold at most `maxWantsPerLink` wants at once: the refs one link advertises
+ * beyond that are dropped as `want-link-limit`": a want is charged to the link whose IHAVE or DIGEST made
+ * it until the want ends (taken, timed out, forgotten or replaced), so a link advertising made-up refs
+ * fills its own share of the want table, never the whole of it; its refs come back with its next IHAVE.
  *
  * The composer (`GossipNode`) talks to dissemination only through `Dissemination`. Eager push trees
  * (eager.ts, the default) wrap a `LazyPush` built with `Asking` set to GRAFT after `graftTimeoutMs`: they
@@ -61,6 +65,8 @@ interface Want {
   sources: NodeId[];
   /** No longer in `wants` (taken, forgotten, timed out or replaced): its queued deadlines are void. */
   done: boolean;
+  /** The link whose advertisement made this want: its share of `maxWantsPerLink` holds it. */
+  charged: NodeId;
 }
 
 const MAX_SOURCES_PER_WANT = 8;
@@ -78,6 +84,8 @@ const NONE: readonly NodeId[] = [];
 
 export class LazyPush implements Dissemination {
   private readonly wants = new Map<Tag, Want>();
+  /** How many live wants each link's advertisements hold (`Want.charged`). */
+  private readonly chargedOf = new Map<NodeId, number>();
   /** Asks' deadlines (`wantTimeoutMs` after each ask). */
   private readonly wantQueue = new DeadlineQueue();
   /** Waits before a first ask (`asking.firstDelayMs` after the IHAVE), in a queue of their own. */
@@ -172,16 +180,21 @@ export class LazyPush implements Dissemination {
         this.outbox.counters.drop('want-limit');
         continue;
       }
+      if ((this.chargedOf.get(from) ?? 0) >= this.config.maxWantsPerLink) {
+        this.outbox.counters.drop('want-link-limit');
+        continue;
+      }
+      if (pending) this.release(pending);
+      this.charge(from, 1);
       if (delayMs > 0) {
-        const want: Want = { ref, asked: undefined, deadline: now + delayMs, sources: [from], done: false };
-        if (pending) pending.done = true;
+        const deadline = now + delayMs;
+        const want: Want = { ref, asked: undefined, deadline, sources: [from], done: false, charged: from };
         this.wants.set(ref.tag, want);
         this.firstQueue.push({ want, deadline: want.deadline });
         continue;
       }
       const deadline = now + this.config.wantTimeoutMs;
-      const want: Want = { ref, asked: from, deadline, sources: [], done: false };
-      if (pending) pending.done = true;
+      const want: Want = { ref, asked: from, deadline, sources: [], done: false, charged: from };
       this.wants.set(ref.tag, want);
       this.wantQueue.push({ want, deadline: want.deadline });
       ask.push(ref);
@@ -228,8 +241,20 @@ export class LazyPush implements Dissemination {
   private drop(tag: Tag): void {
     const want = this.wants.get(tag);
     if (!want) return;
-    want.done = true;
+    this.release(want);
     this.wants.delete(tag);
+  }
+
+  /** Voids `want`'s queued deadlines and frees its place in its link's share. */
+  private release(want: Want): void {
+    want.done = true;
+    this.charge(want.charged, -1);
+  }
+
+  private charge(link: NodeId, delta: number): void {
+    const n = (this.chargedOf.get(link) ?? 0) + delta;
+    if (n > 0) this.chargedOf.set(link, n);
+    else this.chargedOf.delete(link);
   }
 
   /**

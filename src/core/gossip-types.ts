@@ -25,6 +25,10 @@ export type DropReason =
   | 'tag-collision'
   | 'table-full'
   | 'want-limit'
+  /** Refs a link advertised beyond `maxWantsPerLink` outstanding wants of its own (dissemination.ts). */
+  | 'want-link-limit'
+  /** A failed attempt by an id with no announcement held, no link and no dial: no history kept (liveness.ts). */
+  | 'history-unknown'
   | 'want-unavailable'
   | 'want-timeout'
   /** A revocation record its set refused (revocation-sync.ts). */
@@ -33,6 +37,8 @@ export type DropReason =
   | 'seqnum-budget'
   /** A new origin whose issuer already has `maxOriginsPerIssuer` members here (src/node/guard.ts). */
   | 'issuer-full'
+  /** A new origin below a non-admin member that already has `maxOriginsPerSubtree` members below it. */
+  | 'subtree-full'
   /** Refused by the membership check (see chain.ts and membership.ts for each reason). */
   | MembershipReason;
 

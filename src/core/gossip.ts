@@ -241,8 +241,9 @@ export class GossipNode {
     return this.liveness.dialsInFlight;
   }
 
+  /** The peer's connection history (an empty one, not kept, for a peer without). */
   historyOf(peer: NodeId): PeerHistory {
-    return this.liveness.historyOf(peer);
+    return this.liveness.peekHistory(peer);
   }
 
   /** Restores history saved by the driver (e.g. from IndexedDB) at start. */
@@ -406,7 +407,8 @@ export class GossipNode {
     const { table, dissemination, liveness } = this;
     const [origins, gossiped, floors] = [table.size, table.gossiped, table.floorCount];
     const [pendingWants, dialsInFlight] = [dissemination.pendingWants, liveness.dialsInFlight];
-    const sizes = { origins, gossiped, links: this.links.size, pendingWants, dialsInFlight, floors };
+    const [links, histories] = [this.links.size, liveness.historyCount];
+    const sizes = { origins, gossiped, links, pendingWants, dialsInFlight, floors, histories };
     return { id: this.id, seqnum: table.counter, ...sizes, ...this.counters.snapshot() };
   }
 

@@ -8,6 +8,10 @@
  *  2. "Keep a connection history per peer: last connected, last failure, failures in a row, total uptime
  *     and RTT." "Keep at most `maxDialsInFlight` dials in flight; a dial that has not linked within
  *     `dialTimeoutMs` counts as a failure." The order of dials is `planDials` (history.ts).
+ *     "History is kept only for peers this node holds an announcement of, is linked to or is dialing":
+ *     a failed attempt from any other id leaves nothing (`history-unknown`), and a sweep drops the
+ *     history of ids that no longer have any of the three once untouched for `expireAfterMs`, so history is bounded by `maxOrigins` plus
+ *     the links and dials (SECURITY-REVIEW finding 7).
  *  3. "Forget a node not seen for `forgetAfterMs` on the local clock, but only while linked to at least
  *     `minPeersToForget` peers." "A link counts towards `minPeersToForget` only once it has been up for
  *     `settleMs`." What remains is a floor (table.ts).
@@ -30,7 +34,7 @@ import {
   recordFailure,
   recordRtt,
 } from './history.ts';
-import { type NodeId, type Tag, nodeIdString } from './identity.ts';
+import { type NodeId, type Tag, nodeIdString, parseNodeId, tagOf } from './identity.ts';
 import type { Link, Links } from './links.ts';
 import type { Outbox } from './outbox.ts';
 import { type Entry, type Table, originOf } from './table.ts';
@@ -103,13 +107,31 @@ export class Liveness {
   }
 
   recordRtt(peer: NodeId, rttMs: number): void {
-    if (Number.isFinite(rttMs) && rttMs >= 0) recordRtt(this.historyOf(peer), rttMs);
+    if (!Number.isFinite(rttMs) || rttMs < 0) return;
+    if (this.history.has(peer) || this.mayRemember(peer)) recordRtt(this.historyOf(peer), rttMs);
   }
 
   historyOf(peer: NodeId): PeerHistory {
     let h = this.history.get(peer);
     if (!h) this.history.set(peer, (h = emptyHistory()));
     return h;
+  }
+
+  /** The peer's history if it has one, else an empty one that is not kept (reading never adds a peer). */
+  peekHistory(peer: NodeId): PeerHistory {
+    return this.history.get(peer) ?? emptyHistory();
+  }
+
+  /** Histories held (bounded: see rule 2). */
+  get historyCount(): number {
+    return this.history.size;
+  }
+
+  /** Whether `peer` may have a history: an announcement held, a link, or a dial in flight. */
+  private mayRemember(peer: NodeId): boolean {
+    if (this.links.has(peer) || this.dialing.has(peer)) return true;
+    const key = parseNodeId(peer);
+    return key !== undefined && this.table.get(tagOf(key)) !== undefined;
   }
 
   restoreHistory(peer: NodeId, saved: unknown): void {
@@ -187,6 +209,10 @@ export class Liveness {
   private scan(now: number, canForget: boolean): void {
     const c = this.config;
     let next = now + c.expireAfterMs + 1;
+    for (const [peer, h] of this.history) {
+      const touched = Math.max(h.lastConnectedAt ?? 0, h.lastFailureAt ?? 0);
+      if (now - touched > c.expireAfterMs && !this.mayRemember(peer)) this.history.delete(peer);
+    }
     for (const entry of this.table.values()) {
       if (entry.tag === this.selfTag) continue;
       if (this.links.hasTag(entry.tag)) {
@@ -227,6 +253,10 @@ export class Liveness {
 
   /** Changes a peer's history and emits it for persisting. */
   private record(peer: NodeId, change: (h: PeerHistory) => void): void {
+    if (!this.history.has(peer) && !this.mayRemember(peer)) {
+      this.outbox.counters.drop('history-unknown');
+      return;
+    }
     const history = this.historyOf(peer);
     change(history);
     this.outbox.push({ type: 'history', id: peer, history: copyHistory(history) });

@@ -26,6 +26,12 @@ export interface SigRequest {
   readonly publicKey: Uint8Array;
   readonly message: Uint8Array;
   readonly signature: Uint8Array;
+  /**
+   * A certificate of the announcement's own chain: if this signature fails, the chain cannot hold, so the
+   * envelope is refused whatever else it carries (a carried revocation or a witness's chain failing is
+   * judged by the membership rules instead). A receiver may drop such an envelope for good.
+   */
+  readonly fatal?: true;
 }
 
 /** Collects requests, each once (by public key and signature: a signature names its message). */
@@ -33,21 +39,22 @@ class Requests {
   readonly list: SigRequest[] = [];
   private readonly seen = new Set<string>();
 
-  add(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): void {
+  add(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, fatal = false): void {
     const key = toHex(publicKey) + toHex(signature);
     if (this.seen.has(key)) return;
     this.seen.add(key);
-    this.list.push({ publicKey, message, signature });
+    this.list.push(fatal ? { publicKey, message, signature, fatal } : { publicKey, message, signature });
   }
 
   descriptor(d: Descriptor): void {
     this.add(d.gridKey, descriptorMessage(d.gridKey, d.name, d.membersMayInvite), d.signature);
   }
 
-  chain(chain: readonly Certificate[]): void {
+  /** `own`: the announcement's own chain (its certificates' signatures are `fatal`). */
+  chain(chain: readonly Certificate[], own = false): void {
     for (const c of chain) {
       const { signature, bytes: _b, witness, ...fields } = c;
-      this.add(c.issuer, certificateMessage(fields), signature);
+      this.add(c.issuer, certificateMessage(fields), signature, own);
       if (witness) {
         this.add(witness.key, witnessMessage(c, witness.at), witness.signature);
         this.chain(witness.chain);
@@ -68,7 +75,7 @@ export function membershipSignatures(membershipBytes: Uint8Array): SigRequest[] 
   if (!decoded.ok) return [];
   const r = new Requests();
   r.descriptor(decoded.value.descriptor);
-  r.chain(decoded.value.chain);
+  r.chain(decoded.value.chain, true);
   for (const v of decoded.value.revocations) r.revocation(v);
   return r.list;
 }

@@ -68,6 +68,11 @@ export class SignatureCache {
     return this.results.has(key) || this.inFlight.has(key);
   }
 
+  /** The remembered result of this request (undefined: not checked, or forgotten). */
+  result(r: SigRequest): boolean | undefined {
+    return this.results.get(SignatureCache.key(r.publicKey, r.message, r.signature));
+  }
+
   /** Verifies every request not known yet (each once, duplicates and concurrent callers included). */
   async verifyAll(requests: readonly SigRequest[]): Promise<void> {
     const pending: Promise<boolean>[] = [];

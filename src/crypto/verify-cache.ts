@@ -60,6 +60,11 @@ export class VerificationCache {
     return this.results.has(key) || this.inFlight.has(key);
   }
 
+  /** The remembered result for these envelope bytes' hash (undefined: not checked), counting nothing. */
+  result(hash: Uint8Array): boolean | undefined {
+    return this.results.get(VerificationCache.key(hash));
+  }
+
   async verify(envelope: Envelope, hash = sha256(envelope.bytes)): Promise<boolean> {
     const { key, ok } = this.cached(hash);
     if (ok !== undefined) return ok;

@@ -499,6 +499,7 @@ export class Mesh {
           this.sendVia(attempt.via, { t: 'signal', c: cid, data, k: this.peers().length }, peer);
         },
         open: () => link.send(concatBytes(new Uint8Array([FRAME_CHALLENGE]), proof.challenge)),
+        refused: (reason) => this.count(reason),
         message: (bytes) => void this.onFrame(peer, attempt, bytes),
         rtt: (ms) => attempt.up && this.events.rtt(peer, ms),
         close: (reason) => {

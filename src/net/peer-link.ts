@@ -15,6 +15,9 @@ import {
 } from './simple-peer.ts';
 import type { CandidateType, SignalData, SimplePeerInstance } from './simple-peer.ts';
 import { FrameQueue, QUEUE_ENTRY_OVERHEAD } from './frame-queue.ts';
+import { MAX_REMOTE_CANDIDATES, type PeerSignal, candidateLines, parseSignal } from './peer-signal.ts';
+
+export type { PeerSignal } from './peer-signal.ts';
 
 const DATA = 0;
 const PING = 1;
@@ -27,15 +30,6 @@ const NONCE_BYTES = 8;
 const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 - HEADER_BYTES;
 // Only the newest pings can still be answered; older ones were lost, so the set stays small.
 const MAX_PENDING_PINGS = 8;
-// Bounds on what the signaling path may hand us. SDP for one data channel is a few KiB and a peer has a
-// handful of candidates; anything beyond these is garbage or abuse (simple-peer buffers early candidates).
-const MAX_SDP_CHARS = 64 * 1024;
-const MAX_CANDIDATE_CHARS = 2048;
-const MAX_REMOTE_CANDIDATES = 64;
-
-export type PeerSignal =
-  { type: 'offer' | 'answer'; sdp: string } | { type: 'candidate'; candidate: RTCIceCandidateInit };
-
 export interface PeerLinkOptions {
   initiator: boolean;
   /** STUN/TURN servers. None by default: host candidates suffice on a LAN or one machine. */
@@ -60,6 +54,8 @@ export interface PeerLinkEvents {
   rtt?(ms: number): void;
   /** The local queue emptied after holding frames: a sender refused by `send` can continue. */
   drain?(): void;
+  /** Signaling refused as abuse ('too-many-candidates'); also counted in the link's own `dropped`. */
+  refused?(reason: string): void;
   /**
    * Fires exactly once. Reasons: 'local close', 'remote close', 'connect timeout',
    * 'peer max-message-size …', or 'error: CODE message'.
@@ -135,40 +131,6 @@ function resolveOptions(options: PeerLinkOptions): ResolvedOptions {
   return resolved;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-const isOptional = (value: unknown, check: (v: unknown) => boolean): boolean =>
-  value === undefined || value === null || check(value);
-
-/**
- * Copies signaling data into a fresh object of the expected shape, or returns undefined. Copying means
- * nothing but the checked fields (no getters, no extra keys) ever reaches simple-peer, which destroys the
- * connection on data it does not understand.
- */
-function parseSignal(data: unknown): PeerSignal | undefined {
-  if (!isRecord(data)) return undefined;
-  if (data.type === 'offer' || data.type === 'answer') {
-    const sdp = data.sdp;
-    if (typeof sdp !== 'string' || sdp.length === 0 || sdp.length > MAX_SDP_CHARS) return undefined;
-    return { type: data.type, sdp };
-  }
-  if (data.type !== 'candidate' || !isRecord(data.candidate)) return undefined;
-  const { candidate, sdpMid, sdpMLineIndex, usernameFragment } = data.candidate;
-  if (typeof candidate !== 'string' || candidate.length > MAX_CANDIDATE_CHARS) return undefined;
-  if (!isOptional(sdpMid, (v) => typeof v === 'string' && v.length <= 64)) return undefined;
-  if (!isOptional(sdpMLineIndex, (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) < 65536))
-    return undefined;
-  if (!isOptional(usernameFragment, (v) => typeof v === 'string' && v.length <= 256)) return undefined;
-  // RTCIceCandidate throws without either; inside simple-peer that would destroy the connection.
-  if ((sdpMid ?? null) === null && (sdpMLineIndex ?? null) === null) return undefined;
-  const init: RTCIceCandidateInit = { candidate };
-  if (typeof sdpMid === 'string') init.sdpMid = sdpMid;
-  if (typeof sdpMLineIndex === 'number') init.sdpMLineIndex = sdpMLineIndex;
-  if (typeof usernameFragment === 'string') init.usernameFragment = usernameFragment;
-  return { type: 'candidate', candidate: init };
-}
-
 // SCTP cause "User-Initiated Abort" (RFC 9260 §3.3.10.12).
 const SCTP_USER_INITIATED_ABORT = 12;
 
@@ -242,8 +204,9 @@ export class PeerLink {
     }
     if (signal === undefined) return this.drop('garbage-signal');
     if (signal.type === 'candidate') {
-      if (++this.remoteCandidates > MAX_REMOTE_CANDIDATES) return this.drop('too-many-candidates');
+      if (++this.remoteCandidates > MAX_REMOTE_CANDIDATES) return this.refuse('too-many-candidates');
     } else {
+      if (candidateLines(signal.sdp) > MAX_REMOTE_CANDIDATES) return this.refuse('too-many-candidates');
       // Exactly one remote description, of the kind our role expects: there is no renegotiation, and a
       // stray offer/answer would make simple-peer tear the connection down.
       const expected = this.options.initiator ? 'answer' : 'offer';
@@ -436,6 +399,12 @@ export class PeerLink {
     this.sentFrames++;
     this.sentBytes += frame.length;
     return true;
+  }
+
+  /** A drop the link's owner is told of too (it outlives the link): signaling a peer abused. */
+  private refuse(reason: string): void {
+    this.drop(reason);
+    this.events.refused?.(reason);
   }
 
   private drop(reason: string): void {

@@ -17,6 +17,13 @@ export class RateLimit {
     if (!(burst >= 1) || !(perSecond > 0)) throw new RangeError('burst ≥ 1 and perSecond > 0');
   }
 
+  /** The tokens `sender` holds at `now` (a full bucket for one not seen), taking none. */
+  peek(sender: string, now: number): number {
+    const last = this.buckets.get(sender);
+    if (!last) return this.burst;
+    return Math.min(this.burst, last.tokens + (Math.max(0, now - last.at) * this.perSecond) / 1000);
+  }
+
   /** Takes `cost` tokens (default one) from `sender`'s bucket at time `now` (ms); false, taking none, if it holds fewer. */
   take(sender: string, now: number, cost = 1): boolean {
     const last = this.buckets.get(sender);

@@ -67,19 +67,37 @@ export function base64urlEncode(bytes: Uint8Array): string {
   return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-// Only the unpadded alphabet, and never a length that leaves a lone 6-bit group (length % 4 === 1).
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
+// Each base64url character's 6 bits, or -1 for anything outside the unpadded alphabet.
+const SEXTETS = (() => {
+  const table = new Int8Array(128).fill(-1);
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  for (let i = 0; i < alphabet.length; i++) table[alphabet.charCodeAt(i)] = i;
+  return table;
+})();
 
-/** Strict unpadded base64url decoding; undefined for anything else. */
+/**
+ * Strict unpadded base64url decoding; undefined for anything else (a character outside the alphabet,
+ * padding, or a length that leaves a lone 6-bit group: length % 4 === 1). Decoded straight into the
+ * output, without the copies a regular expression, two replacements and atob make: relay frames are
+ * decoded at up to the relay's rate, and those copies were most of a flooded member's signaling cost.
+ */
 export function base64urlDecode(text: string): Uint8Array | undefined {
-  if (!BASE64URL.test(text) || text.length % 4 === 1) return undefined;
-  let binary: string;
-  try {
-    binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
-  } catch {
-    return undefined;
+  const n = text.length;
+  if (n % 4 === 1) return undefined;
+  const out = new Uint8Array(Math.floor((n * 3) / 4));
+  let bits = 0;
+  let count = 0;
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    const v = c < 128 ? SEXTETS[c]! : -1;
+    if (v < 0) return undefined;
+    bits = (bits << 6) | v;
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      out[o++] = (bits >> count) & 0xff;
+    }
   }
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
   return out;
 }

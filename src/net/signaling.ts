@@ -105,6 +105,21 @@ const MAX_BACKLOG = 256;
 const INBOUND_BURST = 200;
 const INBOUND_PER_SECOND = 50;
 
+/** UTF-8 length of `text`, counted without encoding it (a lone surrogate counts 3, as TextEncoder writes). */
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2; // the pair: 4 bytes for 2 code units
+      i++;
+    } else bytes += 2;
+  }
+  return bytes;
+}
+
 export class SignalingClient {
   onMessage: MessageHandler | undefined;
   onStatus: StatusHandler | undefined;
@@ -243,7 +258,7 @@ export class SignalingClient {
     if (!this.inboundBudget.take(relay.url, Date.now())) return this.count('inbound-budget');
     if (typeof data !== 'string') return this.count('binary-frame');
     // Code units never outnumber UTF-8 bytes, so the cheap check rejects most oversized frames unencoded.
-    if (data.length > MAX_FRAME_BYTES || utf8(data).length > MAX_FRAME_BYTES) {
+    if (data.length > MAX_FRAME_BYTES || utf8Length(data) > MAX_FRAME_BYTES) {
       return this.count('frame-too-large');
     }
     const frame = parseObject(data);

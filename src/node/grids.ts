@@ -7,6 +7,7 @@
  * a browser profile already runs exactly one node. Grids stay separate anyway: each has its own id, topic,
  * sealing key, counter and tables, and a certificate names the grid it is for.
  */
+import { checkGridName } from '../core/inputs.ts';
 import * as ed from '@noble/ed25519';
 import {
   decodeWitnessReply,
@@ -88,8 +89,9 @@ async function certify(
 
 /** Founds a grid: a new grid key, its signed descriptor, and an admin certificate for `node`. */
 export async function foundGrid(name: string, node: Uint8Array, now: number): Promise<ActiveGrid> {
-  const trimmed = name.trim();
-  if (!trimmed || trimmed.length > 64) throw new InviteError('a grid name has 1 to 64 characters');
+  const checked = checkGridName(name);
+  if (!checked.ok) throw new InviteError(checked.message);
+  const trimmed = checked.value;
   const gridSecret = ed.utils.randomSecretKey();
   const grid = nobleSigner(gridSecret);
   const descriptor = signedDescriptor(

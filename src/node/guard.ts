@@ -20,6 +20,7 @@
  *   invitation checks it and, if it holds, leaves the grid with that reason.
  * - Side effects of `admit` are deferred to a microtask: it runs inside a core input.
  */
+import { IssuerQuota, issuerQuotaDefaults } from './issuer-quota.ts';
 import {
   CERT_INVITATION,
   type Certificate,
@@ -82,6 +83,8 @@ export interface GuardDeps {
   sigCheck?: SigCheck;
   /** Members admitted per issuer, at most (`maxOriginsPerIssuer`; default `guardDefaults`). */
   maxOriginsPerIssuer?: number;
+  /** Members admitted below one non-admin member, at most (issuer-quota.ts). */
+  maxOriginsPerSubtree?: number;
 }
 
 export const guardDefaults = {
@@ -89,7 +92,9 @@ export const guardDefaults = {
   // table. Inviting is by hand; a few hundred is a large family. Without it, a member with the right to
   // invite mints members directly until `maxOrigins` is full and a real newcomer is dropped grid-wide
   // (SECURITY-REVIEW finding 7). Founders (certified by the grid key) are not counted.
-  maxOriginsPerIssuer: 256,
+  maxOriginsPerIssuer: issuerQuotaDefaults.maxPerIssuer,
+  // ... and below one non-admin member at any depth, so a chain of Sybils cannot get round the first.
+  maxOriginsPerSubtree: issuerQuotaDefaults.maxPerSubtree,
 } as const;
 
 export class MembershipGuard {
@@ -103,12 +108,17 @@ export class MembershipGuard {
   leaving = false;
   restoring = false;
   private readonly told = new Set<NodeId>();
-  /** Members here by issuer (their `invitedBy`). */
-  private readonly perIssuer = new Map<NodeId, number>();
+  /** Members here by issuer and by subtree (issuer-quota.ts). */
+  private readonly quota: IssuerQuota;
   /** When a lost-redemption proof was last checked: at most one per second costs signature checks. */
   private proofCheckedAt = 0;
 
-  constructor(private readonly deps: GuardDeps) {}
+  constructor(private readonly deps: GuardDeps) {
+    this.quota = new IssuerQuota(
+      deps.maxOriginsPerIssuer ?? guardDefaults.maxOriginsPerIssuer,
+      deps.maxOriginsPerSubtree ?? guardDefaults.maxOriginsPerSubtree,
+    );
+  }
 
   /**
    * A run of `grid` starts (or, with none, ends): its membership rules, no members known yet, and the
@@ -118,7 +128,7 @@ export class MembershipGuard {
     this.membership = grid ? membershipFor(grid, this.deps.sigCheck) : undefined;
     this.members.clear();
     this.byInviteKey.clear();
-    this.perIssuer.clear();
+    this.quota.clear();
     this.told.clear();
     const m = this.membership;
     if (!m) return;
@@ -161,13 +171,12 @@ export class MembershipGuard {
       founder: decoded.ok && decoded.value.chain.length === 1,
       ...(invitation?.kind === CERT_INVITATION ? { inviteKey: toHex(invitation.subject) } : {}),
     };
-    if (!before && facts.invitedBy !== undefined) {
-      const held = this.perIssuer.get(facts.invitedBy) ?? 0;
-      if (held >= (this.deps.maxOriginsPerIssuer ?? guardDefaults.maxOriginsPerIssuer)) {
-        this.refused['issuer-full'] = (this.refused['issuer-full'] ?? 0) + 1;
-        return 'issuer-full';
+    if (!before) {
+      const over = this.quota.admit(id, decoded.ok ? decoded.value.chain : [], facts.invitedBy);
+      if (over) {
+        this.refused[over] = (this.refused[over] ?? 0) + 1;
+        return over;
       }
-      this.perIssuer.set(facts.invitedBy, held + 1);
     }
     this.members.set(id, facts);
     if (facts.inviteKey) this.byInviteKey.set(facts.inviteKey, id);
@@ -304,14 +313,10 @@ export class MembershipGuard {
   /** A member is gone from this node's view: it no longer counts for its issuer. */
   forgetMember(id: NodeId): void {
     const facts = this.members.get(id);
-    const issuer = facts?.invitedBy;
     if (facts?.inviteKey && this.byInviteKey.get(facts.inviteKey) === id)
       this.byInviteKey.delete(facts.inviteKey);
     this.members.delete(id);
-    if (issuer === undefined) return;
-    const held = (this.perIssuer.get(issuer) ?? 1) - 1;
-    if (held > 0) this.perIssuer.set(issuer, held);
-    else this.perIssuer.delete(issuer);
+    this.quota.forget(id);
   }
 
   /** Whether the announcement held for `id` still passes the membership check. */

@@ -7,7 +7,12 @@
  *   links and signaling requests) is verified here, asynchronously (WebCrypto where the browser has it),
  *   into the caches the core's synchronous checks then look up. Results, failures included, are cached by
  *   hash, so only signatures not seen before cost anything.
- * - "An envelope repeated within one message is dropped before any work" (`duplicate-in-message`).
+ * - "An envelope repeated within one message is dropped before any work" (`duplicate-in-message`), and so
+ *   is one already found forged — a bad signature, or a certificate of its own chain that fails
+ *   (`forged` the first time, `known-forged` for its copies): byte comparisons, no hashing.
+ * - A link past its verification budget gets the rest of its message dropped unhashed.
+ * - A message is examined `envelopesPerSlice` envelopes (or `sliceMs`) at a time, with a turn of the
+ *   event loop between slices, so no message holds the main thread.
  * - New verifications are budgeted per link and per origin (token buckets, `receiveBudgetDefaults`). An
  *   envelope over a budget is taken out of the message before the core sees it (`verify-budget-link`,
  *   `verify-budget-origin`): it is not believed, and comes back later through anti-entropy if it is
@@ -24,6 +29,8 @@ import { membershipSignatures, revocationRecordSignatures, type SigRequest } fro
 import type { SignatureCache } from '../crypto/signature-cache.ts';
 import type { VerificationCache } from '../crypto/verify-cache.ts';
 import { RateLimit } from '../net/rate-limit.ts';
+import { EnvelopeSet } from './envelope-set.ts';
+import { yieldToHost as defaultYield } from './yield-to-host.ts';
 
 export const receiveBudgetDefaults = {
   // Gossip bytes one link may hand the core, checked before the message is even queued or decoded: a
@@ -56,6 +63,15 @@ export const receiveBudgetDefaults = {
   seqnumPerSecond: 1,
   // Origins, links and senders whose buckets are remembered (least recently seen forgotten first).
   maxTracked: 4_096,
+  // Envelopes found forged (bad signature, or a certificate of their own chain that fails) remembered
+  // by their exact bytes, so that copies of them are dropped for a byte comparison (`known-forged`).
+  maxForgedRemembered: 4_096,
+  // Envelopes of one message examined between two turns of the event loop: each costs a hash and a decode
+  // (a fraction of a millisecond), so a 250 KiB message never holds the main thread in one long task.
+  envelopesPerSlice: 8,
+  // ... and at most this long (ms of main-thread time) a slice runs, whatever the count: on a loaded
+  // machine a slice's work takes several times longer, and the long-task bound (50 ms) is what matters.
+  sliceMs: 8,
 } as const;
 
 export type ReceiveBudgets = { -readonly [K in keyof typeof receiveBudgetDefaults]: number };
@@ -69,14 +85,17 @@ export class Preverifier {
   private readonly perSender: RateLimit;
   private readonly signaling: RateLimit;
   private readonly seqnums: RateLimit;
+  private readonly forged: EnvelopeSet;
 
   constructor(
     private readonly envelopes: VerificationCache,
     private readonly signatures: SignatureCache,
     private readonly now: () => number,
     budgets: Partial<ReceiveBudgets> = {},
+    private readonly yieldToHost: () => Promise<void> = defaultYield,
   ) {
     const b = (this.budgets = { ...receiveBudgetDefaults, ...budgets });
+    this.forged = new EnvelopeSet(b.maxForgedRemembered);
     this.perLink = new RateLimit(b.perLinkBurst, b.perLinkPerSecond, b.maxTracked);
     this.linkBytes = new RateLimit(b.perLinkBytesBurst, b.perLinkBytesPerSecond, b.maxTracked);
     this.perOrigin = new RateLimit(b.perOriginBurst, b.perOriginPerSecond, b.maxTracked);
@@ -103,18 +122,40 @@ export class Preverifier {
     maxBodyBytes: number,
     held: (origin: Uint8Array) => Uint8Array | undefined,
   ): Promise<Uint8Array[]> {
-    const seen = new Set<string>();
+    const seen = new EnvelopeSet();
     const kept: Uint8Array[] = [];
+    const checked: { bytes: Uint8Array; hash: Uint8Array; fatal: SigRequest[] }[] = [];
     const work: Promise<unknown>[] = [];
     const now = this.now();
-    for (const bytes of envelopes) {
-      const hash = sha256(bytes);
-      const key = toHex(hash);
-      if (seen.has(key)) {
+    let sliceStart = performance.now();
+    for (let i = 0, inSlice = 0; i < envelopes.length; i++, inSlice++) {
+      const bytes = envelopes[i]!;
+      if (
+        inSlice >= this.budgets.envelopesPerSlice ||
+        performance.now() - sliceStart > this.budgets.sliceMs
+      ) {
+        await this.yieldToHost();
+        sliceStart = performance.now();
+        inSlice = 0;
+      }
+      // The cheap drops first, before any hashing or decoding (byte comparisons only).
+      if (seen.has(bytes)) {
         this.count('duplicate-in-message');
         continue;
       }
-      seen.add(key);
+      seen.add(bytes);
+      if (this.forged.has(bytes)) {
+        this.count('known-forged');
+        continue;
+      }
+      // A link that has spent its verification budget sends nothing this node will check now: the rest
+      // of its message is not even hashed (it comes back through anti-entropy if it is genuine).
+      if (this.perLink.peek(from, now) < 1) {
+        this.count('verify-budget-link');
+        continue;
+      }
+      const hash = sha256(bytes);
+      const key = toHex(hash);
       const decoded = decodeEnvelope(bytes, maxBodyBytes);
       const heldHash = decoded.ok ? held(decoded.value.origin) : undefined;
       // Undecodable, or exactly what is held: the core drops it without a signature check.
@@ -124,9 +165,8 @@ export class Preverifier {
       }
       const envelope = decoded.value;
       const body = decodeBody(envelope.body);
-      const sigs = body.ok
-        ? membershipSignatures(body.value.membership).filter((r) => !this.signatures.has(r))
-        : [];
+      const all = body.ok ? membershipSignatures(body.value.membership) : [];
+      const sigs = all.filter((r) => !this.signatures.has(r));
       const cost = (this.envelopes.has(hash) ? 0 : 1) + sigs.length;
       if (cost > 0) {
         if (!this.perLink.take(from, now, cost)) {
@@ -139,10 +179,24 @@ export class Preverifier {
         }
         work.push(this.envelopes.verify(envelope, hash), this.signatures.verifyAll(sigs));
       }
+      checked.push({ bytes, hash, fatal: all.filter((r) => r.fatal) });
       kept.push(bytes);
     }
     await Promise.all(work);
-    return kept;
+    // Forged for good (a bad envelope signature, or a certificate of its own chain that does not verify):
+    // dropped here and remembered, so its next copies cost a byte comparison instead of the core's work.
+    const forged = new Set<Uint8Array>();
+    for (const c of checked) {
+      if (
+        this.envelopes.result(c.hash) === false ||
+        c.fatal.some((r) => this.signatures.result(r) === false)
+      ) {
+        this.forged.add(c.bytes);
+        forged.add(c.bytes);
+        this.count('forged');
+      }
+    }
+    return forged.size === 0 ? kept : kept.filter((b) => !forged.has(b));
   }
 
   /** Announcements read back from storage: verified like any, without a budget (they were admitted). */
@@ -213,6 +267,11 @@ export class Preverifier {
       if (!restoring() && !this.seqnums.take(toHex(origin), now)) return 'seqnum-budget';
       return admit?.(origin, body, now);
     };
+  }
+
+  /** Counts a message dropped on the way here for `reason` (e.g. `link-backlog`, link-inbox.ts). */
+  countDrop(reason: string): void {
+    this.count(reason);
   }
 
   private count(reason: string): void {

@@ -3,8 +3,10 @@
  * applies what the core returns.
  *
  * Invariants:
- * - Every input to the core runs in one promise queue, so the asynchronous steps around it (verifying news,
- *   signing, the durable counter write) never interleave with another input.
+ * - Every input to the core runs in one promise queue, so the asynchronous steps around it (signing, the
+ *   durable counter write) never interleave with another input. Verifying a link's message happens
+ *   before it joins that queue, in the link's own line (link-inbox.ts), so one link's slow messages
+ *   never hold up another's; a link's messages reach the core in the order they came.
  * - The counter is written durably before an announcement with that seqnum is signed, so a crash never
  *   leaves the counter behind a published seqnum.
  * - The core's clock is wall time (receipt times are persisted) that never goes backwards; one timer
@@ -38,10 +40,16 @@ import { defaultVerifier, type Signer } from '../crypto/ed25519.ts';
 import type { VerificationCache } from '../crypto/verify-cache.ts';
 import { Mesh, type MeshEvents } from '../net/mesh.ts';
 import type { NodeStore } from '../store/index.ts';
+import { LinkInbox } from './link-inbox.ts';
 import type { Preverifier } from './receive-budgets.ts';
+import { yieldToHost } from './yield-to-host.ts';
 import { cryptoRandom, type DialRecord } from './types.ts';
 
 const MAX_DIAL_RECORDS = 64;
+// Envelopes the core takes in one input (one task): each costs it a hash, a decode and the membership
+// rules (cached signatures), so a 250 KiB ANNOUNCE of verified envelopes is handed over in parts with a
+// turn of the event loop between them.
+const CORE_SLICE_ENVELOPES = 32;
 const MAX_TIMER_MS = 60_000;
 
 export interface RuntimeDeps {
@@ -88,6 +96,8 @@ export class Runtime {
   mesh: Mesh | undefined;
   readonly dials: DialRecord[] = [];
   readonly rtts = new Map<NodeId, number>();
+  /** Links' messages being verified, each link in its own line. */
+  readonly inbox: LinkInbox;
   private gridHex = '';
   private queue: Promise<unknown> = Promise.resolve();
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -96,7 +106,9 @@ export class Runtime {
   private announceAgain = false;
   private restoring = false;
 
-  constructor(private readonly deps: RuntimeDeps) {}
+  constructor(private readonly deps: RuntimeDeps) {
+    this.inbox = new LinkInbox(() => deps.preverifier.countDrop('link-backlog'));
+  }
 
   /** Starts the core with its saved state, the mesh, and a first announcement. Runs inside the queue. */
   async start(run: RunOptions): Promise<void> {
@@ -218,49 +230,65 @@ export class Runtime {
     }
   }
 
-  private receive(peer: NodeId, bytes: Uint8Array): Promise<void> {
-    // Before the queue: over its byte budget, a link's message costs nothing but this check.
-    if (!this.deps.preverifier.admitBytes(peer, bytes.length)) return Promise.resolve();
-    return this.enqueue(async () => {
-      const core = this.core;
-      if (!core) return;
-      const checked = await this.preverify(core, peer, bytes);
-      if (checked && this.core === core)
-        this.apply(core.receive(peer, checked, this.now(), this.deps.cache.lookup));
-    });
+  private receive(peer: NodeId, bytes: Uint8Array): void {
+    // Before anything: over its byte budget, a link's message costs nothing but this check.
+    if (!this.deps.preverifier.admitBytes(peer, bytes.length)) return;
+    const core = this.core;
+    if (!core) return;
+    // Verified in the link's own line (link-inbox.ts), then handed to the core in the one input queue, a
+    // slice of envelopes per turn of the event loop.
+    this.inbox.push(
+      peer,
+      () => this.preverify(core, peer, bytes),
+      (checked) =>
+        checked &&
+        this.enqueue(async () => {
+          for (let i = 0; i < checked.length; i++) {
+            if (i > 0) await yieldToHost();
+            if (this.core !== core) return;
+            this.apply(core.receive(peer, checked[i]!, this.now(), this.deps.cache.lookup));
+          }
+        }),
+    );
   }
 
   /**
-   * Verifies what `bytes` carries within the budgets; returns the bytes to hand to the core (an ANNOUNCE
-   * rebuilt without the envelopes taken out), or undefined to drop the message.
+   * Verifies what `bytes` carries within the budgets; returns the messages to hand to the core (an
+   * ANNOUNCE rebuilt without the envelopes taken out, in parts of at most `CORE_SLICE_ENVELOPES`), or
+   * undefined to drop the message.
    */
   private async preverify(
     core: GossipNode,
     peer: NodeId,
     bytes: Uint8Array,
-  ): Promise<Uint8Array | undefined> {
+  ): Promise<Uint8Array[] | undefined> {
     const { preverifier } = this.deps;
     const maxBody = core.config.maxBodyBytes;
     // Only a linked peer's messages are worth any work; the core counts the others as `not-linked`.
-    if (bytes.length > core.config.maxMessageBytes) return bytes;
+    if (bytes.length > core.config.maxMessageBytes) return [bytes];
     // ANNOUNCE (asked for) and PUSH (sent along an eager tree) carry envelopes alike.
     if (bytes[0] === MessageType.Announce || bytes[0] === MessageType.Push) {
       const message = decodeMessage(bytes, maxBody + 128);
-      if (!message.ok) return bytes;
+      if (!message.ok) return [bytes];
       const { type } = message.value;
-      if (type !== MessageType.Announce && type !== MessageType.Push) return bytes;
+      if (type !== MessageType.Announce && type !== MessageType.Push) return [bytes];
       const envelopes = message.value.envelopes;
       const kept = await preverifier.announce(peer, envelopes, maxBody, (origin) => core.heldHash(origin));
-      if (kept.length === envelopes.length) return bytes;
+      if (kept.length === envelopes.length && kept.length <= CORE_SLICE_ENVELOPES) return [bytes];
       if (kept.length === 0) return undefined;
-      return encodeAnnounce(kept, Number.MAX_SAFE_INTEGER, type)[0];
+      const parts: Uint8Array[] = [];
+      for (let i = 0; i < kept.length; i += CORE_SLICE_ENVELOPES)
+        parts.push(
+          encodeAnnounce(kept.slice(i, i + CORE_SLICE_ENVELOPES), Number.MAX_SAFE_INTEGER, type)[0]!,
+        );
+      return parts;
     }
     if (isRevocationMessage(bytes) && bytes[0] === REVOKED) {
       const message = decodeRevocationMessage(bytes, core.config.maxMessageBytes);
-      if (!message.ok || message.value.type !== REVOKED) return bytes;
-      return (await preverifier.revocationRecords(peer, message.value.records)) ? bytes : undefined;
+      if (!message.ok || message.value.type !== REVOKED) return [bytes];
+      return (await preverifier.revocationRecords(peer, message.value.records)) ? [bytes] : undefined;
     }
-    return bytes;
+    return [bytes];
   }
 
   private apply(outputs: readonly Output[]): void {

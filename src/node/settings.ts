@@ -16,7 +16,13 @@
  * counted in the store's `stats().garbled`, and the default used; start-up goes on.
  */
 import type { Services } from '../core/index.ts';
-import { checkNickname, checkRelays, checkServiceName, checkServiceParams } from '../core/inputs.ts';
+import {
+  checkIceServers,
+  checkNickname,
+  checkRelays,
+  checkServiceName,
+  checkServiceParams,
+} from '../core/inputs.ts';
 import type { NodeStore } from '../store/index.ts';
 import { NODE_ID_SHAPE, valid } from './commands.ts';
 import type { GridNodeOptions, Policy } from './types.ts';
@@ -24,16 +30,6 @@ import type { GridNodeOptions, Policy } from './types.ts';
 export type IceTransportPolicy = 'relay' | 'all';
 
 /** A stored ICE server list: an array of objects whose `urls` is a string or strings. */
-const isIceList = (v: unknown): boolean =>
-  Array.isArray(v) &&
-  v.every(
-    (s) =>
-      typeof s === 'object' &&
-      s !== null &&
-      [(s as { urls?: unknown }).urls].flat().every((u) => typeof u === 'string') &&
-      (s as { urls?: unknown }).urls !== undefined,
-  );
-
 const isTurn = (server: RTCIceServer): boolean => [server.urls].flat().some((url) => /^turns?:/i.test(url));
 
 export class Settings {
@@ -53,8 +49,9 @@ export class Settings {
     const stored = checkRelays(await store.getSetting('relays'));
     settings.relayList = stored.ok ? stored.value : undefined;
     const ice = await store.getSetting('iceServers');
-    if (ice !== undefined && !isIceList(ice)) store.reportGarbled('setting:iceServers');
-    settings.iceList = isIceList(ice) ? (ice as unknown as RTCIceServer[]) : undefined;
+    const iceChecked = ice === undefined ? undefined : checkIceServers(ice);
+    if (iceChecked && !iceChecked.ok) store.reportGarbled('setting:iceServers');
+    settings.iceList = iceChecked?.ok ? iceChecked.value : undefined;
     const policy = await store.getSetting('iceTransportPolicy');
     settings.icePolicy = policy === 'relay' ? 'relay' : 'all';
     return settings;
@@ -90,8 +87,10 @@ export class Settings {
       throw new TypeError("transportPolicy must be 'relay' or 'all'");
     if (transportPolicy === 'relay' && !servers.some(isTurn))
       throw new TypeError("transportPolicy 'relay' needs at least one turn: or turns: server");
-    this.iceList = servers;
-    await this.store.setSetting('iceServers', servers as never);
+    const checked = checkIceServers(servers);
+    if (!checked.ok) throw new TypeError(checked.message);
+    this.iceList = checked.value;
+    await this.store.setSetting('iceServers', checked.value as never);
     if (transportPolicy) {
       this.icePolicy = transportPolicy;
       await this.store.setSetting('iceTransportPolicy', transportPolicy);

@@ -51,7 +51,10 @@ describe('GridNode', () => {
     await waitFor('the founder announces itself', () =>
       node.getPeers().some((p) => p.self && p.role === 'admin'),
     );
-    await rejects(node.createGrid(''), /1 to 64 characters/);
+    await rejects(node.createGrid(''), /Give the grid a name/);
+    // The descriptor's rule: NFC, at most 128 bytes (33 emoji are 132), no text-direction characters.
+    await rejects(node.createGrid('🙂'.repeat(33)), /at most 128 bytes/);
+    await rejects(node.createGrid('Friends\u202e'), /text-direction/);
   });
 
   it('keeps its grid across a restart', async () => {

@@ -1,6 +1,7 @@
 // PeerLink over real WebRTC in Chromium: two links in one page, signaling through an in-memory function.
 import { MessageTooLargeError, PeerLink, PeerLinkOptionsError } from '../../src/net/peer-link.ts';
 import type { PeerLinkOptions, PeerSignal } from '../../src/net/peer-link.ts';
+import { MAX_REMOTE_CANDIDATES } from '../../src/net/peer-signal.ts';
 import { createSimplePeer } from '../../src/net/simple-peer.ts';
 import type { SignalData } from '../../src/net/simple-peer.ts';
 
@@ -43,13 +44,23 @@ interface Side {
   rtts: number[];
   closes: string[];
   drains: number;
+  refused: string[];
 }
 
 const live: PeerLink[] = [];
 
 /** A link that records everything it reports; `deliver` carries its signals to the other side. */
 function side(options: PeerLinkOptions, deliver: (signal: PeerSignal) => void): Side {
-  const s: Side = { link: undefined!, signals: [], opens: 0, messages: [], rtts: [], closes: [], drains: 0 };
+  const s: Side = {
+    link: undefined!,
+    signals: [],
+    opens: 0,
+    messages: [],
+    rtts: [],
+    closes: [],
+    drains: 0,
+    refused: [],
+  };
   s.link = new PeerLink(options, {
     signal: (signal) => {
       s.signals.push(signal);
@@ -60,6 +71,7 @@ function side(options: PeerLinkOptions, deliver: (signal: PeerSignal) => void): 
     rtt: (ms) => s.rtts.push(ms),
     drain: () => s.drains++,
     close: (reason) => s.closes.push(reason),
+    refused: (reason) => s.refused.push(reason),
   });
   live.push(s.link);
   return s;
@@ -267,6 +279,33 @@ describe('PeerLink', () => {
     check(a.link.stats().dropped['unexpected-signal'] === 3, 'wrong-role and repeated descriptions on a');
     check(b.link.stats().dropped['unexpected-signal'] === 2, 'wrong-role descriptions on b');
     check(a.closes.length === 0 && b.closes.length === 0, 'no close');
+  });
+
+  it('takes at most MAX_REMOTE_CANDIDATES (16) remote candidates per attempt, trickled or in the SDP, and counts the rest', async () => {
+    check(MAX_REMOTE_CANDIDATES === 16, 'the documented number');
+    // An initiator that has not heard an answer yet: simple-peer holds the candidates (no probe is sent).
+    const a = side({ initiator: true }, () => undefined);
+    const candidate = (i: number) => ({
+      type: 'candidate',
+      candidate: {
+        candidate: `candidate:${i} 1 udp 1 192.0.2.${i} 9 typ host`,
+        sdpMid: '0',
+        sdpMLineIndex: 0,
+      },
+    });
+    for (let i = 1; i <= 20; i++) a.link.signal(candidate(i));
+    check(a.link.stats().dropped['too-many-candidates'] === 4, 'the four beyond 16 are refused');
+    check(a.refused.length === 4 && a.refused[0] === 'too-many-candidates', 'and reported to the owner');
+    // A forged offer carrying 17 candidates in its SDP is refused whole; one with 16 would pass this check.
+    const b = side({ initiator: false }, () => undefined);
+    const lines = Array.from({ length: 17 }, (_, i) => `a=candidate:${i} 1 udp 1 192.0.2.${i} 9 typ host`);
+    b.link.signal({ type: 'offer', sdp: `v=0\r\n${lines.join('\r\n')}\r\n` });
+    check(b.link.stats().dropped['too-many-candidates'] === 1, 'the offer is refused');
+    check(b.refused.length === 1, 'and reported');
+    // An honest pair still links: its own candidates are well within the budget.
+    const { a: c, b: d } = await openPair();
+    check(c.link.stats().dropped['too-many-candidates'] === undefined, 'no honest candidate refused');
+    check(d.link.stats().dropped['too-many-candidates'] === undefined, 'on either side');
   });
 
   it('closes both sides when one closes, firing close exactly once each', async () => {

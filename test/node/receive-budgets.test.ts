@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  CERT_NODE,
   type Certificate,
   GossipNode,
   GridMembership,
@@ -15,6 +16,7 @@ import {
   encodeRevocationRecord,
   nodeIdString,
   seededRandom,
+  signedCertificate,
   toHex,
 } from '../../src/core/index.ts';
 import { membershipSignatures, revocationRecordSignatures } from '../../src/core/signatures.ts';
@@ -126,13 +128,16 @@ describe('SignatureCache', () => {
 });
 
 /** A receiver: the core with the membership rules on the run's caches, one link, and the preverifier. */
-async function receiver(budgets: Partial<ReceiveBudgets> = {}) {
+async function receiver(
+  budgets: Partial<ReceiveBudgets> = {},
+  yieldToHost: () => Promise<void> = () => Promise.resolve(),
+) {
   const w = world();
   let now = 10_000;
   const verifier = await counting();
   const signatures = new SignatureCache(verifier, { now: () => now });
   const envelopes = new VerificationCache(verifier, undefined, signatures.check);
-  const pre = new Preverifier(envelopes, signatures, () => now, budgets);
+  const pre = new Preverifier(envelopes, signatures, () => now, budgets, yieldToHost);
   const m = new GridMembership(w.t.g.publicKey, signatures.check);
   const me = key('receiver');
   const core = new GossipNode({
@@ -160,7 +165,7 @@ async function receiver(budgets: Partial<ReceiveBudgets> = {}) {
 }
 
 describe('Preverifier: budgets in front of the core', () => {
-  it('a forged envelope repeated 416 times in one message costs one check, and is refused', async () => {
+  it('a forged envelope repeated 416 times in one message costs one check, and is refused before the core', async () => {
     const r = await receiver();
     const mallory = key('mallory');
     // A real member's chain presented by someone else, signed by mallory: the envelope verifies, the
@@ -169,11 +174,14 @@ describe('Preverifier: budgets in front of the core', () => {
     const forged = genuine.slice();
     forged[forged.length - 1]! ^= 1;
     const kept = await r.receive(Array(416).fill(forged));
-    assert.equal(kept, 1);
+    assert.equal(kept, 0, 'found forged: taken out before the core');
     assert.equal(r.pre.dropped['duplicate-in-message'], 415);
+    assert.equal(r.pre.dropped.forged, 1);
     assert.equal(r.verifier.calls, 1 + membershipSignatures(fieldOf(r.t, r.bobChain)).length);
-    assert.equal(r.core.stats().dropped['bad-signature'], 1);
+    assert.equal(r.core.stats().dropped['bad-signature'], undefined, 'the core never saw it');
     await r.receive(Array(416).fill(forged));
+    assert.equal(r.pre.dropped['known-forged'], 1, 'remembered by its bytes: no hash, no decode');
+    assert.equal(r.pre.dropped['duplicate-in-message'], 2 * 415);
     assert.equal(r.verifier.calls, 1 + 6, 'the same bytes again cost nothing: the failure is cached');
     await r.receive([genuine]);
     assert.equal(r.core.stats().dropped['broken-chain'], 1);
@@ -182,6 +190,57 @@ describe('Preverifier: budgets in front of the core', () => {
       0,
       'the core never verified',
     );
+  });
+
+  it('Sybils whose own chain carries a forged certificate are found forged once, then dropped by their bytes, a slice at a time', async () => {
+    let turns = 0;
+    const r = await receiver({ envelopesPerSlice: 16 }, () => {
+      turns++;
+      return Promise.resolve();
+    });
+    // 100 fresh keys, each with a valid envelope signature and a "founder" certificate whose signature
+    // is made up (the bench's hostile member sends these).
+    const sybils = Array.from({ length: 100 }, (_, i) => {
+      const sybil = key(`forged sybil ${i}`);
+      const fields = {
+        kind: CERT_NODE,
+        gridId: r.t.gridId,
+        issuer: r.t.g.publicKey,
+        subject: sybil.publicKey,
+        role: 'admin',
+        canInvite: true,
+        issuedAt: 1,
+        expiresAt: 0,
+      } as const;
+      return r.t.envelope(sybil, [signedCertificate(fields, new Uint8Array(64).fill(i + 1))]);
+    });
+    assert.equal(await r.receive(sybils), 0, 'none reaches the core');
+    assert.equal(r.pre.dropped.forged, 100);
+    assert.ok(turns >= 6, `a turn of the event loop after every 16 envelopes at most (${turns})`);
+    const calls = r.verifier.calls;
+    assert.equal(await r.receive(sybils), 0);
+    assert.equal(r.pre.dropped['known-forged'], 100);
+    assert.equal(r.verifier.calls, calls, 'nothing verified again');
+    assert.equal(r.core.stats().origins, 0);
+    assert.deepEqual(r.core.stats().dropped, {}, 'the core did no work for them');
+    // An honest member's announcement still goes through.
+    assert.equal(await r.receive([r.t.envelope(r.bob, r.bobChain)]), 1);
+    assert.equal(r.core.stats().origins, 1);
+  });
+
+  it('a link past its verification budget has the rest of its message dropped unhashed', async () => {
+    const r = await receiver({ perLinkBurst: 20, perLinkPerSecond: 10 });
+    const sybils = Array.from({ length: 40 }, (_, i) => r.t.envelope(key(`budget sybil ${i}`), r.bobChain));
+    await r.receive(sybils);
+    const over = r.pre.dropped['verify-budget-link']!;
+    assert.ok(over >= 20, `most of them over the budget (${over})`);
+    // Once the bucket is empty, the link's envelopes are refused before any hash or decode: a stranger's
+    // forged copy of an envelope is not even looked at, so it is not found forged either.
+    const forged = r.t.envelope(key('late'), r.bobChain);
+    forged[forged.length - 1]! ^= 1;
+    await r.receive([forged]);
+    assert.equal(r.pre.dropped['verify-budget-link'], over + 1);
+    assert.equal(r.pre.dropped.forged, undefined);
   });
 
   it('verifications per link per second are bounded: the excess is taken out before the core, and counted', async () => {
@@ -293,6 +352,62 @@ describe('MembershipGuard: origins per issuer', () => {
         minted[3]!.publicKey,
         fieldOf(t, [...carolChain, t.issue(carol, minted[3]!.publicKey)]),
         5_002,
+      ),
+      undefined,
+    );
+  });
+
+  it('Sybils minting Sybils fill at most one subtree: every member counts against each non-admin member above it', async () => {
+    const { MembershipGuard } = await import('../../src/node/guard.ts');
+    const { t, alice, carol, carolChain } = world();
+    const guard = new MembershipGuard({
+      publicKey: key('self').publicKey,
+      signer: key('self'),
+      active: () => undefined,
+      activity: () => undefined,
+      input: async () => undefined,
+      closeLink: () => undefined,
+      sendSignal: () => undefined,
+      saveRevocation: async () => undefined,
+      expelled: async () => undefined,
+      maxOriginsPerIssuer: 3,
+      maxOriginsPerSubtree: 8,
+    });
+    guard.membership = new GridMembership(
+      t.g.publicKey,
+      (await import('../../src/crypto/ed25519.ts')).verifySync,
+    );
+    // Carol (a member who may invite) mints three, each of which mints three: 12 within the per-issuer rule.
+    const answers: (string | undefined)[] = [];
+    for (let i = 0; i < 3; i++) {
+      const child = key(`chain sybil ${i}`);
+      const childChain = [...carolChain, t.issue(carol, child.publicKey)];
+      answers.push(guard.admit(child.publicKey, fieldOf(t, childChain), 5_000));
+      for (let j = 0; j < 3; j++) {
+        const grandchild = key(`chain sybil ${i}.${j}`);
+        const chain = [...childChain, t.issue(child, grandchild.publicKey)];
+        answers.push(guard.admit(grandchild.publicKey, fieldOf(t, chain), 5_000));
+      }
+    }
+    assert.equal(answers.filter((a) => a === undefined).length, 8, "Carol's subtree holds 8 at most");
+    assert.equal(guard.refused['subtree-full'], 4);
+    // Admins are not bounded (an admin's subtree may be most of the grid): Alice's invitees still get in.
+    for (let i = 0; i < 3; i++) {
+      const k = key(`by alice ${i}`);
+      assert.equal(
+        guard.admit(k.publicKey, fieldOf(t, [...t.founder(alice), t.issue(alice, k.publicKey)]), 5_000),
+        undefined,
+      );
+    }
+    // One of Carol's forgotten frees a place in her subtree.
+    guard.forgetMember(nodeIdString(key('chain sybil 0.0').publicKey));
+    const late = key('chain sybil 2.9');
+    const lateChain = [...carolChain, t.issue(carol, key('chain sybil 2').publicKey)];
+    assert.equal(
+      guard.admit(
+        late.publicKey,
+        fieldOf(t, [...lateChain, t.issue(key('chain sybil 2'), late.publicKey)]),
+        5_001,
       ),
       undefined,
     );

@@ -420,6 +420,17 @@ export class Simulation {
     this.announce(index);
   }
 
+  /** Delivers `bytes` from `from` to `to` after the usual delay, as if `from`'s core had sent them (a hostile node). */
+  inject(from: number, to: number, bytes: Uint8Array): void {
+    const delay = this.options.latencyMs + Math.floor(this.random.next() * this.options.jitterMs);
+    this.queue.push({ at: this.now + delay, seq: this.seq++, kind: 'deliver', from, to, bytes });
+  }
+
+  /** The indices of `index`'s links. */
+  linksOf(index: number): number[] {
+    return [...this.links.get(index)!];
+  }
+
   at(time: number, fn: () => void): void {
     this.queue.push({ at: time, seq: this.seq++, kind: 'call', fn });
   }

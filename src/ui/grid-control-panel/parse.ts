@@ -2,7 +2,7 @@
  * The control panel's text fields, parsed at the edge: one relay or ICE server per line. Each parser
  * returns the values or, for the first bad line, a message saying which line and why.
  */
-import { checkRelays } from '../../core/inputs.ts';
+import { checkIceServers, checkRelays } from '../../core/inputs.ts';
 import type { IceServer } from '../controller.ts';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -42,7 +42,9 @@ export function parseIceServers(text: string): Parsed<IceServer[]> {
       return { ok: false, error: `ICE server ${i + 1} (TURN) needs a username and a credential.` };
     servers.push(username && credential ? { urls, username, credential } : { urls });
   }
-  return { ok: true, value: servers };
+  // The node's own rule (lengths, how many), so the form never offers what setIceServers refuses.
+  const checked = checkIceServers(servers);
+  return checked.ok ? { ok: true, value: servers } : { ok: false, error: checked.message };
 }
 
 /** The inverse of `parseIceServers`, for showing the current list. */

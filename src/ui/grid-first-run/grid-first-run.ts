@@ -1,4 +1,5 @@
 import { LitElement, html } from 'lit';
+import { checkGridName } from '../../core/inputs.ts';
 import type { Busy } from '../controller.ts';
 import { emit } from '../events.ts';
 import { sharedStyles } from '../shared.styles.ts';
@@ -71,7 +72,14 @@ export class GridFirstRun extends LitElement {
     const input = (event.currentTarget as HTMLFormElement).elements.namedItem('name') as HTMLInputElement;
     const name = input.value.trim();
     if (!name) return void input.focus();
-    emit(this, 'grid-create', { name });
+    // The node's own rule (bytes, NFC, no control or text-direction characters), said before trying.
+    const checked = checkGridName(name);
+    if (!checked.ok) {
+      this.error = checked.message;
+      return void input.focus();
+    }
+    this.error = undefined;
+    emit(this, 'grid-create', { name: checked.value });
   }
 
   private onJoin(event: SubmitEvent): void {

@@ -235,6 +235,9 @@ describe('connection history and dialing', () => {
     ),
     () => {
       const n = node('me');
+      // p is a member this node holds an announcement of (only those have a history before a link).
+      n.linkUp(idOf('q'), 0);
+      n.receive(idOf('q'), announce(envelope('p')), 0, countingVerify());
       n.linkFailed(idOf('p'), 10);
       n.linkUp(idOf('p'), 100);
       n.recordRtt(idOf('p'), 80);
@@ -365,4 +368,37 @@ describe('connection history and dialing', () => {
       [idOf('seen'), idOf('heard')],
     );
   });
+});
+
+describe('history is bounded (SECURITY-REVIEW finding 7)', () => {
+  it(
+    rule('History is kept only for peers this node holds an announcement of, is linked to or is dialing.'),
+    () => {
+      const n = linkedNode('me', 'peer', { config });
+      n.receive(idOf('peer'), announce(envelope('alice')), 0, countingVerify());
+      // 1,000 made-up ids whose attempts failed: none is remembered, each is counted.
+      let persisted = 0;
+      for (let i = 0; i < 1_000; i++)
+        persisted += ofType(n.linkFailed(idOf(`made-up ${i}`), 10), 'history').length;
+      assert.equal(persisted, 0, 'nothing to persist');
+      assert.equal(n.stats().dropped['history-unknown'], 1_000);
+      assert.equal(n.historyOf(idOf('made-up 1')).failuresInRow, 0);
+      // Reading a history does not make one.
+      assert.equal(n.stats().histories, 1, 'only the linked peer');
+      // A member whose announcement is held keeps its history.
+      assert.equal(ofType(n.linkFailed(idOf('alice'), 20), 'history').length, 1);
+      assert.equal(n.historyOf(idOf('alice')).failuresInRow, 1);
+      assert.equal(n.stats().histories, 2);
+      // A linked peer without an announcement has one while linked; the sweep after it leaves drops it.
+      n.linkUp(idOf('stranger'), 30);
+      n.recordRtt(idOf('stranger'), 12);
+      assert.equal(n.stats().histories, 3);
+      n.linkDown(idOf('stranger'), 40);
+      run(n, 100, 5_000);
+      assert.equal(n.stats().histories, 3, 'kept for expireAfterMs after it was last seen');
+      run(n, 5_100, 7_000);
+      assert.equal(n.stats().histories, 2, 'aged out: no announcement, no link, no dial');
+      assert.equal(n.historyOf(idOf('alice')).failuresInRow, 1, 'a member keeps its own');
+    },
+  );
 });

@@ -23,15 +23,22 @@ export interface Site {
 /**
  * Builds the dashboard once into a temporary folder and serves it on a free loopback port. A trial build
  * by default, like `npm start` (it obeys `?config=` and `?grid=`); `mode: 'production'` is the build
- * meant to be served to others (src/trial-options.ts).
+ * meant to be served to others (src/trial-options.ts). `minify: false` keeps function names (profiles).
  */
-export async function startSite(options: { mode?: 'trial' | 'production' } = {}): Promise<Site> {
+export async function startSite(
+  options: { mode?: 'trial' | 'production'; minify?: boolean } = {},
+): Promise<Site> {
   const relay = await startRelay({ host: '127.0.0.1', port: 0 });
   const outDir = mkdtempSync(join(tmpdir(), 'gridnode-e2e-'));
   await build({
     mode: options.mode ?? 'trial',
     logLevel: 'error',
-    build: { outDir, emptyOutDir: true, sourcemap: false },
+    build: {
+      outDir,
+      emptyOutDir: true,
+      sourcemap: false,
+      ...(options.minify === false ? { minify: false } : {}),
+    },
   });
   const server: PreviewServer = await preview({
     logLevel: 'error',
