@@ -59,6 +59,8 @@ export const FRAME_NODE_LAST = 0x3f;
 // Requests on the topic per verified sender: an invitee asks every 1.5 s; a burst covers a few at once.
 const REQUEST_BURST = 8;
 const REQUESTS_PER_SECOND = 1;
+/** At most this many asked-for links remembered at once (`ask`). */
+const MAX_ASKED = 16;
 
 /** Which signaling path an attempt's signals take. */
 export type Via = 'relay' | 'mesh';
@@ -140,6 +142,8 @@ export class Mesh {
   private lastEviction = -Infinity;
   /** Dials sent through the mesh and not yet answered, with their relay fallback timers. */
   private readonly meshDials = new Map<NodeId, ReturnType<typeof setTimeout>>();
+  /** Peers a person asked to link with (`gridNode.link(id)`): their hellos and offers say so (`ask`). */
+  private readonly asked = new Set<NodeId>();
   readonly meshSignaling: MeshSignaling;
   readonly dropped: Record<string, number> = {};
 
@@ -207,6 +211,31 @@ export class Mesh {
     return this.links.size >= this.maxLinks;
   }
 
+  /**
+   * A person asks for a link to `peer` (`gridNode.link(id)`): false if this node is full and cannot make
+   * room. A full node lets go of the neighbour with the most links (more than `targetLinks`), as it does
+   * for a newcomer; the request then says `ask`, so a full `peer` makes room the same way.
+   */
+  ask(peer: NodeId): boolean {
+    if (this.full()) {
+      const victim = this.meshSignaling.surplus(this.peers(), this.options.targetLinks ?? 0);
+      const attempt = victim && this.links.get(victim);
+      if (!attempt) return false;
+      this.count('evicted-for-asked');
+      this.replace(victim, attempt);
+    }
+    if (this.asked.size >= MAX_ASKED) this.asked.clear();
+    this.asked.add(peer);
+    this.dial([peer]);
+    return true;
+  }
+
+  /** What a hello or offer tells `peer`: this node's link count, and whether a person asked for it. */
+  private degreeFor(peer: NodeId | undefined): { k: number; ask?: 1 } {
+    const k = this.peers().length;
+    return peer !== undefined && this.asked.has(peer) ? { k, ask: 1 } : { k };
+  }
+
   /** Whether a dial could go anywhere now: through a link, or a relay. */
   canSignal(): boolean {
     return this.relayOpen || this.meshSignaling.canRoute();
@@ -247,7 +276,7 @@ export class Mesh {
     };
     this.meshDials.set(peer, setTimeout(fallback, this.options.meshFallbackMs ?? 2_500));
     this.meshSignaling
-      .send({ t: 'hello', k: this.peers().length }, peer)
+      .send({ t: 'hello', ...this.degreeFor(peer) }, peer)
       .then((sent) => {
         if (sent > 0) return;
         this.count('mesh-no-way');
@@ -266,6 +295,7 @@ export class Mesh {
   abandon(peer: NodeId): void {
     this.heldDials.delete(peer);
     this.meshDialEnded(peer);
+    this.asked.delete(peer);
     const attempt = this.links.get(peer);
     if (!attempt || attempt.up) return;
     attempt.abandoned = true;
@@ -334,23 +364,25 @@ export class Mesh {
   }
 
   private hello(to?: NodeId, via: Via = 'relay'): void {
-    this.sendVia(via, { t: 'hello', k: this.peers().length }, to);
+    this.sendVia(via, { t: 'hello', ...this.degreeFor(to) }, to);
   }
 
   /**
-   * Full, and asked by a known member that says it has fewer than `targetLinks` links (`k`), or by one not
-   * known yet that says it has none: closes the
+   * Full, and asked by a known member that says it has fewer than `targetLinks` links (`k`) or that a
+   * person asked for this link (`ask`, `gridNode.link(id)`), or by one not known yet that says it has
+   * none: closes the
    * link to a neighbour whose list shows more than `targetLinks`, so the newcomer gets a slot and nobody
    * drops below the target (HyParView's rule; at most one eviction every `evictEveryMs`).
    */
-  private makeRoom(peer: NodeId, message: { k?: unknown }): boolean {
+  private makeRoom(peer: NodeId, message: { k?: unknown; ask?: unknown }): boolean {
     const target = this.options.targetLinks ?? 0;
     const k = message.k;
     // A member not known yet may be a newcomer with no link at all (an invitee is unknown until its first
     // announcement arrives over its first link): it gets room too, or a grid whose members are all full
     // could never be joined. Evictions stay at most one every `evictEveryMs`, and never below the target.
     const known = this.options.known?.(peer) ?? true;
-    if (typeof k !== 'number' || !(k < target) || !(known || k === 0)) return false;
+    const asked = message.ask === 1 && known;
+    if (!asked && (typeof k !== 'number' || !(k < target) || !(known || k === 0))) return false;
     const now = Date.now();
     if (now - this.lastEviction < (this.options.evictEveryMs ?? 2_000)) return false;
     const victim = this.meshSignaling.surplus(this.peers(), target);
@@ -496,7 +528,7 @@ export class Mesh {
             this.count(refused);
             return link.close();
           }
-          this.sendVia(attempt.via, { t: 'signal', c: cid, data, k: this.peers().length }, peer);
+          this.sendVia(attempt.via, { t: 'signal', c: cid, data, ...this.degreeFor(peer) }, peer);
         },
         open: () => link.send(concatBytes(new Uint8Array([FRAME_CHALLENGE]), proof.challenge)),
         refused: (reason) => this.count(reason),
@@ -576,6 +608,7 @@ export class Mesh {
       }
       attempt.up = true;
       this.meshDialEnded(peer);
+      this.asked.delete(peer);
       this.meshSignaling.linksChanged();
       this.events.up(peer);
       return;

@@ -1,7 +1,8 @@
 /**
  * `gridNode.link(id)`: a link to one member now, through the mesh when this node has a link (PROTOCOL.md
  * §10), else through a relay. Resolves once the link is up (proved, admitted, told to the core); rejects
- * at once for what cannot work (no grid, not a node id, itself, not a member, no room) and after
+ * at once for what cannot work (no grid, not a node id, itself, not a member, full with no neighbour to
+ * let go) and after
  * `timeoutMs` for a member that did not answer, abandoning the attempt.
  */
 import { type NodeId, parseNodeId } from '../core/index.ts';
@@ -28,13 +29,16 @@ export function linkTo(
   if (!session.guard.isMember(peer))
     return Promise.reject(new LinkError(`${short}… is not a known member of this grid (or was revoked)`));
   if (mesh.peers().includes(peer)) return Promise.resolve();
-  if (mesh.full())
-    return Promise.reject(
-      new LinkError(`this node already has its most links (maxLinks); none for ${short}…`),
-    );
   if (!mesh.canSignal())
     return Promise.reject(
       new LinkError(`no way to reach ${short}…: no link to signal through, no relay open`),
+    );
+  if (!mesh.ask(peer))
+    return Promise.reject(
+      new LinkError(
+        `this node has its most links (maxLinks) and no neighbour to let go (each would fall below ` +
+          `targetLinks); none for ${short}…`,
+      ),
     );
   return new Promise<void>((resolve, reject) => {
     const end = (error?: Error) => {
@@ -59,6 +63,5 @@ export function linkTo(
       );
     }, timeoutMs);
     events.addEventListener('peer-up', onUp);
-    mesh.dial([peer]);
   });
 }

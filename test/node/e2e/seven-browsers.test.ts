@@ -150,14 +150,16 @@ describe('seven browsers, the relay apart (issue 17’s outside check)', { timeo
     );
     await settled();
     const lists = await Promise.all(members.map((m) => peersOf(m.page)));
-    // Two members not linked, both with room for one more link.
+    // Two members not linked; full ones (maxLinks) if there are any, since they must make room first.
+    const unlinked = (a: number, b: number) => a !== b && !lists[a]!.includes(members[b]!.id);
+    const full = (i: number) => lists[i]!.length >= 3;
     let pair: [number, number] | undefined;
-    for (let a = 0; a < members.length && !pair; a++) {
-      if (lists[a]!.length >= 3) continue;
-      for (let b = 0; b < members.length && !pair; b++)
-        if (b !== a && lists[b]!.length < 3 && !lists[a]!.includes(members[b]!.id)) pair = [a, b];
-    }
-    assert.ok(pair, `two unlinked members with room: ${JSON.stringify(lists.map((l) => l.length))}`);
+    for (const wantFull of [true, false])
+      for (let a = 0; a < members.length && !pair; a++)
+        for (let b = 0; b < members.length && !pair; b++)
+          if (unlinked(a, b) && (!wantFull || (full(a) && full(b)))) pair = [a, b];
+    assert.ok(pair, `two unlinked members: ${JSON.stringify(lists.map((l) => l.length))}`);
+    console.log(`linking members with ${lists[pair[0]]!.length} and ${lists[pair[1]]!.length} links`);
     const [a, b] = pair;
     const result = await members[a]!.page.evaluate(
       (id) =>
