@@ -19,6 +19,8 @@
  *   genuine. A revocation message or a signaling request over its budget is dropped whole.
  * - "New seqnums accepted per origin are a token bucket on the receiver": an origin announcing faster is
  *   refused as `seqnum-budget` (delayed, not believed: its newest version is offered again later).
+ * - "A link that keeps sending past its byte budget (more than `floodCloseBytes` dropped beyond what
+ *   `perLinkBytesPerSecond` refills) is closed and its peer's links refused for `floodCooldownMs`" (`link-flood-closed`, then `link-flooded`).
  * Going over a budget costs the sender (its messages are dropped), never the node.
  *
  * Deterministic given its clock (`now`); counters are in `stats()`.
@@ -39,6 +41,13 @@ export const receiveBudgetDefaults = {
   // thread decoding and push honest news to the back of the input queue.
   perLinkBytesBurst: 4 * 1024 * 1024,
   perLinkBytesPerSecond: 1024 * 1024,
+  // A link that keeps sending past its byte budget — dropped bytes are a bucket of this size refilled at
+  // `perLinkBytesPerSecond`, so a link sending more than twice its budget empties it within seconds — is
+  // closed and refused for `floodCooldownMs`: the bytes it sends are allocated, copied and collected
+  // by the browser before any check of ours, so dropping them is not free (the hostile bench's long
+  // tasks were garbage collection of 250 KiB messages sent at 5 MiB/s). Honest gossip never comes near.
+  floodCloseBytes: 4 * 1024 * 1024,
+  floodCooldownMs: 60_000,
   // New signature checks one link may cause: a burst big enough for the first sync with a large grid
   // (a few hundred members, each an envelope and a few certificates not seen before), then 500/s. WebCrypto
   // verifies ~17,000/s in Chromium off the main thread, so this is a few percent of one core.
@@ -86,6 +95,10 @@ export class Preverifier {
   private readonly signaling: RateLimit;
   private readonly seqnums: RateLimit;
   private readonly forged: EnvelopeSet;
+  /** Bytes a link may still have dropped over its byte budget before it is closed. */
+  private readonly overBytes: RateLimit;
+  /** Peers whose link was closed for flooding, and until when their links are refused. */
+  private readonly floodedUntil = new Map<NodeId, number>();
 
   constructor(
     private readonly envelopes: VerificationCache,
@@ -98,16 +111,37 @@ export class Preverifier {
     this.forged = new EnvelopeSet(b.maxForgedRemembered);
     this.perLink = new RateLimit(b.perLinkBurst, b.perLinkPerSecond, b.maxTracked);
     this.linkBytes = new RateLimit(b.perLinkBytesBurst, b.perLinkBytesPerSecond, b.maxTracked);
+    this.overBytes = new RateLimit(b.floodCloseBytes, b.perLinkBytesPerSecond, b.maxTracked);
     this.perOrigin = new RateLimit(b.perOriginBurst, b.perOriginPerSecond, b.maxTracked);
     this.perSender = new RateLimit(b.perSenderBurst, b.perSenderPerSecond, b.maxTracked);
     this.signaling = new RateLimit(b.signalingBurst, b.signalingPerSecond, 1);
     this.seqnums = new RateLimit(b.seqnumBurst, b.seqnumPerSecond, b.maxTracked);
   }
 
-  /** Whether a message of `length` bytes from link `from` fits its byte budget (else dropped, counted). */
-  admitBytes(from: NodeId, length: number): boolean {
-    if (this.linkBytes.take(from, this.now(), length)) return true;
+  /**
+   * Whether a message of `length` bytes from link `from` fits its byte budget: `ok`; `drop` (counted);
+   * or `close` once the link has kept sending far past it (its dropped bytes overran `floodCloseBytes`),
+   * and its peer is then refused links for `floodCooldownMs` (`flooded`).
+   */
+  admitBytes(from: NodeId, length: number): 'ok' | 'drop' | 'close' {
+    const now = this.now();
+    if (this.linkBytes.take(from, now, length)) return 'ok';
     this.count('link-bytes-budget');
+    if (this.overBytes.take(from, now, length)) return 'drop';
+    remember(this.floodedUntil, from, now + this.budgets.floodCooldownMs, this.budgets.maxTracked);
+    this.count('link-flood-closed');
+    return 'close';
+  }
+
+  /** Whether `peer`'s link was closed for flooding less than `floodCooldownMs` ago (counted if so). */
+  flooded(peer: NodeId): boolean {
+    const until = this.floodedUntil.get(peer);
+    if (until === undefined) return false;
+    if (this.now() < until) {
+      this.count('link-flooded');
+      return true;
+    }
+    this.floodedUntil.delete(peer);
     return false;
   }
 
@@ -281,4 +315,11 @@ export class Preverifier {
   stats(): { budgets: ReceiveBudgets; dropped: Record<string, number> } {
     return { budgets: { ...this.budgets }, dropped: { ...this.dropped } };
   }
+}
+
+/** Sets `key` in `map`, forgetting the oldest entry first when `max` are held. */
+function remember<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
+  map.delete(key);
+  if (map.size >= max) map.delete(map.keys().next().value as K);
+  map.set(key, value);
 }

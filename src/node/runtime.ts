@@ -163,7 +163,8 @@ export class Runtime {
         // Broadcast only when the reconnect order has nobody left to try, so the peers seen last come first.
         wantsDiscovery: () => (this.core?.dialsInFlight ?? 0) === 0,
         membership: run.linkMembership,
-        admit: run.admitLink,
+        admit: (peer, membership) =>
+          this.deps.preverifier.flooded(peer) ? 'link-flooded' : run.admitLink(peer, membership),
         known: run.knownMember,
       },
       {
@@ -231,8 +232,11 @@ export class Runtime {
   }
 
   private receive(peer: NodeId, bytes: Uint8Array): void {
-    // Before anything: over its byte budget, a link's message costs nothing but this check.
-    if (!this.deps.preverifier.admitBytes(peer, bytes.length)) return;
+    // Before anything: over its byte budget, a link's message costs nothing but this check; a link that
+    // keeps sending past it is closed.
+    const budget = this.deps.preverifier.admitBytes(peer, bytes.length);
+    if (budget === 'close') this.mesh?.close(peer);
+    if (budget !== 'ok') return;
     const core = this.core;
     if (!core) return;
     // Verified in the link's own line (link-inbox.ts), then handed to the core in the one input queue, a

@@ -287,6 +287,39 @@ describe('Preverifier: budgets in front of the core', () => {
     assert.equal(seqnumOf(), 11, 'a second later the newest is taken');
   });
 
+  it('a link that keeps sending past its byte budget is closed and refused for a while; an honest link goes on', async () => {
+    const r = await receiver({ perLinkBytesBurst: 1_000_000, perLinkBytesPerSecond: 100_000 });
+    const mallory: NodeId = nodeIdString(key('mallory').publicKey);
+    const message = 250 * 1024;
+    const verdicts: string[] = [];
+    // 5 MiB/s: a 250 KiB message every 50 ms for 10 s. A link sending twice its budget is never closed.
+    const twice: NodeId = nodeIdString(key('busy').publicKey);
+    for (let i = 0; i < 2_000; i++) {
+      assert.notEqual(r.pre.admitBytes(twice, 20_000), 'close');
+      r.tick(100);
+    }
+    for (let i = 0; i < 200 && !verdicts.includes('close'); i++) {
+      verdicts.push(r.pre.admitBytes(mallory, message));
+      assert.equal(r.pre.admitBytes(r.link, 2_000), 'ok', 'honest gossip beside it is never refused');
+      r.tick(50);
+    }
+    assert.equal(
+      verdicts.slice(0, 4).join(),
+      'ok,ok,ok,drop',
+      `the burst is taken, then dropped: ${verdicts}`,
+    );
+    assert.equal(verdicts.at(-1), 'close', 'then the link is closed');
+    // 5 MiB/s against 100 KB/s: dropped bytes overrun 4 MiB (the default) less the refill, in about a second.
+    const dropped = verdicts.filter((v) => v === 'drop').length;
+    assert.ok(dropped >= 16 && dropped <= 18, `${dropped} messages dropped before the close`);
+    assert.equal(r.pre.stats().dropped['link-flood-closed'], 1);
+    assert.equal(r.pre.flooded(mallory), true, 'her links are refused');
+    assert.equal(r.pre.flooded(r.link), false);
+    r.tick(60_000);
+    assert.equal(r.pre.flooded(mallory), false, 'after the cooldown she may link again');
+    assert.equal(r.pre.stats().dropped['link-flooded'], 1);
+  });
+
   it('a signaling sender’s membership fields are verified within its budget', async () => {
     const r = await receiver({ perSenderBurst: 8, perSenderPerSecond: 1 });
     const field = (i: number) => fieldOf(r.t, [...r.aliceChain, r.t.issue(r.alice, key(`s${i}`).publicKey)]);
