@@ -330,7 +330,12 @@ class DeadlineQueue {
       if (!item.want.done && item.want.deadline === item.deadline) break;
       this.head++;
     }
-    if (this.head >= 1024 && this.head * 2 >= q.length) {
+    // Drained: start afresh (items passed over must not stay reachable). Otherwise compact once the
+    // passed-over front is half the array, so memory is O(live items) and each item is copied O(1) times.
+    if (this.head >= q.length) {
+      if (q.length > 0) this.items = [];
+      this.head = 0;
+    } else if (this.head >= 64 && this.head * 2 >= q.length) {
       this.items = q.slice(this.head);
       this.head = 0;
     }
