@@ -119,7 +119,9 @@ export class Liveness {
 
   nextDeadline(): number {
     let deadline = this.nextSweepAt;
-    for (const dialDeadline of this.dialing.values()) deadline = Math.min(deadline, dialDeadline);
+    // Asked after every input: no iterator when nothing is being dialed.
+    if (this.dialing.size > 0)
+      for (const dialDeadline of this.dialing.values()) deadline = Math.min(deadline, dialDeadline);
     const c = this.config;
     if (this.links.size + this.dialing.size < c.targetLinks && this.dialing.size < c.maxDialsInFlight)
       deadline = Math.min(deadline, this.redialAt);
