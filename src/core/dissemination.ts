@@ -73,7 +73,6 @@ export interface Asking {
 }
 
 const LAZY: Asking = { type: MessageType.IWant, firstDelayMs: 0 };
-type Queued = { want: Want; deadline: number };
 const NONE: readonly NodeId[] = [];
 
 export class LazyPush implements Dissemination {
@@ -176,14 +175,14 @@ export class LazyPush implements Dissemination {
         const want: Want = { ref, asked: undefined, deadline: now + delayMs, sources: [from], done: false };
         if (pending) pending.done = true;
         this.wants.set(ref.tag, want);
-        this.firstQueue.push({ want, deadline: want.deadline });
+        this.firstQueue.push(want);
         continue;
       }
       const deadline = now + this.config.wantTimeoutMs;
       const want: Want = { ref, asked: from, deadline, sources: [], done: false };
       if (pending) pending.done = true;
       this.wants.set(ref.tag, want);
-      this.wantQueue.push({ want, deadline: want.deadline });
+      this.wantQueue.push(want);
       ask.push(ref);
     }
     if (ask.length > 0) this.sendRefs(this.asking.type, from, ask);
@@ -192,7 +191,7 @@ export class LazyPush implements Dissemination {
   private ask(want: Want, to: NodeId, now: number): void {
     want.asked = to;
     want.deadline = now + this.config.wantTimeoutMs;
-    this.wantQueue.push({ want, deadline: want.deadline });
+    this.wantQueue.push(want);
   }
 
   serve(from: NodeId, refs: readonly Ref[]): void {
@@ -240,9 +239,8 @@ export class LazyPush implements Dissemination {
   tick(now: number): void {
     const until = this.asking.firstDelayMs > 0 ? now + this.config.ihaveDelayMs : now;
     let asks: Map<NodeId, Ref[]> | undefined;
-    for (let item = this.peekWant(); item && item.deadline <= until; item = this.peekWant()) {
-      if (!this.firstQueue.take(item)) this.wantQueue.take(item);
-      const want = item.want;
+    for (let want = this.peekWant(); want && want.deadline <= until; want = this.peekWant()) {
+      if (!this.firstQueue.take(want)) this.wantQueue.take(want);
       let next = want.sources.shift();
       while (next !== undefined && !this.links.has(next)) next = want.sources.shift();
       if (next === undefined) {
@@ -287,7 +285,7 @@ export class LazyPush implements Dissemination {
   }
 
   /** The earlier of the two queues' first live items. */
-  private peekWant(): Queued | undefined {
+  private peekWant(): Want | undefined {
     const want = this.wantQueue.peek();
     const first = this.firstQueue.peek();
     if (!first) return want;
@@ -304,41 +302,50 @@ function sameRefs(a: readonly Ref[], b: readonly Ref[]): boolean {
 
 /**
  * Want deadlines in order, for deadlines that are all `now + constant`, so appending keeps the queue
- * sorted; superseded items are skipped lazily. A Map cannot serve here: V8 iterates past the deleted slots
- * at its front on every look, which made ticks linear in recent churn.
+ * sorted; superseded items (a want done, or asked again since: its deadline moved) are skipped lazily.
+ * Two parallel arrays, the wants and the deadlines they were queued at, so queueing allocates nothing.
+ * A Map cannot serve here: V8 iterates past the deleted slots at its front on every look, which made
+ * ticks linear in recent churn.
  */
 class DeadlineQueue {
-  private items: Queued[] = [];
+  private wants: Want[] = [];
+  private deadlines: number[] = [];
   private head = 0;
 
-  push(item: Queued): void {
-    this.items.push(item);
+  push(want: Want): void {
+    this.wants.push(want);
+    this.deadlines.push(want.deadline);
   }
 
-  /** Takes the first item (the one `peek` returned), if it is `item`. */
-  take(item: Queued): boolean {
-    if (this.items[this.head] !== item) return false;
+  /** Takes the first item (the one `peek` returned), if it is `want`. */
+  take(want: Want): boolean {
+    if (this.wants[this.head] !== want) return false;
     this.head++;
     return true;
   }
 
-  /** The first item whose want is still wanted, at this deadline. */
-  peek(): Queued | undefined {
-    const q = this.items;
-    while (this.head < q.length) {
-      const item = q[this.head]!;
-      if (!item.want.done && item.want.deadline === item.deadline) break;
+  /** The first want still wanted at the deadline it was queued at (which is then its `deadline`). */
+  peek(): Want | undefined {
+    const wants = this.wants;
+    const deadlines = this.deadlines;
+    while (this.head < wants.length) {
+      const want = wants[this.head]!;
+      if (!want.done && want.deadline === deadlines[this.head]) break;
       this.head++;
     }
     // Drained: start afresh (items passed over must not stay reachable). Otherwise compact once the
     // passed-over front is half the array, so memory is O(live items) and each item is copied O(1) times.
-    if (this.head >= q.length) {
-      if (q.length > 0) this.items = [];
+    if (this.head >= wants.length) {
+      if (wants.length > 0) {
+        this.wants = [];
+        this.deadlines = [];
+      }
       this.head = 0;
-    } else if (this.head >= 64 && this.head * 2 >= q.length) {
-      this.items = q.slice(this.head);
+    } else if (this.head >= 64 && this.head * 2 >= wants.length) {
+      this.wants = wants.slice(this.head);
+      this.deadlines = deadlines.slice(this.head);
       this.head = 0;
     }
-    return this.items[this.head];
+    return this.wants[this.head];
   }
 }
