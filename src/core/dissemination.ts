@@ -267,7 +267,7 @@ export class LazyPush implements Dissemination {
         parts = encodeRefs(MessageType.IHave, (last = refs), this.config.maxMessageBytes);
       for (const part of parts) this.outbox.send(link, part);
     }
-    this.ihaveQueue.clear();
+    if (this.ihaveQueue.size > 0) this.ihaveQueue.clear();
     this.ihaveFlushAt = Number.POSITIVE_INFINITY;
   }
 
