@@ -52,15 +52,28 @@ export interface Dissemination {
   readonly pendingWants: number;
 }
 
-interface Want {
-  ref: Ref;
-  /** Undefined while waiting for the payload along the tree (eager push: `graftTimeoutMs`). */
-  asked: NodeId | undefined;
-  deadline: number;
-  /** Other links that advertised this ref (or newer), in the order heard; asked next on timeout. */
-  sources: NodeId[];
+/**
+ * One wanted version: the want is its own ref (tag, seqnum, hash), so it does not keep the decoded ref
+ * of the message that started it; a bootstrap holds one per origin in flight at every node.
+ */
+class Want implements Ref {
   /** No longer in `wants` (taken, forgotten, timed out or replaced): its queued deadlines are void. */
-  done: boolean;
+  done = false;
+  constructor(
+    ref: Ref,
+    /** Undefined while waiting for the payload along the tree (eager push: `graftTimeoutMs`). */
+    public asked: NodeId | undefined,
+    public deadline: number,
+    /** Other links that advertised this ref (or newer), in the order heard; asked next on timeout. */
+    readonly sources: NodeId[],
+  ) {
+    this.tag = ref.tag;
+    this.seqnum = ref.seqnum;
+    this.hash32 = ref.hash32;
+  }
+  readonly tag: Tag;
+  readonly seqnum: number;
+  readonly hash32: number;
 }
 
 const MAX_SOURCES_PER_WANT = 8;
@@ -101,7 +114,7 @@ export class LazyPush implements Dissemination {
     if (from === undefined) return this.advertise(entry, undefined, now);
     const want = this.wants.get(entry.tag);
     const skip = new Set<NodeId>([from]);
-    if (want && !refNewer(want.ref, entry)) {
+    if (want && !refNewer(want, entry)) {
       this.drop(entry.tag);
       for (const source of want.sources) skip.add(source);
       if (want.asked !== undefined) skip.add(want.asked);
@@ -139,7 +152,7 @@ export class LazyPush implements Dissemination {
    */
   take(entry: Entry): readonly NodeId[] {
     const want = this.wants.get(entry.tag);
-    if (!want || refNewer(want.ref, entry)) return NONE;
+    if (!want || refNewer(want, entry)) return NONE;
     this.drop(entry.tag);
     return want.asked === undefined ? want.sources : [...want.sources, want.asked];
   }
@@ -154,10 +167,10 @@ export class LazyPush implements Dissemination {
     for (const ref of refs) {
       if (!this.table.isNews(ref)) continue;
       const pending = this.wants.get(ref.tag);
-      if (pending && !refNewer(ref, pending.ref)) {
+      if (pending && !refNewer(ref, pending)) {
         if (pending.asked === undefined && delayMs === 0) {
           this.ask(pending, from, now);
-          ask.push(pending.ref);
+          ask.push(pending);
         } else if (
           pending.asked !== from &&
           pending.sources.length < MAX_SOURCES_PER_WANT &&
@@ -172,14 +185,14 @@ export class LazyPush implements Dissemination {
         continue;
       }
       if (delayMs > 0) {
-        const want: Want = { ref, asked: undefined, deadline: now + delayMs, sources: [from], done: false };
+        const want = new Want(ref, undefined, now + delayMs, [from]);
         if (pending) pending.done = true;
         this.wants.set(ref.tag, want);
         this.firstQueue.push(want);
         continue;
       }
       const deadline = now + this.config.wantTimeoutMs;
-      const want: Want = { ref, asked: from, deadline, sources: [], done: false };
+      const want = new Want(ref, from, deadline, []);
       if (pending) pending.done = true;
       this.wants.set(ref.tag, want);
       this.wantQueue.push(want);
@@ -244,15 +257,15 @@ export class LazyPush implements Dissemination {
       let next = want.sources.shift();
       while (next !== undefined && !this.links.has(next)) next = want.sources.shift();
       if (next === undefined) {
-        this.drop(want.ref.tag);
+        this.drop(want.tag);
         this.outbox.counters.drop('want-timeout');
         continue;
       }
       this.ask(want, next, now);
       asks ??= new Map();
       const refs = asks.get(next);
-      if (refs) refs.push(want.ref);
-      else asks.set(next, [want.ref]);
+      if (refs) refs.push(want);
+      else asks.set(next, [want]);
     }
     if (asks) for (const [to, refs] of asks) this.sendRefs(this.asking.type, to, refs);
   }
