@@ -129,11 +129,12 @@ export class Liveness {
   }
 
   tick(now: number): void {
-    for (const [peer, deadline] of this.dialing) {
-      if (deadline > now) continue;
-      this.outbox.push({ type: 'dial-timeout', id: peer });
-      this.failed(peer, now);
-    }
+    if (this.dialing.size > 0)
+      for (const [peer, deadline] of this.dialing) {
+        if (deadline > now) continue;
+        this.outbox.push({ type: 'dial-timeout', id: peer });
+        this.failed(peer, now);
+      }
     if (now >= this.nextSweepAt) {
       this.nextSweepAt = now + this.sweepMs;
       this.sweep(now);
