@@ -33,6 +33,12 @@ const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 let scratch = new Uint8Array(64 * 1024);
 let scratchInUse = false;
 
+/** Where `finishShared` puts results of at most `MAX_SHARED_BYTES`; a full slab is left to the GC. */
+const SLAB_BYTES = 64 * 1024;
+const MAX_SHARED_BYTES = 4 * 1024;
+let slab = new Uint8Array(SLAB_BYTES);
+let slabUsed = 0;
+
 export class Writer {
   private buf: Uint8Array;
   private pos = 0;
@@ -100,6 +106,26 @@ export class Writer {
   /** The bytes written; the writer must not be used afterwards. */
   finish(): Uint8Array {
     const out = this.buf.slice(0, this.pos);
+    if (this.ownsScratch) scratchInUse = false;
+    return out;
+  }
+
+  /**
+   * As `finish`, but small results are views into a shared slab instead of buffers of their own: for
+   * messages that are sent and dropped (gossip, messages.ts), where a buffer per message was the largest
+   * single cost of a big simulation. The view's `buffer` is the whole slab, so its bytes must never be
+   * stored, structured-cloned or read through `buffer`; the slab is never written again once handed out.
+   */
+  finishShared(): Uint8Array {
+    const length = this.pos;
+    if (length > MAX_SHARED_BYTES) return this.finish();
+    if (slabUsed + length > SLAB_BYTES) {
+      slab = new Uint8Array(SLAB_BYTES);
+      slabUsed = 0;
+    }
+    const out = slab.subarray(slabUsed, slabUsed + length);
+    out.set(this.buf.subarray(0, length));
+    slabUsed += length;
     if (this.ownsScratch) scratchInUse = false;
     return out;
   }

@@ -56,17 +56,30 @@ export interface Dissemination {
   readonly pendingWants: number;
 }
 
-interface Want {
-  ref: Ref;
-  /** Undefined while waiting for the payload along the tree (eager push: `graftTimeoutMs`). */
-  asked: NodeId | undefined;
-  deadline: number;
-  /** Other links that advertised this ref (or newer), in the order heard; asked next on timeout. */
-  sources: NodeId[];
+/**
+ * One wanted version: the want is its own ref (tag, seqnum, hash), so it does not keep the decoded ref
+ * of the message that started it; a bootstrap holds one per origin in flight at every node.
+ */
+class Want implements Ref {
   /** No longer in `wants` (taken, forgotten, timed out or replaced): its queued deadlines are void. */
-  done: boolean;
-  /** The link whose advertisement made this want: its share of `maxWantsPerLink` holds it. */
-  charged: NodeId;
+  done = false;
+  constructor(
+    ref: Ref,
+    /** Undefined while waiting for the payload along the tree (eager push: `graftTimeoutMs`). */
+    public asked: NodeId | undefined,
+    public deadline: number,
+    /** Other links that advertised this ref (or newer), in the order heard; asked next on timeout. */
+    readonly sources: NodeId[],
+    /** The link whose advertisement made this want: its share of `maxWantsPerLink` holds it. */
+    readonly charged: NodeId,
+  ) {
+    this.tag = ref.tag;
+    this.seqnum = ref.seqnum;
+    this.hash32 = ref.hash32;
+  }
+  readonly tag: Tag;
+  readonly seqnum: number;
+  readonly hash32: number;
 }
 
 const MAX_SOURCES_PER_WANT = 8;
@@ -79,7 +92,6 @@ export interface Asking {
 }
 
 const LAZY: Asking = { type: MessageType.IWant, firstDelayMs: 0 };
-type Queued = { want: Want; deadline: number };
 const NONE: readonly NodeId[] = [];
 
 export class LazyPush implements Dissemination {
@@ -110,7 +122,7 @@ export class LazyPush implements Dissemination {
     if (from === undefined) return this.advertise(entry, undefined, now);
     const want = this.wants.get(entry.tag);
     const skip = new Set<NodeId>([from]);
-    if (want && !refNewer(want.ref, entry)) {
+    if (want && !refNewer(want, entry)) {
       this.drop(entry.tag);
       for (const source of want.sources) skip.add(source);
       if (want.asked !== undefined) skip.add(want.asked);
@@ -148,7 +160,7 @@ export class LazyPush implements Dissemination {
    */
   take(entry: Entry): readonly NodeId[] {
     const want = this.wants.get(entry.tag);
-    if (!want || refNewer(want.ref, entry)) return NONE;
+    if (!want || refNewer(want, entry)) return NONE;
     this.drop(entry.tag);
     return want.asked === undefined ? want.sources : [...want.sources, want.asked];
   }
@@ -163,10 +175,10 @@ export class LazyPush implements Dissemination {
     for (const ref of refs) {
       if (!this.table.isNews(ref)) continue;
       const pending = this.wants.get(ref.tag);
-      if (pending && !refNewer(ref, pending.ref)) {
+      if (pending && !refNewer(ref, pending)) {
         if (pending.asked === undefined && delayMs === 0) {
           this.ask(pending, from, now);
-          ask.push(pending.ref);
+          ask.push(pending);
         } else if (
           pending.asked !== from &&
           pending.sources.length < MAX_SOURCES_PER_WANT &&
@@ -187,16 +199,15 @@ export class LazyPush implements Dissemination {
       if (pending) this.release(pending);
       this.charge(from, 1);
       if (delayMs > 0) {
-        const deadline = now + delayMs;
-        const want: Want = { ref, asked: undefined, deadline, sources: [from], done: false, charged: from };
+        const want = new Want(ref, undefined, now + delayMs, [from], from);
         this.wants.set(ref.tag, want);
-        this.firstQueue.push({ want, deadline: want.deadline });
+        this.firstQueue.push(want);
         continue;
       }
       const deadline = now + this.config.wantTimeoutMs;
-      const want: Want = { ref, asked: from, deadline, sources: [], done: false, charged: from };
+      const want = new Want(ref, from, deadline, [], from);
       this.wants.set(ref.tag, want);
-      this.wantQueue.push({ want, deadline: want.deadline });
+      this.wantQueue.push(want);
       ask.push(ref);
     }
     if (ask.length > 0) this.sendRefs(this.asking.type, from, ask);
@@ -205,7 +216,7 @@ export class LazyPush implements Dissemination {
   private ask(want: Want, to: NodeId, now: number): void {
     want.asked = to;
     want.deadline = now + this.config.wantTimeoutMs;
-    this.wantQueue.push({ want, deadline: want.deadline });
+    this.wantQueue.push(want);
   }
 
   serve(from: NodeId, refs: readonly Ref[]): void {
@@ -265,21 +276,20 @@ export class LazyPush implements Dissemination {
   tick(now: number): void {
     const until = this.asking.firstDelayMs > 0 ? now + this.config.ihaveDelayMs : now;
     let asks: Map<NodeId, Ref[]> | undefined;
-    for (let item = this.peekWant(); item && item.deadline <= until; item = this.peekWant()) {
-      if (!this.firstQueue.take(item)) this.wantQueue.take(item);
-      const want = item.want;
+    for (let want = this.peekWant(); want && want.deadline <= until; want = this.peekWant()) {
+      if (!this.firstQueue.take(want)) this.wantQueue.take(want);
       let next = want.sources.shift();
       while (next !== undefined && !this.links.has(next)) next = want.sources.shift();
       if (next === undefined) {
-        this.drop(want.ref.tag);
+        this.drop(want.tag);
         this.outbox.counters.drop('want-timeout');
         continue;
       }
       this.ask(want, next, now);
       asks ??= new Map();
       const refs = asks.get(next);
-      if (refs) refs.push(want.ref);
-      else asks.set(next, [want.ref]);
+      if (refs) refs.push(want);
+      else asks.set(next, [want]);
     }
     if (asks) for (const [to, refs] of asks) this.sendRefs(this.asking.type, to, refs);
   }
@@ -294,7 +304,7 @@ export class LazyPush implements Dissemination {
         parts = encodeRefs(MessageType.IHave, (last = refs), this.config.maxMessageBytes);
       for (const part of parts) this.outbox.send(link, part);
     }
-    this.ihaveQueue.clear();
+    if (this.ihaveQueue.size > 0) this.ihaveQueue.clear();
     this.ihaveFlushAt = Number.POSITIVE_INFINITY;
   }
 
@@ -312,7 +322,7 @@ export class LazyPush implements Dissemination {
   }
 
   /** The earlier of the two queues' first live items. */
-  private peekWant(): Queued | undefined {
+  private peekWant(): Want | undefined {
     const want = this.wantQueue.peek();
     const first = this.firstQueue.peek();
     if (!first) return want;
@@ -329,36 +339,50 @@ function sameRefs(a: readonly Ref[], b: readonly Ref[]): boolean {
 
 /**
  * Want deadlines in order, for deadlines that are all `now + constant`, so appending keeps the queue
- * sorted; superseded items are skipped lazily. A Map cannot serve here: V8 iterates past the deleted slots
- * at its front on every look, which made ticks linear in recent churn.
+ * sorted; superseded items (a want done, or asked again since: its deadline moved) are skipped lazily.
+ * Two parallel arrays, the wants and the deadlines they were queued at, so queueing allocates nothing.
+ * A Map cannot serve here: V8 iterates past the deleted slots at its front on every look, which made
+ * ticks linear in recent churn.
  */
 class DeadlineQueue {
-  private items: Queued[] = [];
+  private wants: Want[] = [];
+  private deadlines: number[] = [];
   private head = 0;
 
-  push(item: Queued): void {
-    this.items.push(item);
+  push(want: Want): void {
+    this.wants.push(want);
+    this.deadlines.push(want.deadline);
   }
 
-  /** Takes the first item (the one `peek` returned), if it is `item`. */
-  take(item: Queued): boolean {
-    if (this.items[this.head] !== item) return false;
+  /** Takes the first item (the one `peek` returned), if it is `want`. */
+  take(want: Want): boolean {
+    if (this.wants[this.head] !== want) return false;
     this.head++;
     return true;
   }
 
-  /** The first item whose want is still wanted, at this deadline. */
-  peek(): Queued | undefined {
-    const q = this.items;
-    while (this.head < q.length) {
-      const item = q[this.head]!;
-      if (!item.want.done && item.want.deadline === item.deadline) break;
+  /** The first want still wanted at the deadline it was queued at (which is then its `deadline`). */
+  peek(): Want | undefined {
+    const wants = this.wants;
+    const deadlines = this.deadlines;
+    while (this.head < wants.length) {
+      const want = wants[this.head]!;
+      if (!want.done && want.deadline === deadlines[this.head]) break;
       this.head++;
     }
-    if (this.head >= 1024 && this.head * 2 >= q.length) {
-      this.items = q.slice(this.head);
+    // Drained: start afresh (items passed over must not stay reachable). Otherwise compact once the
+    // passed-over front is half the array, so memory is O(live items) and each item is copied O(1) times.
+    if (this.head >= wants.length) {
+      if (wants.length > 0) {
+        this.wants = [];
+        this.deadlines = [];
+      }
+      this.head = 0;
+    } else if (this.head >= 64 && this.head * 2 >= wants.length) {
+      this.wants = wants.slice(this.head);
+      this.deadlines = deadlines.slice(this.head);
       this.head = 0;
     }
-    return this.items[this.head];
+    return this.wants[this.head];
   }
 }

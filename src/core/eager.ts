@@ -191,9 +191,13 @@ export class EagerPush implements Dissemination {
 
   flush(now: number): void {
     const max = this.config.maxMessageBytes;
-    for (const [link, tags] of this.pruneQueue)
-      for (const part of encodePrune(tags, max)) this.outbox.send(link, part);
-    this.pruneQueue.clear();
+    // Flushed after every input, mostly with nothing queued: a Map's clear() allocates a new table.
+    if (this.pruneQueue.size > 0) {
+      for (const [link, tags] of this.pruneQueue)
+        for (const part of encodePrune(tags, max)) this.outbox.send(link, part);
+      this.pruneQueue.clear();
+    }
+    if (this.pushQueue.size === 0) return this.lazy.flush(now);
     // Links queued the same envelopes (one version to its whole tree) share one encoding: the bytes
     // sent are never written to afterwards, here or by any driver.
     let last: Uint8Array[] | undefined;

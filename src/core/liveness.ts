@@ -141,7 +141,9 @@ export class Liveness {
 
   nextDeadline(): number {
     let deadline = this.nextSweepAt;
-    for (const dialDeadline of this.dialing.values()) deadline = Math.min(deadline, dialDeadline);
+    // Asked after every input: no iterator when nothing is being dialed.
+    if (this.dialing.size > 0)
+      for (const dialDeadline of this.dialing.values()) deadline = Math.min(deadline, dialDeadline);
     const c = this.config;
     if (this.links.size + this.dialing.size < c.targetLinks && this.dialing.size < c.maxDialsInFlight)
       deadline = Math.min(deadline, this.redialAt);
@@ -149,11 +151,12 @@ export class Liveness {
   }
 
   tick(now: number): void {
-    for (const [peer, deadline] of this.dialing) {
-      if (deadline > now) continue;
-      this.outbox.push({ type: 'dial-timeout', id: peer });
-      this.failed(peer, now);
-    }
+    if (this.dialing.size > 0)
+      for (const [peer, deadline] of this.dialing) {
+        if (deadline > now) continue;
+        this.outbox.push({ type: 'dial-timeout', id: peer });
+        this.failed(peer, now);
+      }
     if (now >= this.nextSweepAt) {
       this.nextSweepAt = now + this.sweepMs;
       this.sweep(now);

@@ -14,6 +14,9 @@
  *
  * A ref names one announcement without carrying it: the origin's tag (first 8 key bytes), its seqnum, and
  * the first 4 bytes of the SHA-256 of its envelope, which is enough to tell two equal-seqnum versions apart.
+ *
+ * Encoded messages up to 4 KiB are views into a shared slab (codec.ts `finishShared`): they are to be sent
+ * (a link copies them into its frame) and dropped, never stored or read through their `buffer`.
  */
 import { DecodeError, type Decoded, type Reader, Writer, decode } from './codec.ts';
 import { TAG_BYTES, type Tag, tagOf, writeTag } from './identity.ts';
@@ -74,7 +77,7 @@ function readRefs(r: Reader): Ref[] {
 }
 
 export function encodeSummary(count: number, fingerprint: Uint8Array): Uint8Array {
-  return new Writer().u8(MessageType.Summary).varint(count).raw(fingerprint).finish();
+  return new Writer().u8(MessageType.Summary).varint(count).raw(fingerprint).finishShared();
 }
 
 /** Encodes refs into as many messages as `maxBytes` requires (a digest of a large grid may not fit one). */
@@ -93,7 +96,7 @@ export function encodeRefs(
     const part = refs.slice(start, start + perMessage);
     const w = new Writer().u8(type).varint(part.length);
     for (const ref of part) writeRef(w, ref);
-    out.push(w.finish());
+    out.push(w.finishShared());
     if (refs.length === 0) break;
   }
   return out;
@@ -110,7 +113,7 @@ export function encodePrune(tags: readonly Tag[], maxBytes: number): Uint8Array[
       writeTag(tag, TAG_SCRATCH);
       w.raw(TAG_SCRATCH);
     }
-    out.push(w.finish());
+    out.push(w.finishShared());
   }
   return out;
 }
@@ -129,7 +132,7 @@ export function encodeAnnounce(
     if (i > start && size + cost > maxBytes) {
       const w = new Writer().u8(type).varint(i - start);
       for (let j = start; j < i; j++) w.bytes(envelopes[j]!);
-      out.push(w.finish());
+      out.push(w.finishShared());
       start = i;
       size = 8;
     }

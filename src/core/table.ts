@@ -24,7 +24,7 @@
  * clears it. At most `maxOrigins` floors are kept: a new one replaces the one that would lapse first.
  */
 import { type AnnouncementBody, decodeBody } from './announcement.ts';
-import { type Canonical, type Interner, copyInterner, headOf } from './canonical.ts';
+import { type BodyHead, type Canonical, type Interner, copyInterner, headOf } from './canonical.ts';
 import { compareBytes, equalBytes } from './bytes.ts';
 import type { CoreConfig } from './config.ts';
 import type { AdmitFn, DropReason, VerifyFn } from './gossip-types.ts';
@@ -46,7 +46,6 @@ export interface Entry {
   readonly hash32: number;
   readonly seqnum: number;
   readonly held: Canonical;
-  receivedAt: number;
   lastSeenAt: number;
   /** Counted in the fingerprint and offered to peers. */
   gossiped: boolean;
@@ -60,12 +59,15 @@ export interface Entry {
 /** `Entry.tree` of an origin no version of which this node has spread yet: no tree links. */
 export const NEW_ORIGIN = 1 << 31;
 
+/**
+ * Four fields: everything else (tag, bytes, hashes, seqnum) is read from the shared `held`, whose body head
+ * `put` has checked. The receipt time is not kept: it goes out once, in the `stored` output, for the driver
+ * to persist.
+ */
 class HeldEntry implements Entry {
   tree = NEW_ORIGIN;
   constructor(
     readonly held: Canonical,
-    readonly seqnum: number,
-    public receivedAt: number,
     public lastSeenAt: number,
     public gossiped: boolean,
   ) {}
@@ -81,7 +83,12 @@ class HeldEntry implements Entry {
   get hash32(): number {
     return this.held.hash32;
   }
+  get seqnum(): number {
+    return (this.held.head as CheckedHead).seqnum;
+  }
 }
+
+type CheckedHead = Extract<BodyHead, { ok: true }>;
 
 /** What is left of a forgotten origin: the seqnum below which its announcements stay refused. */
 interface Floor {
@@ -277,7 +284,9 @@ export class Table {
     const tag = held.tag;
     const previous = this.entries.get(tag);
     if (previous?.gossiped) this.expire(previous);
-    const entry = new HeldEntry(held, seqnum, now, now, gossiped);
+    if (held.head?.ok !== true || held.head.seqnum !== seqnum)
+      throw new Error('unreachable: put before headOf');
+    const entry = new HeldEntry(held, now, gossiped);
     // The origin's tree outlives its versions (eager.ts).
     if (previous) entry.tree = previous.tree;
     this.entries.set(tag, entry);

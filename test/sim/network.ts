@@ -93,9 +93,9 @@ export interface SimNode {
 }
 
 type Event =
-  | { at: number; seq: number; kind: 'deliver'; from: number; to: number; bytes: Uint8Array }
-  | { at: number; seq: number; kind: 'tick'; node: number }
-  | { at: number; seq: number; kind: 'call'; fn: () => void };
+  | { at: number; kind: 'deliver'; from: number; to: number; bytes: Uint8Array }
+  | { at: number; kind: 'tick'; node: number }
+  | { at: number; kind: 'call'; fn: () => void };
 
 /**
  * Events by time: one array per distinct time (in scheduling order, which keeps runs deterministic: equal
@@ -208,7 +208,6 @@ export class Simulation {
   messagesLost = 0;
 
   private readonly queue = new EventQueue();
-  private seq = 0;
   private readonly byId = new Map<NodeId, number>();
   private readonly links = new Map<number, Set<number>>();
   private readonly tickAt: number[] = [];
@@ -423,7 +422,7 @@ export class Simulation {
   /** Delivers `bytes` from `from` to `to` after the usual delay, as if `from`'s core had sent them (a hostile node). */
   inject(from: number, to: number, bytes: Uint8Array): void {
     const delay = this.options.latencyMs + Math.floor(this.random.next() * this.options.jitterMs);
-    this.queue.push({ at: this.now + delay, seq: this.seq++, kind: 'deliver', from, to, bytes });
+    this.queue.push({ at: this.now + delay, kind: 'deliver', from, to, bytes });
   }
 
   /** The indices of `index`'s links. */
@@ -432,7 +431,7 @@ export class Simulation {
   }
 
   at(time: number, fn: () => void): void {
-    this.queue.push({ at: time, seq: this.seq++, kind: 'call', fn });
+    this.queue.push({ at: time, kind: 'call', fn });
   }
 
   /** Runs events until the clock reaches `until` (inclusive) or nothing is left to do. */
@@ -496,7 +495,6 @@ export class Simulation {
           const delay = this.options.latencyMs + Math.floor(this.random.next() * this.options.jitterMs);
           this.queue.push({
             at: this.now + delay,
-            seq: this.seq++,
             kind: 'deliver',
             from: index,
             to,
@@ -540,7 +538,6 @@ export class Simulation {
     const rtt = 2 * this.options.latencyMs;
     this.queue.push({
       at: this.now + rtt,
-      seq: this.seq++,
       kind: 'call',
       fn: () => {
         const a = this.nodes[from]!;
@@ -561,7 +558,7 @@ export class Simulation {
     const at = Math.max(this.now, sim.node.nextDeadline() - sim.clockOffsetMs);
     if (!Number.isFinite(at) || at >= this.tickAt[index]!) return;
     this.tickAt[index] = at;
-    this.queue.push({ at, seq: this.seq++, kind: 'tick', node: index });
+    this.queue.push({ at, kind: 'tick', node: index });
   }
 
   // ——— Measures ————————————————————————————————————————————————————————————————————————————————————

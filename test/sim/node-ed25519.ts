@@ -19,8 +19,19 @@ const concat = (a: Uint8Array, b: Uint8Array) => {
   return out;
 };
 
+type SyncSigner = Signer & { signSync(message: Uint8Array): Uint8Array };
+/** Signers made so far, by secret: a bench builds the same keys for several simulations of one seed. */
+const signers = new Map<string, SyncSigner>();
+
 /** A signer from a 32-byte secret seed, as `nobleSigner` makes. */
-export function nodeSigner(secretKey: Uint8Array): Signer & { signSync(message: Uint8Array): Uint8Array } {
+export function nodeSigner(secretKey: Uint8Array): SyncSigner {
+  const id = Buffer.from(secretKey).toString('latin1');
+  let signer = signers.get(id);
+  if (!signer) signers.set(id, (signer = makeSigner(secretKey)));
+  return signer;
+}
+
+function makeSigner(secretKey: Uint8Array): SyncSigner {
   const key = createPrivateKey({
     key: Buffer.from(concat(PKCS8_PREFIX, secretKey)),
     format: 'der',

@@ -14,11 +14,17 @@ import {
 import { nodeVerifySync } from './node-ed25519.ts';
 import { VerificationCache } from '../../src/crypto/verify-cache.ts';
 
-/** FNV-1a over the bytes: a cheap key to find equal bytes, confirmed byte for byte. */
-function fnv(bytes: Uint8Array): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
-  return h >>> 0;
+/**
+ * A cheap key to find equal bytes, confirmed byte for byte: the length, the origin's first key bytes and
+ * the signature's last bytes (an ed25519 signature's tail is as good as a hash for honest envelopes, and
+ * a collision costs only a comparison). Hashing all the bytes (FNV-1a) was 5 % of a bootstrap's CPU.
+ */
+function keyOf(bytes: Uint8Array): number {
+  const n = bytes.length;
+  if (n < 40) return n;
+  const tail = (bytes[n - 1]! | (bytes[n - 2]! << 8) | (bytes[n - 3]! << 16) | (bytes[n - 4]! << 24)) >>> 0;
+  const head = bytes[1]! | (bytes[2]! << 8) | (bytes[3]! << 16);
+  return (tail ^ Math.imul(head, 0x9e3779b1) ^ Math.imul(n, 0x85ebca6b)) >>> 0;
 }
 
 export class SharedEnvelopes {
@@ -33,7 +39,7 @@ export class SharedEnvelopes {
   private readonly verdicts = new WeakMap<Uint8Array, boolean>();
 
   readonly intern: Interner = (received, maxBodyBytes) => {
-    const key = fnv(received);
+    const key = keyOf(received);
     const list = this.byKey.get(key);
     if (list)
       for (const c of list)
