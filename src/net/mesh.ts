@@ -217,13 +217,7 @@ export class Mesh {
    * for a newcomer; the request then says `ask`, so a full `peer` makes room the same way.
    */
   ask(peer: NodeId): boolean {
-    if (this.full()) {
-      const victim = this.meshSignaling.surplus(this.peers(), this.options.targetLinks ?? 0);
-      const attempt = victim && this.links.get(victim);
-      if (!attempt) return false;
-      this.count('evicted-for-asked');
-      this.replace(victim, attempt);
-    }
+    if (this.full() && !this.evictSurplus('evicted-for-asked')) return false;
     if (this.asked.size >= MAX_ASKED) this.asked.clear();
     this.asked.add(peer);
     this.dial([peer]);
@@ -385,11 +379,17 @@ export class Mesh {
     if (!asked && (typeof k !== 'number' || !(k < target) || !(known || k === 0))) return false;
     const now = Date.now();
     if (now - this.lastEviction < (this.options.evictEveryMs ?? 2_000)) return false;
-    const victim = this.meshSignaling.surplus(this.peers(), target);
+    if (!this.evictSurplus('evicted-for-newcomer')) return false;
+    this.lastEviction = now;
+    return true;
+  }
+
+  /** Closes the link to the neighbour with the most links, if it has more than `targetLinks`. */
+  private evictSurplus(reason: string): boolean {
+    const victim = this.meshSignaling.surplus(this.peers(), this.options.targetLinks ?? 0);
     const attempt = victim && this.links.get(victim);
     if (!attempt) return false;
-    this.lastEviction = now;
-    this.count('evicted-for-newcomer');
+    this.count(reason);
     this.replace(victim, attempt);
     return true;
   }

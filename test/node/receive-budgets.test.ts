@@ -20,7 +20,7 @@ import {
   toHex,
 } from '../../src/core/index.ts';
 import { membershipSignatures, revocationRecordSignatures } from '../../src/core/signatures.ts';
-import { type Verifier, defaultVerifier } from '../../src/crypto/ed25519.ts';
+import { type Verifier, defaultVerifier, verifySync } from '../../src/crypto/ed25519.ts';
 import { SignatureCache } from '../../src/crypto/signature-cache.ts';
 import { VerificationCache } from '../../src/crypto/verify-cache.ts';
 import { Preverifier, type ReceiveBudgets } from '../../src/node/receive-budgets.ts';
@@ -333,26 +333,32 @@ describe('Preverifier: budgets in front of the core', () => {
   });
 });
 
+/** A membership guard of this test grid with the given table limits, its other hooks doing nothing. */
+async function guardWith(
+  gridKey: Uint8Array,
+  limits: { maxOriginsPerIssuer: number; maxOriginsPerSubtree?: number },
+) {
+  const { MembershipGuard } = await import('../../src/node/guard.ts');
+  const guard = new MembershipGuard({
+    publicKey: key('self').publicKey,
+    signer: key('self'),
+    active: () => undefined,
+    activity: () => undefined,
+    input: async () => undefined,
+    closeLink: () => undefined,
+    sendSignal: () => undefined,
+    saveRevocation: async () => undefined,
+    expelled: async () => undefined,
+    ...limits,
+  });
+  guard.membership = new GridMembership(gridKey, verifySync);
+  return guard;
+}
+
 describe('MembershipGuard: origins per issuer', () => {
   it('a member minting members directly fills only its own share of the table; a real newcomer still gets in', async () => {
-    const { MembershipGuard } = await import('../../src/node/guard.ts');
     const { t, alice, carol, carolChain } = world();
-    const guard = new MembershipGuard({
-      publicKey: key('self').publicKey,
-      signer: key('self'),
-      active: () => undefined,
-      activity: () => undefined,
-      input: async () => undefined,
-      closeLink: () => undefined,
-      sendSignal: () => undefined,
-      saveRevocation: async () => undefined,
-      expelled: async () => undefined,
-      maxOriginsPerIssuer: 3,
-    });
-    guard.membership = new GridMembership(
-      t.g.publicKey,
-      (await import('../../src/crypto/ed25519.ts')).verifySync,
-    );
+    const guard = await guardWith(t.g.publicKey, { maxOriginsPerIssuer: 3 });
     const minted = Array.from({ length: 6 }, (_, i) => key(`minted ${i}`));
     const answers = minted.map((k) =>
       guard.admit(k.publicKey, fieldOf(t, [...carolChain, t.issue(carol, k.publicKey)]), 5_000),
@@ -391,25 +397,8 @@ describe('MembershipGuard: origins per issuer', () => {
   });
 
   it('Sybils minting Sybils fill at most one subtree: every member counts against each non-admin member above it', async () => {
-    const { MembershipGuard } = await import('../../src/node/guard.ts');
     const { t, alice, carol, carolChain } = world();
-    const guard = new MembershipGuard({
-      publicKey: key('self').publicKey,
-      signer: key('self'),
-      active: () => undefined,
-      activity: () => undefined,
-      input: async () => undefined,
-      closeLink: () => undefined,
-      sendSignal: () => undefined,
-      saveRevocation: async () => undefined,
-      expelled: async () => undefined,
-      maxOriginsPerIssuer: 3,
-      maxOriginsPerSubtree: 8,
-    });
-    guard.membership = new GridMembership(
-      t.g.publicKey,
-      (await import('../../src/crypto/ed25519.ts')).verifySync,
-    );
+    const guard = await guardWith(t.g.publicKey, { maxOriginsPerIssuer: 3, maxOriginsPerSubtree: 8 });
     // Carol (a member who may invite) mints three, each of which mints three: 12 within the per-issuer rule.
     const answers: (string | undefined)[] = [];
     for (let i = 0; i < 3; i++) {
