@@ -173,9 +173,11 @@ export class Runtime {
           this.rtts.set(peer, ms);
           this.core?.recordRtt(peer, ms);
         },
-        failed: (peer) => {
+        failed: (peer, reason) => {
           this.dialEnded(peer, 'failed');
-          void this.input((c, now) => c.linkFailed(peer, now));
+          // A peer with no room is reachable: its backoff does not compound (PROTOCOL.md §6).
+          if (reason === 'peer-full') void this.input((c, now) => c.linkFull(peer, now));
+          else void this.input((c, now) => c.linkFailed(peer, now));
         },
         message: (peer, bytes) => void this.receive(peer, bytes),
       },
