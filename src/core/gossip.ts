@@ -232,13 +232,6 @@ export class GossipNode {
     return this.flush(now);
   }
 
-  /** A connection attempt to `peer` ended because it has its most links: retried without compounding. */
-  linkFull(peer: NodeId, now: number): Output[] {
-    if (!parseNodeId(peer) || this.links.has(peer) || peer === this.id) return [];
-    this.liveness.full(peer, now);
-    return this.flush(now);
-  }
-
   recordRtt(peer: NodeId, rttMs: number): void {
     this.liveness.recordRtt(peer, rttMs);
   }

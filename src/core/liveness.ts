@@ -101,19 +101,6 @@ export class Liveness {
     this.wake();
   }
 
-  /**
-   * An attempt ended because `peer` has no room (it answered `full`): it is reachable, so its backoff
-   * does not compound — it is tried again after `reconnectBaseMs`, as after a first failure.
-   */
-  full(peer: NodeId, now: number): void {
-    this.dialing.delete(peer);
-    this.record(peer, (h) => {
-      h.failuresInRow = 0;
-      recordFailure(h, now);
-    });
-    this.wake();
-  }
-
   /** Stops counting a dial to `peer` (its origin was evicted). */
   dropDial(peer: NodeId): void {
     this.dialing.delete(peer);

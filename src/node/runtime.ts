@@ -173,11 +173,9 @@ export class Runtime {
           this.rtts.set(peer, ms);
           this.core?.recordRtt(peer, ms);
         },
-        failed: (peer, reason) => {
+        failed: (peer) => {
           this.dialEnded(peer, 'failed');
-          // A peer with no room is reachable: its backoff does not compound (PROTOCOL.md §6).
-          if (reason === 'peer-full') void this.input((c, now) => c.linkFull(peer, now));
-          else void this.input((c, now) => c.linkFailed(peer, now));
+          void this.input((c, now) => c.linkFailed(peer, now));
         },
         message: (peer, bytes) => void this.receive(peer, bytes),
       },

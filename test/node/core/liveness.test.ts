@@ -315,30 +315,6 @@ describe('connection history and dialing', () => {
 
   it(
     rule(
-      'A peer that answers `full` is reachable: it is tried again after `reconnectBaseMs`, its backoff never compounded.',
-    ),
-    () => {
-      const n = node('me', { config: { targetLinks: 1, maxDialsInFlight: 1, reconnectBaseMs: 1_000 } });
-      n.restoreHistory(idOf('a'), h(900));
-      const dials = (out: Output[]) => ofType(out, 'dial').map((o) => o.id);
-      let now = 1_000;
-      assert.deepEqual(dials(n.tick(now)), [idOf('a')]);
-      // Full five times in a row: each time tried again one base backoff later, never longer.
-      for (let i = 0; i < 5; i++) {
-        n.linkFull(idOf('a'), now);
-        assert.equal(n.historyOf(idOf('a')).failuresInRow, 1);
-        assert.deepEqual(dials(n.tick(now + 500)), [], 'not at once');
-        now += 1_000;
-        assert.deepEqual(dials(n.tick(now)), [idOf('a')], 'after reconnectBaseMs');
-      }
-      // A real failure after that compounds from there.
-      n.linkFailed(idOf('a'), now);
-      assert.equal(n.historyOf(idOf('a')).failuresInRow, 2);
-    },
-  );
-
-  it(
-    rule(
       'Keep at most `maxDialsInFlight` dials in flight; a dial that has not linked within `dialTimeoutMs` counts as a failure.',
     ),
     () => {
