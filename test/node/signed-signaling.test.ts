@@ -12,11 +12,14 @@ import { SignalingClient } from '../../src/net/signaling.ts';
 import { SignedSignaling, type SignedInfo } from '../../src/net/signed-signaling.ts';
 import { RateLimit } from '../../src/net/rate-limit.ts';
 import { type Relay, startRelay } from '../../src/relay/relay.ts';
-import { eventually, subscriber, type TestClient } from './helpers/relay-client.ts';
+import { eventually as eventuallyWithin, subscriber, type TestClient } from './helpers/relay-client.ts';
 import { rule } from './rules.ts';
 
 const WS = NodeWebSocket as unknown as typeof WebSocket;
 const FAST = { baseMs: 20, maxMs: 200 };
+// Well inside the describe's timeout, so a wait that fails says what it waited for.
+const eventually = <T>(probe: () => T | undefined | Promise<T | undefined>, what: string) =>
+  eventuallyWithin(probe, what, 10_000);
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
 const cleanups: (() => unknown)[] = [];
@@ -29,6 +32,7 @@ interface Party {
   signer: ReturnType<typeof nobleSigner>;
   signed: SignedSignaling;
   client: SignalingClient;
+  session: string;
   inbox: { from: NodeId; payload: unknown; info: SignedInfo }[];
   verifications: number;
 }
@@ -60,7 +64,7 @@ function party(relay: Relay, gridId: Uint8Array, seed = randomBytes(32), session
     session,
     onMessage: (from, payload, info) => inbox.push({ from, payload, info }),
   });
-  const p: Party = { id, signer, signed, client, inbox, verifications: 0 };
+  const p: Party = { id, signer, signed, client, session, inbox, verifications: 0 };
   client.start();
   cleanups.push(() => client.stop());
   return p;
@@ -103,18 +107,33 @@ async function nextFrom(mallory: TestClient, key: CryptoKey, id: string): Promis
   }
 }
 
-/** Waits until both parties hear each other (the relay has their subscriptions). */
+/**
+ * Waits until both parties hear each other's current session (the relay has their subscriptions), then
+ * drains: a last probe each way is waited for, so nothing sent while settling is still in flight (frames
+ * from one sender arrive in order) and the counters a test reads afterwards move only by what it does.
+ */
 async function settled(a: Party, b: Party): Promise<void> {
   let probe = 0;
+  const heard = (p: Party, from: Party, n?: number) =>
+    p.inbox.some((m) => {
+      const sent = (m.payload as { probe?: number }).probe;
+      return (
+        m.from === from.id &&
+        m.info.session === from.session &&
+        (n === undefined ? sent !== undefined : sent === n)
+      );
+    });
   await eventually(async () => {
-    const heard = (p: Party, from: Party) =>
-      p.inbox.some((m) => m.from === from.id && (m.payload as { probe?: number }).probe !== undefined);
     if (heard(a, b) && heard(b, a)) return true;
     await a.signed.send({ probe: ++probe });
     await b.signed.send({ probe: ++probe });
     await new Promise((r) => setTimeout(r, 50));
     return undefined;
   }, 'both parties to hear each other');
+  const [fromA, fromB] = [++probe, ++probe];
+  await a.signed.send({ probe: fromA });
+  await b.signed.send({ probe: fromB });
+  await eventually(() => (heard(b, a, fromA) && heard(a, b, fromB)) || undefined, 'the last probes');
 }
 
 describe('signed signaling against a plain WebSocket client on the relay', { timeout: 30_000 }, () => {
