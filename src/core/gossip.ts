@@ -217,10 +217,14 @@ export class GossipNode {
     return this.flush(now);
   }
 
-  linkDown(peer: NodeId, now: number): Output[] {
+  /**
+   * The link to `peer` ended. `lost`: not by this node's choice (the peer closed it, fell silent, or the
+   * connection failed), which counts as a failure of the peer (rule 2).
+   */
+  linkDown(peer: NodeId, now: number, lost = false): Output[] {
     const link = this.links.remove(peer);
     if (!link) return [];
-    this.liveness.linkDown(link, now);
+    this.liveness.linkDown(link, now, lost);
     this.dissemination.linkDown(peer);
     return this.flush(now);
   }

@@ -7,7 +7,9 @@
  *     origins out of the fingerprint and keeps linked ones fresh.
  *  2. "Keep a connection history per peer: last connected, last failure, failures in a row, total uptime
  *     and RTT." "Keep at most `maxDialsInFlight` dials in flight; a dial that has not linked within
- *     `dialTimeoutMs` counts as a failure." The order of dials is `planDials` (history.ts).
+ *     `dialTimeoutMs` counts as a failure." The order of dials is `planDials` (history.ts). "A link that
+ *     ends other than by this node's own choice counts as a failure of that peer": the peer most recently
+ *     connected is otherwise the first dialed after its link is lost, and it is the least likely to answer.
  *     "History is kept only for peers this node holds an announcement of, is linked to or is dialing":
  *     a failed attempt from any other id leaves nothing (`history-unknown`), and a sweep drops the
  *     history of ids that no longer have any of the three once untouched for `expireAfterMs`, so history is bounded by `maxOrigins` plus
@@ -86,9 +88,16 @@ export class Liveness {
     if (entry) this.table.touch(entry, now);
   }
 
-  /** `link` is down (already gone from `links`). */
-  linkDown(link: Link, now: number): void {
-    this.record(link.id, (h) => recordDisconnected(h, now));
+  /**
+   * `link` is down (already gone from `links`). "A link that ends other than by this node's own choice
+   * counts as a failure of that peer": it went away, and if it only restarted it dials this node itself
+   * (it reconnects to the peers it saw last), so the others are dialed first.
+   */
+  linkDown(link: Link, now: number, lost: boolean): void {
+    this.record(link.id, (h) => {
+      recordDisconnected(h, now);
+      if (lost) recordFailure(h, now);
+    });
     const entry = this.table.get(link.tag);
     if (entry) entry.lastSeenAt = now;
     this.wake();

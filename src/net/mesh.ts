@@ -33,8 +33,9 @@
  * Through the mesh (PROTOCOL.md §10, mesh-signaling.ts). A node with a link dials by sending a directed
  * hello through its links instead of the relay; the relay is tried only if the mesh had no way or no
  * answer came within `meshFallbackMs`. Both sides say hello there (the offerer needs the answerer's
- * sealing key), so a hello through the mesh from a smaller id is answered with one; a full node answers
- * `full`, so the dialer gives up at once. Every attempt answers on the path its peer's signals came by.
+ * sealing key), so a hello through the mesh from a smaller id is answered with one; a full node answers a
+ * directed hello or an offer, on either path, with `full`, so the dialer gives up at once. Every attempt
+ * answers on the path its peer's signals came by.
  *
  * Frames inside a PeerLink message: 0x00 gossip message · 0x10 challenge(32) · 0x11 proof(64) · membership
  * · 0x20 route frame · 0x21 neighbour list · 0x30–0x3f the node's own (these only on proved links).
@@ -285,6 +286,22 @@ export class Mesh {
     this.meshDials.delete(peer);
   }
 
+  /**
+   * The peer has its most links: our dial of it (through the mesh, or a hello on the relay), or the
+   * attempt `c` it names, ends now as a failure. Only the peer can say so (its signals are signed).
+   */
+  private onFull(peer: NodeId, cid: unknown): void {
+    const attempt = this.links.get(peer);
+    if (attempt?.up || (attempt && attempt.cid !== cid)) return this.count('stale-full');
+    if (attempt) {
+      this.links.delete(peer);
+      attempt.abandoned = true;
+      attempt.link.close();
+    }
+    this.meshDialEnded(peer);
+    this.events.failed(peer, 'peer-full');
+  }
+
   /** Gives up an attempt that has not become a link (the dialer's timeout); its end is not a failure. */
   abandon(peer: NodeId): void {
     this.heldDials.delete(peer);
@@ -416,12 +433,7 @@ export class Mesh {
     if (peer === this.options.selfId) return;
     const message = payload as { t?: unknown; data?: unknown; k?: unknown } | null;
     if (typeof message !== 'object' || message === null) return this.count('bad-signal');
-    if (via === 'mesh' && message.t === 'full') {
-      // The peer has its most links: a dial of ours through the mesh ends now, as a failure.
-      if (!this.meshDials.has(peer) || this.links.has(peer)) return;
-      this.meshDialEnded(peer);
-      return this.events.failed(peer, 'peer-full');
-    }
+    if (message.t === 'full') return this.onFull(peer, (message as { c?: unknown }).c);
     if (message.t !== 'hello' && message.t !== 'signal') {
       if (via === 'mesh') return this.count('mesh-request');
       if (typeof message.t !== 'string' || !this.events.request) return this.count('unknown-signal');
@@ -441,8 +453,9 @@ export class Mesh {
         attempt = undefined;
       }
       if (attempt) return;
+      // A dialer is told (a broadcast is not answered): its attempt fails now, not at its timeout.
       if (this.links.size >= this.maxLinks && !this.makeRoom(peer, message))
-        return via === 'mesh' ? this.sendVia(via, { t: 'full' }, peer) : undefined;
+        return direct || via === 'mesh' ? this.sendVia(via, { t: 'full' }, peer) : undefined;
       if (this.options.selfId < peer) {
         if (this.unknownFull(peer)) return this.count('unknown-full');
         this.meshDialEnded(peer);
@@ -462,7 +475,12 @@ export class Mesh {
       if (!attempt) {
         // Only the smaller id offers; an offer from a larger id is a confused or hostile peer.
         if (this.options.selfId < peer) return this.count('unexpected-offer');
-        if (this.links.size >= this.maxLinks && !this.makeRoom(peer, message)) return this.count('full');
+        if (this.links.size >= this.maxLinks && !this.makeRoom(peer, message)) {
+          // Room went while the offerer's hello was answered: the offer (not each candidate) is told so.
+          this.count('full');
+          const offer = (message.data as { type?: unknown } | null)?.type === 'offer';
+          return offer ? this.sendVia(via, { t: 'full', c: cid }, peer) : undefined;
+        }
         if (this.unknownFull(peer)) return this.count('unknown-full');
         attempt = this.connect(peer, false, session, cid, via);
       }

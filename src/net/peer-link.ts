@@ -1,6 +1,7 @@
 // One WebRTC data-channel link to one peer: trickle-ICE signaling in and out, framed binary messages, RTT
-// pings and a bounded send queue. The rest of the project sees only this class; simple-peer stays behind
-// simple-peer.ts so a native RTCPeerConnection link can replace it without changing callers.
+// pings, a silence timeout and a bounded send queue. The rest of the project sees only this class;
+// simple-peer stays behind simple-peer.ts so a native RTCPeerConnection link can replace it without
+// changing callers.
 //
 // Wire format: every data-channel message is one binary frame whose first byte is its type.
 //   0 data  [0, ...payload]      payload is at most maxMessageBytes
@@ -43,7 +44,14 @@ export interface PeerLinkOptions {
   /** Bound on the local queue behind the data channel; `send` returns false rather than exceed it. */
   maxQueuedBytes?: number;
   connectTimeoutMs?: number;
+  /** How often the link pings; the other side's pings keep the link from falling silent. */
   pingIntervalMs?: number;
+  /**
+   * An open link on which nothing arrived for this long is closed ('silent'), checked at every ping. A
+   * browser that vanishes without closing (killed, crashed, network gone) is otherwise noticed only when
+   * ICE consent expires, 15–30 s later; this is a few missed pings.
+   */
+  silenceTimeoutMs?: number;
 }
 
 export interface PeerLinkEvents {
@@ -57,7 +65,7 @@ export interface PeerLinkEvents {
   /** Signaling refused as abuse ('too-many-candidates'); also counted in the link's own `dropped`. */
   refused?(reason: string): void;
   /**
-   * Fires exactly once. Reasons: 'local close', 'remote close', 'connect timeout',
+   * Fires exactly once. Reasons: 'local close', 'remote close', 'connect timeout', 'silent',
    * 'peer max-message-size …', or 'error: CODE message'.
    */
   close?(reason: string): void;
@@ -104,6 +112,7 @@ const POSITIVE_INTEGER_OPTIONS = [
   'maxQueuedBytes',
   'connectTimeoutMs',
   'pingIntervalMs',
+  'silenceTimeoutMs',
 ] as const;
 
 function resolveOptions(options: PeerLinkOptions): ResolvedOptions {
@@ -116,7 +125,9 @@ function resolveOptions(options: PeerLinkOptions): ResolvedOptions {
     highWaterBytes,
     maxQueuedBytes: options.maxQueuedBytes ?? 4 * highWaterBytes,
     connectTimeoutMs: options.connectTimeoutMs ?? 20_000,
-    pingIntervalMs: options.pingIntervalMs ?? 5_000,
+    // A 9-byte frame every 2 s each way is nothing beside gossip; three of them missed is silence.
+    pingIntervalMs: options.pingIntervalMs ?? 2_000,
+    silenceTimeoutMs: options.silenceTimeoutMs ?? 6_000,
   };
   for (const key of POSITIVE_INTEGER_OPTIONS) {
     const value = resolved[key];
@@ -158,6 +169,7 @@ export class PeerLink {
   private readonly queue = new FrameQueue();
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
+  private lastHeardMs = 0;
   // Nonces of unanswered pings: a pong counts only if it echoes one, so a peer cannot invent RTTs.
   private readonly pendingPings = new Set<number>();
   private remoteDescriptionSeen = false;
@@ -302,7 +314,8 @@ export class PeerLink {
     // Half the high-water mark: refilling then leaves enough buffered that the channel never runs dry.
     channel.bufferedAmountLowThreshold = Math.floor(this.options.highWaterBytes / 2);
     channel.addEventListener('bufferedamountlow', this.flush);
-    this.pingTimer = setInterval(() => this.ping(), this.options.pingIntervalMs);
+    this.lastHeardMs = performance.now();
+    this.pingTimer = setInterval(() => this.tick(), this.options.pingIntervalMs);
     void selectedCandidateTypesOf(this.peer).then((types) => (this.candidateTypes = types));
     this.notify(() => this.events.open?.());
     // Messages sent before open (and any sent by the open callback behind them) go out in order.
@@ -315,6 +328,7 @@ export class PeerLink {
     // The remote may start sending before simple-peer reports 'connect' here; a frame proves the channel works.
     if (this.linkState === 'connecting') this.onOpen();
     if (this.linkState !== 'open') return;
+    this.lastHeardMs = performance.now();
     this.receivedFrames++;
     this.receivedBytes += chunk.length;
     switch (chunk[0]) {
@@ -339,6 +353,11 @@ export class PeerLink {
       default:
         return this.drop(chunk.length === 0 ? 'malformed-frame' : 'unknown-frame');
     }
+  }
+
+  private tick(): void {
+    if (performance.now() - this.lastHeardMs > this.options.silenceTimeoutMs) return this.shutdown('silent');
+    this.ping();
   }
 
   private ping(): void {

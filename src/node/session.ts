@@ -238,7 +238,7 @@ export class GridSession {
         down: (peer, reason) => {
           this.admission.forget(peer);
           void this.runtime
-            .input((c, now) => c.linkDown(peer, now))
+            .input((c, now) => c.linkDown(peer, now, reason !== 'local close'))
             .then(() => this.linkEvent('peer-down', peer, reason));
         },
         request: (from, message) => void this.onRequest(from, message),

@@ -225,6 +225,30 @@ describe('PeerLink', () => {
     }
   });
 
+  it("closes a link on which nothing arrived for silenceTimeoutMs ('silent'); the peer's pings keep one open", async () => {
+    // A raw simple-peer that never sends a frame: a browser that vanished without closing.
+    const raw = createSimplePeer({ initiator: true, trickle: true, config: { iceServers: [] } });
+    raw.on('error', () => {});
+    try {
+      const fast = { pingIntervalMs: 50, silenceTimeoutMs: 300 };
+      const b = side({ initiator: false, ...fast }, (signal) => raw.signal(signal as SignalData));
+      raw.on('signal', (signal: unknown) => b.link.signal(JSON.parse(JSON.stringify(signal))));
+      await until(() => b.opens === 1, 'open');
+      const opened = performance.now();
+      await until(() => b.closes.length === 1, 'the silent link to close');
+      check(b.closes[0] === 'silent', `close reason: ${b.closes[0]}`);
+      const after = performance.now() - opened;
+      check(after >= 300, `not before silenceTimeoutMs: ${after} ms`);
+      // An honest pair with the same timing pings each other and stays open well past it.
+      const { a: c, b: d } = await openPair(fast, fast);
+      await sleep(1_000);
+      check(c.link.state === 'open' && d.link.state === 'open', `both open: ${c.closes} ${d.closes}`);
+      c.link.close();
+    } finally {
+      raw.destroy();
+    }
+  });
+
   it('survives garbage signal() calls before and after connecting', async () => {
     const hostile = {
       get type(): string {

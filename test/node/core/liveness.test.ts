@@ -313,6 +313,24 @@ describe('connection history and dialing', () => {
     },
   );
 
+  it(rule("A link that ends other than by this node's own choice counts as a failure of that peer."), () => {
+    const n = node('me', { config: { targetLinks: 2, maxDialsInFlight: 1, dialTimeoutMs: 10_000 } });
+    for (const [i, name] of ['a', 'b', 'c'].entries()) n.restoreHistory(idOf(name), h(100 - i));
+    n.linkUp(idOf('a'), 1_000);
+    n.linkUp(idOf('b'), 1_000);
+    const dials = (out: Output[]) => ofType(out, 'dial').map((o) => o.id);
+    // b vanished (closed, fell silent, failed): c, connected longer ago, is dialed first.
+    assert.deepEqual(dials(n.linkDown(idOf('b'), 2_000, true)), [idOf('c')]);
+    assert.equal(n.historyOf(idOf('b')).failuresInRow, 1);
+    n.linkUp(idOf('c'), 2_100);
+    // This node closed its link to c itself: c keeps its place, the most recently connected.
+    assert.deepEqual(dials(n.linkDown(idOf('c'), 3_000)), [idOf('c')]);
+    assert.equal(n.historyOf(idOf('c')).failuresInRow, 0);
+    // A link up again clears the failures.
+    n.linkUp(idOf('b'), 3_100);
+    assert.equal(n.historyOf(idOf('b')).failuresInRow, 0);
+  });
+
   it(
     rule(
       'Keep at most `maxDialsInFlight` dials in flight; a dial that has not linked within `dialTimeoutMs` counts as a failure.',
