@@ -244,6 +244,12 @@ export class Mesh {
   dial(peers: readonly NodeId[], viaRelay = false): void {
     for (const peer of peers) {
       if (this.links.has(peer) || peer === this.options.selfId) continue;
+      // Attempts others made with us filled the slots since the core (which counts links up) chose to
+      // dial; its dial then ends at its timeout. `maxLinks` holds for every attempt, made or answered.
+      if (this.full()) {
+        this.count('dial-while-full');
+        continue;
+      }
       if (!viaRelay && !this.meshDials.has(peer) && this.meshSignaling.canRoute()) {
         this.meshDial(peer);
         continue;
