@@ -60,6 +60,8 @@ export const FRAME_NODE_LAST = 0x3f;
 // Requests on the topic per verified sender: an invitee asks every 1.5 s; a burst covers a few at once.
 const REQUEST_BURST = 8;
 const REQUESTS_PER_SECOND = 1;
+/** How long a slot made for a peer is held for it: its hello and offer take a few mesh trips. */
+const RESERVE_MS = 5_000;
 /** At most this many asked-for links remembered at once (`ask`). */
 const MAX_ASKED = 16;
 
@@ -141,6 +143,8 @@ export class Mesh {
   private readonly heldDials = new Set<NodeId>();
   private relayOpen = false;
   private lastEviction = -Infinity;
+  /** Slots made for a newcomer or an asked-for link: held for that peer until the time given. */
+  private readonly reserved = new Map<NodeId, number>();
   /** Dials sent through the mesh and not yet answered, with their relay fallback timers. */
   private readonly meshDials = new Map<NodeId, ReturnType<typeof setTimeout>>();
   /** Peers a person asked to link with (`gridNode.link(id)`): their hellos and offers say so (`ask`). */
@@ -209,7 +213,25 @@ export class Mesh {
 
   /** Whether this node has its most links (attempts included). */
   full(): boolean {
-    return this.links.size >= this.maxLinks;
+    return !this.hasRoomFor(undefined);
+  }
+
+  /**
+   * Whether an attempt with `peer` fits under `maxLinks`. A slot made for someone (`makeRoom`, `ask`) is
+   * held for it for `RESERVE_MS`, so another dialer cannot take it while its hello and offer are on the way.
+   */
+  private hasRoomFor(peer: NodeId | undefined): boolean {
+    const now = Date.now();
+    let held = 0;
+    for (const [id, until] of this.reserved) {
+      if (until <= now || this.links.has(id)) this.reserved.delete(id);
+      else if (id !== peer) held++;
+    }
+    return this.links.size + held < this.maxLinks;
+  }
+
+  private reserve(peer: NodeId): void {
+    this.reserved.set(peer, Date.now() + RESERVE_MS);
   }
 
   /**
@@ -218,7 +240,8 @@ export class Mesh {
    * for a newcomer; the request then says `ask`, so a full `peer` makes room the same way.
    */
   ask(peer: NodeId): boolean {
-    if (this.full() && !this.evictSurplus('evicted-for-asked')) return false;
+    if (!this.hasRoomFor(peer) && !this.evictSurplus('evicted-for-asked')) return false;
+    this.reserve(peer);
     if (this.asked.size >= MAX_ASKED) this.asked.clear();
     this.asked.add(peer);
     this.dial([peer]);
@@ -246,7 +269,7 @@ export class Mesh {
       if (this.links.has(peer) || peer === this.options.selfId) continue;
       // Attempts others made with us filled the slots since the core (which counts links up) chose to
       // dial; its dial then ends at its timeout. `maxLinks` holds for every attempt, made or answered.
-      if (this.full()) {
+      if (!this.hasRoomFor(peer)) {
         this.count('dial-while-full');
         continue;
       }
@@ -404,6 +427,7 @@ export class Mesh {
     if (now - this.lastEviction < (this.options.evictEveryMs ?? 2_000)) return false;
     if (!this.evictSurplus('evicted-for-newcomer')) return false;
     this.lastEviction = now;
+    this.reserve(peer);
     return true;
   }
 
@@ -460,7 +484,7 @@ export class Mesh {
       }
       if (attempt) return;
       // A dialer is told (a broadcast is not answered): its attempt fails now, not at its timeout.
-      if (this.links.size >= this.maxLinks && !this.makeRoom(peer, message))
+      if (!this.hasRoomFor(peer) && !this.makeRoom(peer, message))
         return direct || via === 'mesh' ? this.sendVia(via, { t: 'full' }, peer) : undefined;
       if (this.options.selfId < peer) {
         if (this.unknownFull(peer)) return this.count('unknown-full');
@@ -481,7 +505,7 @@ export class Mesh {
       if (!attempt) {
         // Only the smaller id offers; an offer from a larger id is a confused or hostile peer.
         if (this.options.selfId < peer) return this.count('unexpected-offer');
-        if (this.links.size >= this.maxLinks && !this.makeRoom(peer, message)) {
+        if (!this.hasRoomFor(peer) && !this.makeRoom(peer, message)) {
           // Room went while the offerer's hello was answered: the offer (not each candidate) is told so.
           this.count('full');
           const offer = (message.data as { type?: unknown } | null)?.type === 'offer';
