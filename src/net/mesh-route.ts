@@ -203,6 +203,11 @@ export class MeshRouter {
     this.lists.set(from, new Set(ids.slice(0, this.options.maxNeighbours)));
   }
 
+  /** Whether `peer`'s last list names `id`. */
+  listed(peer: NodeId, id: NodeId): boolean {
+    return this.lists.get(peer)?.has(id) ?? false;
+  }
+
   /** How many links `peer` listed last, if it has. */
   degree(peer: NodeId): number | undefined {
     return this.lists.get(peer)?.size;

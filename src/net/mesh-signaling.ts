@@ -70,13 +70,20 @@ export class MeshSignaling {
     return this.router.canRoute();
   }
 
-  /** Of `links`, the one whose neighbour list is longest and longer than `target`, if any. */
+  /**
+   * Of `links`, one whose neighbour list is longer than `target`, to let go of: first one that another of
+   * `links` lists too (a triangle: still two hops away, so letting go cannot split the mesh here), then
+   * the longest list. Without a relay, a split mesh has no way to signal across and stays split.
+   */
   surplus(links: readonly NodeId[], target: number): NodeId | undefined {
     let best: NodeId | undefined;
-    let most = target;
+    let bestRank = -1;
     for (const id of links) {
       const degree = this.router.degree(id);
-      if (degree !== undefined && degree > most) [best, most] = [id, degree];
+      if (degree === undefined || degree <= target) continue;
+      const shared = links.some((other) => other !== id && this.router.listed(other, id));
+      const rank = (shared ? 1_000 : 0) + degree;
+      if (rank > bestRank) [best, bestRank] = [id, rank];
     }
     return best;
   }
