@@ -125,9 +125,9 @@ function resolveOptions(options: PeerLinkOptions): ResolvedOptions {
     highWaterBytes,
     maxQueuedBytes: options.maxQueuedBytes ?? 4 * highWaterBytes,
     connectTimeoutMs: options.connectTimeoutMs ?? 20_000,
-    // A 9-byte frame every 2 s each way is nothing beside gossip; three of them missed is silence.
+    // A 9-byte frame every 2 s each way is nothing beside gossip; four of them missed is silence.
     pingIntervalMs: options.pingIntervalMs ?? 2_000,
-    silenceTimeoutMs: options.silenceTimeoutMs ?? 6_000,
+    silenceTimeoutMs: options.silenceTimeoutMs ?? 8_000,
   };
   for (const key of POSITIVE_INTEGER_OPTIONS) {
     const value = resolved[key];
@@ -170,6 +170,7 @@ export class PeerLink {
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private lastHeardMs = 0;
+  private lastTickMs = 0;
   // Nonces of unanswered pings: a pong counts only if it echoes one, so a peer cannot invent RTTs.
   private readonly pendingPings = new Set<number>();
   private remoteDescriptionSeen = false;
@@ -314,7 +315,7 @@ export class PeerLink {
     // Half the high-water mark: refilling then leaves enough buffered that the channel never runs dry.
     channel.bufferedAmountLowThreshold = Math.floor(this.options.highWaterBytes / 2);
     channel.addEventListener('bufferedamountlow', this.flush);
-    this.lastHeardMs = performance.now();
+    this.lastHeardMs = this.lastTickMs = performance.now();
     this.pingTimer = setInterval(() => this.tick(), this.options.pingIntervalMs);
     void selectedCandidateTypesOf(this.peer).then((types) => (this.candidateTypes = types));
     this.notify(() => this.events.open?.());
@@ -356,7 +357,12 @@ export class PeerLink {
   }
 
   private tick(): void {
-    if (performance.now() - this.lastHeardMs > this.options.silenceTimeoutMs) return this.shutdown('silent');
+    const now = performance.now();
+    // This page itself was stalled (or throttled): frames may be waiting behind the stall, so the peer
+    // gets a whole window again. Only silence while this page kept time closes a link.
+    if (now - this.lastTickMs > 2 * this.options.pingIntervalMs) this.lastHeardMs = now;
+    this.lastTickMs = now;
+    if (now - this.lastHeardMs > this.options.silenceTimeoutMs) return this.shutdown('silent');
     this.ping();
   }
 
