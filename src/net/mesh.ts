@@ -45,6 +45,7 @@ import { type NodeId, parseNodeId } from '../core/identity.ts';
 import type { Signer, Verifier } from '../crypto/ed25519.ts';
 import { CHALLENGE_BYTES, LinkProof } from './link-proof.ts';
 import { ChannelError, PeerLink } from './peer-link.ts';
+import { type Asking, Room } from './mesh-room.ts';
 import { MeshSignaling } from './mesh-signaling.ts';
 import { RateLimit } from './rate-limit.ts';
 import { SignalingClient, type SignalingStatus } from './signaling.ts';
@@ -142,9 +143,7 @@ export class Mesh {
   /** Dials asked for while no relay was open. */
   private readonly heldDials = new Set<NodeId>();
   private relayOpen = false;
-  private lastEviction = -Infinity;
-  /** Slots made for a newcomer or an asked-for link: held for that peer until the time given. */
-  private readonly reserved = new Map<NodeId, number>();
+  private readonly room: Room;
   /** Dials sent through the mesh and not yet answered, with their relay fallback timers. */
   private readonly meshDials = new Map<NodeId, ReturnType<typeof setTimeout>>();
   /** Peers a person asked to link with (`gridNode.link(id)`): their hellos and offers say so (`ask`). */
@@ -157,6 +156,12 @@ export class Mesh {
     private readonly events: MeshEvents,
   ) {
     this.maxLinks = options.maxLinks ?? 12;
+    this.room = new Room({
+      maxLinks: this.maxLinks,
+      targetLinks: options.targetLinks ?? 0,
+      evictEveryMs: options.evictEveryMs ?? 2_000,
+      reserveMs: RESERVE_MS,
+    });
     this.signaling = new SignalingClient({
       relays: options.relays,
       gridId: options.gridId,
@@ -211,27 +216,14 @@ export class Mesh {
     return [...this.links].filter(([, a]) => a.up).map(([id]) => id);
   }
 
-  /** Whether this node has its most links (attempts included). */
+  /** Whether this node has its most links (attempts and slots held for someone included). */
   full(): boolean {
     return !this.hasRoomFor(undefined);
   }
 
-  /**
-   * Whether an attempt with `peer` fits under `maxLinks`. A slot made for someone (`makeRoom`, `ask`) is
-   * held for it for `RESERVE_MS`, so another dialer cannot take it while its hello and offer are on the way.
-   */
+  /** Whether an attempt with `peer` fits under `maxLinks` (mesh-room.ts). */
   private hasRoomFor(peer: NodeId | undefined): boolean {
-    const now = Date.now();
-    let held = 0;
-    for (const [id, until] of this.reserved) {
-      if (until <= now || this.links.has(id)) this.reserved.delete(id);
-      else if (id !== peer) held++;
-    }
-    return this.links.size + held < this.maxLinks;
-  }
-
-  private reserve(peer: NodeId): void {
-    this.reserved.set(peer, Date.now() + RESERVE_MS);
+    return this.room.hasRoomFor(peer, this.links, Date.now());
   }
 
   /**
@@ -241,7 +233,7 @@ export class Mesh {
    */
   ask(peer: NodeId): boolean {
     if (!this.hasRoomFor(peer) && !this.evictSurplus('evicted-for-asked')) return false;
-    this.reserve(peer);
+    this.room.reserve(peer, Date.now());
     if (this.asked.size >= MAX_ASKED) this.asked.clear();
     this.asked.add(peer);
     this.dial([peer]);
@@ -408,26 +400,14 @@ export class Mesh {
   }
 
   /**
-   * Full, and asked by a known member that says it has fewer than `targetLinks` links (`k`) or that a
-   * person asked for this link (`ask`, `gridNode.link(id)`), or by one not known yet that says it has
-   * none: closes the
-   * link to a neighbour whose list shows more than `targetLinks`, so the newcomer gets a slot and nobody
-   * drops below the target (HyParView's rule; at most one eviction every `evictEveryMs`).
+   * Full, and `peer`'s hello or offer earns it a slot (mesh-room.ts): closes the link to a neighbour whose
+   * list shows more than `targetLinks`, so the newcomer gets a slot and nobody drops below the target.
    */
-  private makeRoom(peer: NodeId, message: { k?: unknown; ask?: unknown }): boolean {
-    const target = this.options.targetLinks ?? 0;
-    const k = message.k;
-    // A member not known yet may be a newcomer with no link at all (an invitee is unknown until its first
-    // announcement arrives over its first link): it gets room too, or a grid whose members are all full
-    // could never be joined. Evictions stay at most one every `evictEveryMs`, and never below the target.
-    const known = this.options.known?.(peer) ?? true;
-    const asked = message.ask === 1 && known;
-    if (!asked && (typeof k !== 'number' || !(k < target) || !(known || k === 0))) return false;
+  private makeRoom(peer: NodeId, message: Asking): boolean {
     const now = Date.now();
-    if (now - this.lastEviction < (this.options.evictEveryMs ?? 2_000)) return false;
+    if (!this.room.mayEvictFor(message, this.options.known?.(peer) ?? true, now)) return false;
     if (!this.evictSurplus('evicted-for-newcomer')) return false;
-    this.lastEviction = now;
-    this.reserve(peer);
+    this.room.evicted(peer, now);
     return true;
   }
 

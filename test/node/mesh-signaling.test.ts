@@ -12,6 +12,7 @@ import { nobleSigner, nobleVerifier } from '../../src/crypto/ed25519.ts';
 import { MeshSeal } from '../../src/net/mesh-seal.ts';
 import { encodeNeighbours } from '../../src/net/mesh-route.ts';
 import { MeshSignaling } from '../../src/net/mesh-signaling.ts';
+import { rule } from './rules.ts';
 
 const gridId = sha256(utf8('mesh signaling grid'));
 const settle = () => new Promise((r) => setTimeout(r, 50));
@@ -119,32 +120,35 @@ describe('signaling through the mesh', () => {
     assert.equal(nodes.a.router.status().flooded, 0, 'C listed B: no flood');
   });
 
-  it('lets go first of a neighbour another neighbour also links to, so that the mesh does not split', () => {
-    const id = (n: string) => nodeIdString(sha256(utf8(`surplus ${n}`)));
-    const [self, p, q, r, x] = ['self', 'p', 'q', 'r', 'x'].map(id) as NodeId[];
-    const mesh = new MeshSignaling({
-      selfId: self!,
-      signer: nobleSigner(sha256(utf8('surplus self'))),
-      verifier: nobleVerifier,
-      gridId,
-      session: 'session-self',
-      links: () => [p!, q!, r!],
-      known: () => true,
-      sendFrame: () => true,
-      onSignal: () => {},
-    });
-    const lists = (from: NodeId, ids: NodeId[]) => mesh.receiveNeighbours(from, encodeNeighbours(ids));
-    // P has the most links, but only through us is it linked to Q and R; Q also links R (a triangle).
-    lists(p!, [self!, x!, id('y'), id('z')]);
-    lists(q!, [self!, r!, x!]);
-    lists(r!, [self!, q!, id('w'), id('u')]);
-    assert.equal(mesh.surplus([p!, q!, r!], 2), r, 'R: Q lists it, and its list is longer than Q’s');
-    // Nobody shares a neighbour with us: the longest list goes, as before.
-    lists(q!, [self!, x!, id('v')]);
-    lists(r!, [self!, id('w'), id('u')]);
-    assert.equal(mesh.surplus([p!, q!, r!], 2), p);
-    assert.equal(mesh.surplus([p!, q!, r!], 4), undefined, 'nobody above the target');
-  });
+  it(
+    rule('Of the neighbours above `targetLinks`, one that another neighbour also links to goes first'),
+    () => {
+      const id = (n: string) => nodeIdString(sha256(utf8(`surplus ${n}`)));
+      const [self, p, q, r, x] = ['self', 'p', 'q', 'r', 'x'].map(id) as NodeId[];
+      const mesh = new MeshSignaling({
+        selfId: self!,
+        signer: nobleSigner(sha256(utf8('surplus self'))),
+        verifier: nobleVerifier,
+        gridId,
+        session: 'session-self',
+        links: () => [p!, q!, r!],
+        known: () => true,
+        sendFrame: () => true,
+        onSignal: () => {},
+      });
+      const lists = (from: NodeId, ids: NodeId[]) => mesh.receiveNeighbours(from, encodeNeighbours(ids));
+      // P has the most links, but only through us is it linked to Q and R; Q also links R (a triangle).
+      lists(p!, [self!, x!, id('y'), id('z')]);
+      lists(q!, [self!, r!, x!]);
+      lists(r!, [self!, q!, id('w'), id('u')]);
+      assert.equal(mesh.surplus([p!, q!, r!], 2), r, 'R: Q lists it, and its list is longer than Q’s');
+      // Nobody shares a neighbour with us: the longest list goes, as before.
+      lists(q!, [self!, x!, id('v')]);
+      lists(r!, [self!, id('w'), id('u')]);
+      assert.equal(mesh.surplus([p!, q!, r!], 2), p);
+      assert.equal(mesh.surplus([p!, q!, r!], 4), undefined, 'nobody above the target');
+    },
+  );
 });
 
 describe('the mesh seal', () => {
