@@ -1,6 +1,7 @@
 /**
  * Measures one announcement's spread through a simulation: hops and time until 99.9 % of the other live
- * nodes hold it, payload copies per receiver, and the bytes of refs, PRUNEs and GRAFTs that name it.
+ * nodes hold it, payload copies per receiver, and the bytes of refs, PRUNEs and GRAFTs that name it (and
+ * of every BUCKETS sent meanwhile, which name no origin but are anti-entropy's answer to the change).
  * Shared by `bench:sim` (the protocol and its flooding baseline) and `bench:faults`.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -53,6 +54,9 @@ export function trackSpread(sim: Simulation, origin: number, change: () => void,
       }
     } else if (v.type === MessageType.Prune) {
       if (v.tags.includes(trackedTag)) controlBytes += bytes.length;
+    } else if (v.type === MessageType.Buckets) {
+      // Names no origin, but while one version spreads it is what anti-entropy spends on that version.
+      controlBytes += bytes.length;
     } else if ('refs' in v && v.refs.some((r) => r.tag === trackedTag)) {
       controlBytes += bytes.length;
     }

@@ -105,6 +105,14 @@ export class LazyPush implements Dissemination {
   /** Per-link IHAVE refs, flushed as one message per link `ihaveDelayMs` after the first was queued. */
   private readonly ihaveQueue = new Map<NodeId, Ref[]>();
   private ihaveFlushAt = Number.POSITIVE_INFINITY;
+  /**
+   * What `peekWant` found, valid while `changes` is unchanged: the driver asks `nextDeadline` after every
+   * input, most inputs (an IHAVE of news already wanted) change no want, and looking at the queues' heads
+   * meant reading a want object per input that was long out of the cache.
+   */
+  private changes = 0;
+  private peekedAt = -1;
+  private peeked: Want | undefined;
 
   constructor(
     private readonly table: Table,
@@ -162,7 +170,9 @@ export class LazyPush implements Dissemination {
     const want = this.wants.get(entry.tag);
     if (!want || refNewer(want, entry)) return NONE;
     this.drop(entry.tag);
-    return want.asked === undefined ? want.sources : [...want.sources, want.asked];
+    // The want is done: its sources list is ours to extend.
+    if (want.asked !== undefined) want.sources.push(want.asked);
+    return want.sources;
   }
 
   /**
@@ -173,8 +183,11 @@ export class LazyPush implements Dissemination {
     const ask: Ref[] = [];
     const delayMs = repair ? 0 : this.asking.firstDelayMs;
     for (const ref of refs) {
-      if (!this.table.isNews(ref)) continue;
       const pending = this.wants.get(ref.tag);
+      // A want ends when the table takes its version or a newer one (`take`, `forget`), so a ref equal to
+      // a pending want is news without asking the table: most of a bootstrap's refs are such repeats.
+      const repeat = pending !== undefined && pending.seqnum === ref.seqnum && pending.hash32 === ref.hash32;
+      if (!repeat && !this.table.isNews(ref)) continue;
       if (pending && !refNewer(ref, pending)) {
         if (pending.asked === undefined && delayMs === 0) {
           this.ask(pending, from, now);
@@ -202,18 +215,21 @@ export class LazyPush implements Dissemination {
         const want = new Want(ref, undefined, now + delayMs, [from], from);
         this.wants.set(ref.tag, want);
         this.firstQueue.push(want);
+        this.changes++;
         continue;
       }
       const deadline = now + this.config.wantTimeoutMs;
       const want = new Want(ref, from, deadline, [], from);
       this.wants.set(ref.tag, want);
       this.wantQueue.push(want);
+      this.changes++;
       ask.push(ref);
     }
     if (ask.length > 0) this.sendRefs(this.asking.type, from, ask);
   }
 
   private ask(want: Want, to: NodeId, now: number): void {
+    this.changes++;
     want.asked = to;
     want.deadline = now + this.config.wantTimeoutMs;
     this.wantQueue.push(want);
@@ -258,6 +274,7 @@ export class LazyPush implements Dissemination {
 
   /** Voids `want`'s queued deadlines and frees its place in its link's share. */
   private release(want: Want): void {
+    this.changes++;
     want.done = true;
     this.charge(want.charged, -1);
   }
@@ -278,6 +295,7 @@ export class LazyPush implements Dissemination {
     let asks: Map<NodeId, Ref[]> | undefined;
     for (let want = this.peekWant(); want && want.deadline <= until; want = this.peekWant()) {
       if (!this.firstQueue.take(want)) this.wantQueue.take(want);
+      this.changes++;
       let next = want.sources.shift();
       while (next !== undefined && !this.links.has(next)) next = want.sources.shift();
       if (next === undefined) {
@@ -323,10 +341,12 @@ export class LazyPush implements Dissemination {
 
   /** The earlier of the two queues' first live items. */
   private peekWant(): Want | undefined {
+    if (this.peekedAt === this.changes) return this.peeked;
     const want = this.wantQueue.peek();
     const first = this.firstQueue.peek();
-    if (!first) return want;
-    return !want || first.deadline < want.deadline ? first : want;
+    this.peeked = !first ? want : !want || first.deadline < want.deadline ? first : want;
+    this.peekedAt = this.changes;
+    return this.peeked;
   }
 }
 

@@ -285,6 +285,10 @@ export class GossipNode {
         return this.antiEntropy.onSummary(from, message.count, message.fingerprint);
       case MessageType.Digest:
         return this.antiEntropy.onDigest(from, message.refs, now);
+      case MessageType.Buckets:
+        return this.antiEntropy.onBuckets(from, message.bits, message.fingerprints);
+      case MessageType.Subdigest:
+        return this.antiEntropy.onSubdigest(from, message.bits, message.buckets, message.refs, now);
       case MessageType.IHave:
         return this.dissemination.want(from, message.refs, now);
       case MessageType.IWant:

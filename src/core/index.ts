@@ -1,6 +1,7 @@
 /**
  * The protocol core: pure, deterministic, no I/O. Time and randomness are inputs. See PROTOCOL.md.
  */
+export { bucketBits } from './anti-entropy.ts';
 export { base32Decode, base32Encode } from './base32.ts';
 export { type DisseminationMode, EagerPush, makeDissemination } from './eager.ts';
 export { type BodyHead, type Canonical, type Interner, canonicalOf, copyInterner } from './canonical.ts';
@@ -37,10 +38,13 @@ export {
   type Message,
   type Ref,
   MessageType,
+  bucketOf,
   decodeMessage,
   encodeAnnounce,
+  encodeBuckets,
   encodePrune,
   encodeRefs,
+  encodeSubdigest,
   encodeSummary,
 } from './messages.ts';
 export {

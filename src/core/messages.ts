@@ -10,6 +10,8 @@
  *   PRUNE    (9) count:varint · tag:8*                  "stop pushing these origins to me" (§5)
  *   GRAFT   (10) refs                                   "send me these, and push their origins again"
  *   PUSH    (11) count:varint · (envelope:bytes)*       as ANNOUNCE, sent unasked along a tree
+ *   BUCKETS (12) bits:u8 · fingerprint:8 * 2^bits       "this is what I know, per bucket" (§5)
+ *   SUBDIGEST (13) bits:u8 · count:varint · bucket:u8* · refs   "exactly what I know in these buckets"
  *   refs     = count:varint · (tag:8 · seqnum:varint · hash:4)*
  *
  * A ref names one announcement without carrying it: the origin's tag (first 8 key bytes), its seqnum, and
@@ -31,7 +33,14 @@ export const enum MessageType {
   Prune = 9,
   Graft = 10,
   Push = 11,
+  Buckets = 12,
+  Subdigest = 13,
 }
+
+/** Most bucket bits (256 buckets: an origin's bucket is its tag's first byte at most). */
+export const MAX_BUCKET_BITS = 8;
+/** Bytes of one bucket's fingerprint in BUCKETS. */
+export const BUCKET_FINGERPRINT_BYTES = 8;
 
 export const FINGERPRINT_BYTES = 16;
 /** Smallest possible encoded ref: tag, a one-byte seqnum, hash. Bounds counts before any allocation. */
@@ -54,7 +63,23 @@ export type Message =
   | {
       readonly type: MessageType.Announce | MessageType.Push;
       readonly envelopes: readonly Uint8Array[];
+    }
+  | {
+      readonly type: MessageType.Buckets;
+      readonly bits: number;
+      /** 2^bits fingerprints of `BUCKET_FINGERPRINT_BYTES` each, bucket 0 first. */
+      readonly fingerprints: Uint8Array;
+    }
+  | {
+      readonly type: MessageType.Subdigest;
+      readonly bits: number;
+      /** The buckets this digest covers, each below 2^bits. */
+      readonly buckets: readonly number[];
+      readonly refs: readonly Ref[];
     };
+
+/** The bucket of an origin (by its tag) at `bits`: the top `bits` bits of the tag's first byte. */
+export const bucketOf = (tag: Tag, bits: number): number => tag.charCodeAt(0) >> (16 - bits);
 
 const TAG_SCRATCH = new Uint8Array(TAG_BYTES);
 
@@ -100,6 +125,27 @@ export function encodeRefs(
     if (refs.length === 0) break;
   }
   return out;
+}
+
+export function encodeBuckets(bits: number, fingerprints: Uint8Array): Uint8Array {
+  if (fingerprints.length !== BUCKET_FINGERPRINT_BYTES << bits) throw new RangeError('bucket count');
+  return new Writer().u8(MessageType.Buckets).u8(bits).raw(fingerprints).finishShared();
+}
+
+/** A SUBDIGEST: `refs` (all gossiped refs in `buckets`) in as many messages as `maxBytes` requires. */
+export function encodeSubdigest(
+  bits: number,
+  buckets: readonly number[],
+  refs: readonly Ref[],
+  maxBytes: number,
+): Uint8Array[] {
+  const head = new Writer().u8(MessageType.Subdigest).u8(bits).varint(buckets.length);
+  for (const b of buckets) head.u8(b);
+  const prefix = head.finish();
+  return encodeRefs(MessageType.Digest, refs, maxBytes - prefix.length).map((part) => {
+    const w = new Writer().raw(prefix).raw(part.subarray(1));
+    return w.finishShared();
+  });
 }
 
 /** Encodes PRUNE messages naming these origins, as many as `maxBytes` requires. */
@@ -166,6 +212,24 @@ export function decodeMessage(bytes: Uint8Array, maxEnvelopeBytes: number): Deco
         const envelopes: Uint8Array[] = [];
         for (let i = 0; i < count; i++) envelopes.push(r.bytes(maxEnvelopeBytes));
         return { type, envelopes };
+      }
+      case MessageType.Buckets: {
+        const bits = r.u8();
+        if (bits > MAX_BUCKET_BITS) throw new DecodeError('bucket-bits');
+        return { type, bits, fingerprints: r.raw(BUCKET_FINGERPRINT_BYTES << bits) };
+      }
+      case MessageType.Subdigest: {
+        const bits = r.u8();
+        if (bits > MAX_BUCKET_BITS) throw new DecodeError('bucket-bits');
+        const count = r.varint();
+        if (count > 1 << bits || count > r.remaining) throw new DecodeError('count-exceeds-message');
+        const buckets: number[] = [];
+        for (let i = 0; i < count; i++) {
+          const bucket = r.u8();
+          if (bucket >= 1 << bits) throw new DecodeError('bucket-out-of-range');
+          buckets.push(bucket);
+        }
+        return { type, bits, buckets, refs: readRefs(r) };
       }
       default:
         throw new DecodeError('unknown-message-type');

@@ -29,7 +29,7 @@ import { compareBytes, equalBytes } from './bytes.ts';
 import type { CoreConfig } from './config.ts';
 import type { AdmitFn, DropReason, VerifyFn } from './gossip-types.ts';
 import { type Tag, nodeIdString, tagOf } from './identity.ts';
-import { FINGERPRINT_BYTES, type Ref } from './messages.ts';
+import { BUCKET_FINGERPRINT_BYTES, FINGERPRINT_BYTES, MAX_BUCKET_BITS, type Ref } from './messages.ts';
 import type { Outbox } from './outbox.ts';
 
 /**
@@ -133,6 +133,8 @@ export class Table {
   private readonly entries = new Map<Tag, Entry>();
   private readonly floors = new Map<Tag, Floor>();
   private readonly fingerprintBytes = new Uint8Array(FINGERPRINT_BYTES);
+  /** Bucket fingerprints (§4) at `MAX_BUCKET_BITS`, kept with `fingerprintBytes`; coarser ones fold these. */
+  private readonly bucketBytes = new Uint8Array(BUCKET_FINGERPRINT_BYTES << MAX_BUCKET_BITS);
   private gossipedCount = 0;
   /** An entry was restored with a receipt time in the past since liveness last asked. */
   private backdated = false;
@@ -159,6 +161,23 @@ export class Table {
 
   get fingerprint(): Uint8Array {
     return this.fingerprintBytes;
+  }
+
+  /**
+   * The fingerprint of every bucket at `bits` (§4: "the XOR of the first 8 bytes of the SHA-256 of every
+   * envelope gossiped in it"), bucket 0 first. A new array; the finest buckets are kept, coarser ones are
+   * their XOR, since a bucket at `bits` is the 2^(8 - bits) finest buckets that share its top bits.
+   */
+  bucketFingerprints(bits: number): Uint8Array {
+    const out = new Uint8Array(BUCKET_FINGERPRINT_BYTES << bits);
+    const shift = MAX_BUCKET_BITS - bits;
+    const fine = this.bucketBytes;
+    for (let b = 0; b < 1 << MAX_BUCKET_BITS; b++) {
+      const to = (b >> shift) * BUCKET_FINGERPRINT_BYTES;
+      const from = b * BUCKET_FINGERPRINT_BYTES;
+      for (let i = 0; i < BUCKET_FINGERPRINT_BYTES; i++) out[to + i]! ^= fine[from + i]!;
+    }
+    return out;
   }
 
   get floorCount(): number {
@@ -338,7 +357,11 @@ export class Table {
   }
 
   private xorFingerprint(entry: Entry): void {
-    for (let i = 0; i < FINGERPRINT_BYTES; i++) this.fingerprintBytes[i]! ^= entry.hash[i]!;
+    const hash = entry.hash;
+    for (let i = 0; i < FINGERPRINT_BYTES; i++) this.fingerprintBytes[i]! ^= hash[i]!;
+    // The finest bucket is the tag's first byte, which is the origin key's first byte, envelope[1].
+    const at = entry.envelope[1]! * BUCKET_FINGERPRINT_BYTES;
+    for (let i = 0; i < BUCKET_FINGERPRINT_BYTES; i++) this.bucketBytes[at + i]! ^= hash[i]!;
   }
 
   /** Whether `seqnum` is at or below the floor of a forgotten origin (any origin with this tag, if none given). */

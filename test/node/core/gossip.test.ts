@@ -269,7 +269,9 @@ describe('gossip between linked nodes', () => {
   );
 
   it(
-    rule('On a SUMMARY that differs from its own, a node answers with a DIGEST of everything it gossips.'),
+    rule(
+      'On a SUMMARY that differs from its own, a node answers with a DIGEST of everything it gossips while it or the peer gossips fewer than 64 announcements, and with BUCKETS otherwise.',
+    ),
     () => {
       const n = linkedNode('me');
       assert.equal(

@@ -52,6 +52,8 @@ describe('message types', () => {
       MessageType.Prune,
       MessageType.Graft,
       MessageType.Push,
+      MessageType.Buckets,
+      MessageType.Subdigest,
     ];
     const revocation = [REVOKED_SUMMARY, REVOKED_IDS, REVOKED];
     const all = [...gossip, ...revocation];
