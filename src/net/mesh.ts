@@ -26,7 +26,9 @@
  * signed session of a linked peer therefore replaces the old link at once. Requests never do.
  *
  * Attempts. Each offer carries a fresh attempt id (`c`), echoed in every signal of that attempt. An offer
- * with a new id replaces the answerer's old attempt, and signals of an attempt given up are ignored. A
+ * with a new id replaces the answerer's old attempt, and signals of an attempt given up are ignored. An
+ * id starts with a count of the offerer's attempts, so a later one is known to be later: through the mesh
+ * signals may overtake each other, and an old offer arriving last must not replace the new one. A
  * directed hello means the sender has no attempt with us, so an unanswered offer of ours to it went
  * nowhere (it was restarting): the offerer starts over at once instead of waiting for a timeout.
  *
@@ -65,6 +67,13 @@ const REQUESTS_PER_SECOND = 1;
 const RESERVE_MS = 5_000;
 /** At most this many asked-for links remembered at once (`ask`). */
 const MAX_ASKED = 16;
+
+/** The count an attempt id starts with (`3-…`), or 0 for an id without one. */
+export function attemptOrder(cid: string): number {
+  const dash = cid.indexOf('-');
+  const count = dash > 0 && dash <= 8 ? Number.parseInt(cid.slice(0, dash), 36) : 0;
+  return Number.isSafeInteger(count) && count > 0 ? count : 0;
+}
 
 /** Which signaling path an attempt's signals take. */
 export type Via = 'relay' | 'mesh';
@@ -144,6 +153,8 @@ export class Mesh {
   private readonly heldDials = new Set<NodeId>();
   private relayOpen = false;
   private readonly room: Room;
+  /** Attempts this mesh offered: the first part of their ids (`attemptOrder`). */
+  private attemptCount = 0;
   /** Dials sent through the mesh and not yet answered, with their relay fallback timers. */
   private readonly meshDials = new Map<NodeId, ReturnType<typeof setTimeout>>();
   /** Peers a person asked to link with (`gridNode.link(id)`): their hellos and offers say so (`ask`). */
@@ -479,6 +490,10 @@ export class Mesh {
       if (attempt && attempt.cid !== cid) {
         // Ours to answer: the offerer started over. Ours to offer: an answer to an offer we gave up.
         if (this.options.selfId < peer) return this.count('stale-signal');
+        // A signal of an earlier attempt of the same session, overtaken through the mesh by a later one.
+        const [incoming, current] = [attemptOrder(cid), attemptOrder(attempt.cid)];
+        if (attempt.session === session && incoming > 0 && current > 0 && incoming < current)
+          return this.count('stale-signal');
         this.replace(peer, attempt);
         attempt = undefined;
       }
@@ -533,7 +548,7 @@ export class Mesh {
     peer: NodeId,
     initiator = true,
     session?: string,
-    cid = toHex(crypto.getRandomValues(new Uint8Array(8))),
+    cid = `${(++this.attemptCount).toString(36)}-${toHex(crypto.getRandomValues(new Uint8Array(6)))}`,
     via: Via = 'relay',
   ): Attempt {
     const proof = new LinkProof(

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { NodeId } from '../../src/core/identity.ts';
 import { Room } from '../../src/net/mesh-room.ts';
+import { attemptOrder } from '../../src/net/mesh.ts';
 import { rule } from './rules.ts';
 
 const options = { maxLinks: 3, targetLinks: 2, evictEveryMs: 2_000, reserveMs: 5_000 };
@@ -48,5 +49,15 @@ describe('mesh room', () => {
     room.evicted(newcomer, 1_000);
     assert.equal(room.mayEvictFor({ k: 1 }, true, 2_999), false, 'at most one eviction every evictEveryMs');
     assert.equal(room.mayEvictFor({ k: 1 }, true, 3_000), true);
+  });
+});
+
+describe('attempt ids', () => {
+  it('order by the count they start with; an id without one (older builds) has none', () => {
+    assert.equal(attemptOrder('1-0a0b0c0d0e0f'), 1);
+    assert.equal(attemptOrder('z-0a0b0c0d0e0f'), 35);
+    assert.ok(attemptOrder('a-00') < attemptOrder('b-00'));
+    for (const cid of ['0a0b0c0d0e0f0a0b', '-00', '0-00', 'zzzzzzzzzzzz-00', '!-00', ''])
+      assert.equal(attemptOrder(cid), 0, cid);
   });
 });
