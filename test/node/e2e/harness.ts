@@ -115,3 +115,19 @@ export function view(page: Page): Promise<Record<string, number>> {
 export function ownSeqnum(page: Page): Promise<number> {
   return page.evaluate(() => window.gridNode!.getPeers().find((p) => p.self)?.seqnum ?? 0);
 }
+
+/**
+ * Whether the link graph (`lists[i]`: the ids member `ids[i]` is linked to) stays connected without member
+ * `gone`. With no relay, nothing can carry signaling across a split, so a heal test picks a member whose
+ * leaving does not split the mesh.
+ */
+export function connectedWithout(ids: readonly string[], lists: readonly string[][], gone: number): boolean {
+  const rest = ids.filter((_, i) => i !== gone);
+  if (rest.length === 0) return true;
+  const seen = new Set([rest[0]!]);
+  const queue = [rest[0]!];
+  for (let id = queue.shift(); id !== undefined; id = queue.shift())
+    for (const next of lists[ids.indexOf(id)] ?? [])
+      if (next !== ids[gone] && ids.includes(next) && !seen.has(next)) (queue.push(next), seen.add(next));
+  return seen.size === rest.length;
+}

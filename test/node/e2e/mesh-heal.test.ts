@@ -7,7 +7,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { type NodePage, type Site, eventually, launch, openNode, startSite } from './harness.ts';
+import {
+  type NodePage,
+  type Site,
+  connectedWithout,
+  eventually,
+  launch,
+  openNode,
+  startSite,
+} from './harness.ts';
 
 const CONFIG = JSON.stringify({ targetLinks: 2, maxLinks: 3 });
 const N = 5;
@@ -61,9 +69,15 @@ describe('back to targetLinks through the mesh', { timeout: 180_000 }, () => {
       ),
     );
     const degrees = peersOf.map((p) => p.length);
-    const needy = degrees.indexOf(2);
-    assert.ok(needy >= 0, `someone has exactly two links: ${degrees}`);
-    const gone = nodes.findIndex((n) => n.id === peersOf[needy]![0]);
+    assert.ok(degrees.includes(2), `someone has exactly two links: ${degrees}`);
+    // And its leaving does not split the mesh: nothing could signal across a split without a relay.
+    const ids = nodes.map((n) => n.id);
+    const leavers = peersOf.flatMap((l) => (l.length === 2 ? l.map((id) => ids.indexOf(id)) : []));
+    const gone = leavers.find((i) => connectedWithout(ids, peersOf, i)) ?? -1;
+    assert.ok(
+      gone >= 0,
+      `a neighbour of a member with two links whose leaving keeps the mesh whole: ${JSON.stringify(peersOf)}`,
+    );
     const rest = nodes.filter((_, i) => i !== gone);
     const before = await Promise.all(rest.map((n) => originated(n.page)));
     // Closing a browser closes its tab: the page hides (its node says goodbye on its links), then it ends.

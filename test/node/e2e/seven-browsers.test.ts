@@ -13,7 +13,15 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { type NodePage, type Site, eventually, launch, openNode, startSite } from './harness.ts';
+import {
+  type NodePage,
+  type Site,
+  connectedWithout,
+  eventually,
+  launch,
+  openNode,
+  startSite,
+} from './harness.ts';
 
 const CONFIG = JSON.stringify({ targetLinks: 2, maxLinks: 3 });
 const GRID = 'Seven';
@@ -150,14 +158,19 @@ describe('seven browsers, the relay apart (issue 17’s outside check)', { timeo
     );
     await settled();
     const lists = await Promise.all(members.map((m) => peersOf(m.page)));
-    // Two members not linked; full ones (maxLinks) if there are any, since they must make room first.
+    // Two members not linked; full ones (maxLinks) if there are any, since they must make room first. A
+    // full member can make room only by letting go of a neighbour above targetLinks (nobody drops below
+    // it); one whose neighbours all have two refuses, rightly, so such a member is not picked.
     const unlinked = (a: number, b: number) => a !== b && !lists[a]!.includes(members[b]!.id);
     const full = (i: number) => lists[i]!.length >= 3;
+    const degreeOf = (id: string) => lists[members.findIndex((m) => m.id === id)]?.length ?? 0;
+    const canMakeRoom = (i: number) => !full(i) || lists[i]!.some((id) => degreeOf(id) > 2);
     let pair: [number, number] | undefined;
     for (const wantFull of [true, false])
       for (let a = 0; a < members.length && !pair; a++)
         for (let b = 0; b < members.length && !pair; b++)
-          if (unlinked(a, b) && (!wantFull || (full(a) && full(b)))) pair = [a, b];
+          if (unlinked(a, b) && canMakeRoom(a) && canMakeRoom(b) && (!wantFull || (full(a) && full(b))))
+            pair = [a, b];
     assert.ok(pair, `two unlinked members: ${JSON.stringify(lists.map((l) => l.length))}`);
     console.log(`linking members with ${lists[pair[0]]!.length} and ${lists[pair[1]]!.length} links`);
     const [a, b] = pair;
@@ -200,8 +213,13 @@ describe('seven browsers, the relay apart (issue 17’s outside check)', { timeo
     const lists = await Promise.all(members.map((m) => peersOf(m.page)));
     // A neighbour of a member with exactly two links leaves, so that member must make a new link (through
     // the mesh: no relay is up). If every member has three, any one leaves and its neighbours keep two.
-    const needy = lists.findIndex((l) => l.length === 2);
-    const gone = needy >= 0 ? members.findIndex((m) => m.id === lists[needy]![0]) : 0;
+    // The one to leave does not split the mesh: nothing could signal across a split without a relay.
+    const ids = members.map((m) => m.id);
+    const keeps = (i: number) => i >= 0 && connectedWithout(ids, lists, i);
+    const leavers = lists.flatMap((l) => (l.length === 2 ? l.map((id) => ids.indexOf(id)) : []));
+    const gone = leavers.find(keeps) ?? ids.findIndex((_, i) => keeps(i));
+    assert.ok(gone >= 0, `a member whose leaving does not split the mesh: ${JSON.stringify(lists)}`);
+    const needy = lists.findIndex((l) => l.length === 2 && l.includes(ids[gone]!));
     console.log(`links before: ${lists.map((l) => l.length)}; a new link needed: ${needy >= 0}`);
     const goneId = members[gone]!.id;
     const rest = members.filter((_, i) => i !== gone);
