@@ -325,11 +325,7 @@ export class Mesh {
   private onFull(peer: NodeId, cid: unknown): void {
     const attempt = this.links.get(peer);
     if (attempt?.up || (attempt && attempt.cid !== cid)) return this.count('stale-full');
-    if (attempt) {
-      this.links.delete(peer);
-      attempt.abandoned = true;
-      attempt.link.close();
-    }
+    if (attempt) this.replace(peer, attempt);
     this.meshDialEnded(peer);
     this.events.failed(peer, 'peer-full');
   }
