@@ -208,6 +208,12 @@ export class MeshRouter {
     return this.lists.get(peer)?.has(id) ?? false;
   }
 
+  /** The links `peer` listed last, if it has. */
+  listOf(peer: NodeId): NodeId[] | undefined {
+    const list = this.lists.get(peer);
+    return list && [...list];
+  }
+
   /** How many links `peer` listed last, if it has. */
   degree(peer: NodeId): number | undefined {
     return this.lists.get(peer)?.size;

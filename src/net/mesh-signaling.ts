@@ -71,18 +71,25 @@ export class MeshSignaling {
   }
 
   /**
-   * Of `links`, one whose neighbour list is longer than `target`, to let go of: first one that another of
-   * `links` lists too (a triangle: still two hops away, so letting go cannot split the mesh here), then
-   * the longest list. Without a relay, a split mesh has no way to signal across and stays split.
+   * Of `links`, one whose neighbour list is longer than `target`, to let go of, never one whose link is
+   * the only way to it (`keepsWithout` false, from the links members announce): first one known to stay
+   * reachable, then one that another of `links` lists too (a triangle: still two hops away), then the
+   * longest list. Without a relay, a split mesh has no way to signal across and stays split.
    */
-  surplus(links: readonly NodeId[], target: number): NodeId | undefined {
+  surplus(
+    links: readonly NodeId[],
+    target: number,
+    keepsWithout: (id: NodeId) => boolean | undefined = () => undefined,
+  ): NodeId | undefined {
     let best: NodeId | undefined;
     let bestRank = -1;
     for (const id of links) {
       const degree = this.router.degree(id);
       if (degree === undefined || degree <= target) continue;
+      const keeps = keepsWithout(id);
+      if (keeps === false) continue;
       const shared = links.some((other) => other !== id && this.router.listed(other, id));
-      const rank = (shared ? 1_000 : 0) + degree;
+      const rank = (keeps ? 2_000 : 0) + (shared ? 1_000 : 0) + degree;
       if (rank > bestRank) [best, bestRank] = [id, rank];
     }
     return best;

@@ -107,6 +107,11 @@ export interface MeshOptions {
    */
   known?: (peer: NodeId) => boolean;
   maxUnknownAttempts?: number;
+  /**
+   * Whether `peer`, a neighbour, stays reachable without this node's link to it, by the links members
+   * announce (mesh-upkeep.ts): false keeps it from being let go, undefined if not known.
+   */
+  keepsWithout?: (peer: NodeId) => boolean | undefined;
   /** Whether a proved peer, presenting `membership`, may link: undefined if so, else why not. */
   admit?: (peer: NodeId, membership: Uint8Array) => string | undefined | Promise<string | undefined>;
 }
@@ -147,7 +152,7 @@ export class Mesh {
   private readonly signed: SignedSignaling;
   private readonly requests = new RateLimit(REQUEST_BURST, REQUESTS_PER_SECOND);
   private helloTimer: ReturnType<typeof setInterval> | undefined;
-  private readonly maxLinks: number;
+  readonly maxLinks: number;
   private readonly session = toHex(crypto.getRandomValues(new Uint8Array(8)));
   /** Dials asked for while no relay was open. */
   private readonly heldDials = new Set<NodeId>();
@@ -418,9 +423,16 @@ export class Mesh {
     return true;
   }
 
-  /** Closes the link to the neighbour with the most links, if it has more than `targetLinks`. */
+  /**
+   * Closes the link to a neighbour with more than `targetLinks` links whose leaving keeps the mesh whole
+   * (`MeshSignaling.surplus`).
+   */
   private evictSurplus(reason: string): boolean {
-    const victim = this.meshSignaling.surplus(this.peers(), this.options.targetLinks ?? 0);
+    const victim = this.meshSignaling.surplus(
+      this.peers(),
+      this.options.targetLinks ?? 0,
+      this.options.keepsWithout,
+    );
     const attempt = victim && this.links.get(victim);
     if (!attempt) return false;
     this.count(reason);

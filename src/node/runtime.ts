@@ -87,6 +87,8 @@ export interface RunOptions {
   admitLink(peer: NodeId, membership: Uint8Array): Promise<string | undefined>;
   /** Whether a peer is known as a member (attempts its hellos start are capped otherwise). */
   knownMember(peer: NodeId): boolean;
+  /** Whether a neighbour stays reachable without this node's link to it (mesh-upkeep.ts). */
+  keepsWithout?(peer: NodeId): boolean | undefined;
   /** The mesh's links and requests; messages, failed dials and RTTs the runtime handles itself. */
   events: Pick<MeshEvents, 'up' | 'down' | 'request' | 'frame'>;
 }
@@ -166,6 +168,7 @@ export class Runtime {
         admit: (peer, membership) =>
           this.deps.preverifier.flooded(peer) ? 'link-flooded' : run.admitLink(peer, membership),
         known: run.knownMember,
+        ...(run.keepsWithout ? { keepsWithout: run.keepsWithout } : {}),
       },
       {
         ...run.events,

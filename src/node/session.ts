@@ -28,6 +28,7 @@ import { MembershipGuard } from './guard.ts';
 import { CodeInvites } from './code-invites.ts';
 import { Invitations } from './invitations.ts';
 import { LinkAdmission } from './link-admission.ts';
+import { MESH_SERVICE, MeshUpkeep } from './mesh-upkeep.ts';
 import { NodeServices } from './node-services.ts';
 import { Preverifier } from './receive-budgets.ts';
 import { Runtime } from './runtime.ts';
@@ -60,6 +61,7 @@ export class GridSession {
   runtime!: Runtime;
   invitations!: Invitations;
   codes!: CodeInvites;
+  upkeep!: MeshUpkeep;
   services!: ServiceRegistry;
   wiring!: NodeServices;
   active: ActiveGrid | undefined;
@@ -129,6 +131,13 @@ export class GridSession {
           node.hooks.emit('invite-joined', { code: e.code, id: e.joinedBy, name: e.name });
         node.hooks.changed();
       },
+    });
+    node.upkeep = new MeshUpkeep({
+      selfId: node.id,
+      mesh: () => node.runtime.mesh,
+      members: () => node.runtime.core?.getPeers() ?? [],
+      known: (peer) => !node.guard.membership || node.guard.members.has(peer),
+      publish: (params) => node.runtime.input((c) => c.publish(MESH_SERVICE, params)),
     });
     node.codes = new CodeInvites({
       selfId: node.id,
@@ -204,7 +213,11 @@ export class GridSession {
     this.guard.reset(grid, revocations);
     this.admission.clear();
     this.nickname = await this.settings.nickname();
-    const services = await this.settings.services(grid.hex, servicesForRole(this.options.role ?? 'storage'));
+    // A stored `mesh` service lists the links of a run that is over; this run announces its own.
+    const { [MESH_SERVICE]: _links, ...services } = await this.settings.services(
+      grid.hex,
+      servicesForRole(this.options.role ?? 'storage'),
+    );
     await this.runtime.start({
       gridId: grid.id,
       gridHex: grid.hex,
@@ -224,6 +237,7 @@ export class GridSession {
       linkMembership: () => this.guard.ownMembership(),
       admitLink: (peer, membership) => this.admission.admit(peer, membership),
       knownMember: (peer) => !this.guard.membership || this.guard.members.has(peer),
+      keepsWithout: (peer) => this.upkeep.keepsWithout(peer),
       events: {
         up: (peer) => {
           this.codes.linkUp(peer);
@@ -246,6 +260,7 @@ export class GridSession {
       },
     });
     if (dialFirst.length > 0) this.runtime.mesh?.dial(dialFirst);
+    this.upkeep.start();
     await Promise.all([
       this.wiring.files.reload(),
       this.codes.start(),
@@ -274,6 +289,7 @@ export class GridSession {
   async stopRuntime(): Promise<void> {
     this.services.allDown();
     this.codes.stop();
+    this.upkeep.stop();
     await this.runtime.stop();
     this.guard.reset(undefined);
   }
@@ -342,6 +358,7 @@ export class GridSession {
       if (mesh?.peers().includes(id))
         this.services.linkUp({ peer: id, channel: (label, channelId) => mesh.channel(id, label, channelId) });
     } else this.services.linkDown(id);
+    this.upkeep.linksChanged();
     this.hooks.emit(type, { id, reason });
     this.hooks.changed();
   }
@@ -396,7 +413,7 @@ export class GridSession {
     return {
       role,
       core: core.stats(),
-      mesh: this.runtime.mesh?.status(),
+      mesh: this.runtime.mesh && { ...this.runtime.mesh.status(), upkeep: { ...this.upkeep.stats } },
       store: this.store.stats(),
       verification: {
         cached: this.cache.size,

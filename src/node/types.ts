@@ -1,6 +1,7 @@
 /**
  * The public types of `GridNode` (README's `GridNode` section), and the messages its rooms exchange.
  */
+import type { MeshUpkeep } from './mesh-upkeep.ts';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { CoreConfig, GossipNode, MemberRole, NodeId, Random, Role, Services } from '../core/index.ts';
 import { utf8 } from '../core/index.ts';
@@ -66,7 +67,8 @@ export type NodeRole = 'starting' | 'leader' | 'follower' | 'stopped';
 export interface NodeStats {
   role: NodeRole;
   core?: ReturnType<GossipNode['stats']>;
-  mesh?: ReturnType<Mesh['status']>;
+  /** The mesh, and keeping it whole (mesh-upkeep.ts: link lists announced, checks, repair links dialed). */
+  mesh?: ReturnType<Mesh['status']> & { upkeep: MeshUpkeep['stats'] };
   store?: ReturnType<NodeStore['stats']>;
   /**
    * Envelope results (`cached`, `hits`, `misses`), other signatures (`signatures`: verified, failed, and

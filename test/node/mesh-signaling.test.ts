@@ -147,6 +147,15 @@ describe('signaling through the mesh', () => {
       lists(r!, [self!, id('w'), id('u')]);
       assert.equal(mesh.surplus([p!, q!, r!], 2), p);
       assert.equal(mesh.surplus([p!, q!, r!], 4), undefined, 'nobody above the target');
+      // The announced mesh knows more than two hops: one shown reachable without us goes first, and one
+      // whose only way is through us never goes (mesh-graph.ts).
+      const known = (keeps: Record<string, boolean>) => (v: NodeId) => keeps[v];
+      assert.equal(mesh.surplus([p!, q!, r!], 2, known({ [r!]: true, [p!]: false })), r);
+      assert.equal(mesh.surplus([p!, q!, r!], 2, known({ [p!]: false, [r!]: false })), q);
+      assert.equal(
+        mesh.surplus([p!, q!, r!], 2, known({ [p!]: false, [q!]: false, [r!]: false })),
+        undefined,
+      );
     },
   );
 });

@@ -118,8 +118,7 @@ export function ownSeqnum(page: Page): Promise<number> {
 
 /**
  * Whether the link graph (`lists[i]`: the ids member `ids[i]` is linked to) stays connected without member
- * `gone`. With no relay, nothing can carry signaling across a split, so a heal test picks a member whose
- * leaving does not split the mesh.
+ * `gone`. With no relay, nothing can carry signaling across a split.
  */
 export function connectedWithout(ids: readonly string[], lists: readonly string[][], gone: number): boolean {
   const rest = ids.filter((_, i) => i !== gone);
@@ -130,4 +129,32 @@ export function connectedWithout(ids: readonly string[], lists: readonly string[
     for (const next of lists[ids.indexOf(id)] ?? [])
       if (next !== ids[gone] && ids.includes(next) && !seen.has(next)) (queue.push(next), seen.add(next));
   return seen.size === rest.length;
+}
+
+/** Each page's linked members (proved links, as the node reports them). */
+export function linkLists(pages: readonly Page[]): Promise<string[][]> {
+  return Promise.all(
+    pages.map((page) =>
+      page.evaluate(() =>
+        window
+          .gridNode!.getPeers()
+          .filter((p) => p.connected && !p.self)
+          .map((p) => p.id as string),
+      ),
+    ),
+  );
+}
+
+/**
+ * Waits until no member's leaving would split the mesh (PROTOCOL.md §10, keeping the mesh whole: the
+ * members announce their links and make the links that remove every such cut); the link lists then.
+ */
+export function noCutMember(nodes: readonly NodePage[], ms = 30_000): Promise<string[][]> {
+  const ids = nodes.map((n) => n.id);
+  return eventually(
+    'no member whose leaving splits the mesh',
+    () => linkLists(nodes.map((n) => n.page)),
+    (lists) => ids.every((_, i) => connectedWithout(ids, lists, i)),
+    ms,
+  );
 }
