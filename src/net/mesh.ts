@@ -14,11 +14,9 @@
  * for this node (or anyone), within a time window, and never accepted twice. Requests on the topic
  * (anything but hello and signal) are rate-limited per verified sender.
  *
- * Proving who is on the other end, and that it is a member (PROTOCOL.md §9). Once the data channel opens,
- * each side sends a random 32-byte challenge; the other answers it once, only after a signed signal of
- * the attempt arrived, with a proof (link-proof.ts) binding both node ids, both DTLS fingerprints and the
- * grid id, followed by its membership field. A link counts as up — and the core hears of it — only when
- * the proof verifies and `admit` accepts the membership; gossip frames before that are dropped.
+ * Proving who is on the other end, and that it is a member (PROTOCOL.md §9): each attempt's challenge and
+ * proof (mesh-attempt.ts). A link counts as up — and the core hears of it — only when the proof verifies
+ * and `admit` accepts the membership; gossip frames before that are dropped.
  *
  * Sessions. Every start of a mesh picks a random session id, signed into its every message. A peer that
  * reloads comes back under the same node id while the old link may still look alive here (a closed tab
@@ -43,10 +41,10 @@
  * · 0x20 route frame · 0x21 neighbour list · 0x30–0x3f the node's own (these only on proved links).
  */
 import { concatBytes, toHex } from '../core/bytes.ts';
-import { type NodeId, parseNodeId } from '../core/identity.ts';
+import type { NodeId } from '../core/identity.ts';
 import type { Signer, Verifier } from '../crypto/ed25519.ts';
-import { CHALLENGE_BYTES, LinkProof } from './link-proof.ts';
-import { ChannelError, PeerLink } from './peer-link.ts';
+import { type Attempt, type AttemptHost, startAttempt, type Via } from './mesh-attempt.ts';
+import { ChannelError } from './peer-link.ts';
 import { type Asking, Room } from './mesh-room.ts';
 import { MeshSignaling } from './mesh-signaling.ts';
 import { RateLimit } from './rate-limit.ts';
@@ -54,9 +52,6 @@ import { SignalingClient, type SignalingStatus } from './signaling.ts';
 import { SignedSignaling } from './signed-signaling.ts';
 
 const FRAME_GOSSIP = 0x00;
-const FRAME_CHALLENGE = 0x10;
-const FRAME_PROOF = 0x11;
-const SIGNATURE_BYTES = 64;
 /** Frames the node above the mesh defines (events.frame, sendFrame). */
 export const FRAME_NODE_FIRST = 0x30;
 export const FRAME_NODE_LAST = 0x3f;
@@ -74,9 +69,6 @@ export function attemptOrder(cid: string): number {
   const count = dash > 0 && dash <= 8 ? Number.parseInt(cid.slice(0, dash), 36) : 0;
   return Number.isSafeInteger(count) && count > 0 ? count : 0;
 }
-
-/** Which signaling path an attempt's signals take. */
-export type Via = 'relay' | 'mesh';
 
 export interface MeshOptions {
   selfId: NodeId;
@@ -130,22 +122,6 @@ export interface MeshEvents {
   request?(from: NodeId, message: { t: string } & Record<string, unknown>, direct: boolean): void;
 }
 
-interface Attempt {
-  link: PeerLink;
-  /** The peer's session, once heard in a hello or signal. */
-  session: string | undefined;
-  /** This attempt's id, in every signal of it. */
-  readonly cid: string;
-  /** A signal of this attempt has arrived from the peer. */
-  answered: boolean;
-  proof: LinkProof;
-  proved: boolean;
-  up: boolean;
-  /** Given up on by the dialer: its end is not reported as a failure. */
-  abandoned: boolean;
-  via: Via;
-}
-
 export class Mesh {
   private readonly links = new Map<NodeId, Attempt>();
   private readonly signaling: SignalingClient;
@@ -165,6 +141,7 @@ export class Mesh {
   /** Peers a person asked to link with (`gridNode.link(id)`): their hellos and offers say so (`ask`). */
   private readonly asked = new Set<NodeId>();
   readonly meshSignaling: MeshSignaling;
+  private readonly attemptHost: AttemptHost;
   readonly dropped: Record<string, number> = {};
 
   constructor(
@@ -172,6 +149,7 @@ export class Mesh {
     private readonly events: MeshEvents,
   ) {
     this.maxLinks = options.maxLinks ?? 12;
+    this.attemptHost = this.hostForAttempts();
     this.room = new Room({
       maxLinks: this.maxLinks,
       targetLinks: options.targetLinks ?? 0,
@@ -559,58 +537,39 @@ export class Mesh {
     cid = `${(++this.attemptCount).toString(36)}-${toHex(crypto.getRandomValues(new Uint8Array(6)))}`,
     via: Via = 'relay',
   ): Attempt {
-    const proof = new LinkProof(
-      this.options.gridId,
-      this.options.signer.publicKey,
-      parseNodeId(peer)!,
-      crypto.getRandomValues(new Uint8Array(CHALLENGE_BYTES)),
-    );
-    const link: PeerLink = new PeerLink(
-      {
-        initiator,
-        iceServers: this.options.iceServers ?? [],
-        iceTransportPolicy: this.options.iceTransportPolicy ?? 'all',
-        ...(this.options.maxMessageBytes ? { maxMessageBytes: this.options.maxMessageBytes + 1 } : {}),
-      },
-      {
-        signal: (data) => {
-          const refused = proof.sent(data);
-          if (refused) {
-            this.count(refused);
-            return link.close();
-          }
-          this.sendVia(attempt.via, { t: 'signal', c: cid, data, ...this.degreeFor(peer) }, peer);
-        },
-        open: () => link.send(concatBytes(new Uint8Array([FRAME_CHALLENGE]), proof.challenge)),
-        refused: (reason) => this.count(reason),
-        message: (bytes) => void this.onFrame(peer, attempt, bytes),
-        rtt: (ms) => attempt.up && this.events.rtt(peer, ms),
-        close: (reason) => {
-          if (this.links.get(peer) === attempt) this.links.delete(peer);
-          if (attempt.up) this.meshSignaling.linkDown(peer);
-          if (attempt.up) this.events.down(peer, reason);
-          else if (!attempt.abandoned) this.events.failed(peer, reason);
-        },
-      },
-    );
-    const attempt: Attempt = {
-      link,
-      session,
-      cid,
-      answered: false,
-      proof,
-      proved: false,
-      up: false,
-      abandoned: false,
-      via,
-    };
+    const attempt = startAttempt(this.attemptHost, peer, initiator, session, cid, via);
     this.links.set(peer, attempt);
     return attempt;
   }
 
-  private async onFrame(peer: NodeId, attempt: Attempt, frame: Uint8Array): Promise<void> {
-    const kind = frame[0];
-    const body = frame.subarray(1);
+  /** How attempts (mesh-attempt.ts) reach this mesh. */
+  private hostForAttempts(): AttemptHost {
+    return {
+      options: this.options,
+      count: (reason) => this.count(reason),
+      signal: (a, data) =>
+        this.sendVia(a.via, { t: 'signal', c: a.cid, data, ...this.degreeFor(a.peer) }, a.peer),
+      current: (a) => this.links.get(a.peer) === a,
+      rtt: (a, ms) => this.events.rtt(a.peer, ms),
+      up: (a) => {
+        this.meshDialEnded(a.peer);
+        this.asked.delete(a.peer);
+        this.meshSignaling.linksChanged();
+        this.events.up(a.peer);
+      },
+      closed: (a, reason) => {
+        if (this.links.get(a.peer) === a) this.links.delete(a.peer);
+        if (a.up) this.meshSignaling.linkDown(a.peer);
+        if (a.up) this.events.down(a.peer, reason);
+        else if (!a.abandoned) this.events.failed(a.peer, reason);
+      },
+      frame: (a, kind, body) => this.onFrame(a, kind, body),
+    };
+  }
+
+  /** A frame on an attempt's link other than its proof exchange: only once the link is up. */
+  private onFrame(attempt: Attempt, kind: number | undefined, body: Uint8Array): void {
+    const peer = attempt.peer;
     if (kind === FRAME_GOSSIP) {
       if (attempt.up) this.events.message(peer, body);
       else this.count('gossip-before-proof');
@@ -625,43 +584,6 @@ export class Mesh {
       if (!attempt.up) return this.count('route-before-proof');
       if (kind === MeshSignaling.FRAME_ROUTE) this.meshSignaling.receiveRoute(peer, body);
       else this.meshSignaling.receiveNeighbours(peer, body);
-      return;
-    }
-    if (kind === FRAME_CHALLENGE) {
-      const message = attempt.proof.answer(body);
-      if (typeof message === 'string') return this.count(message);
-      const signature = await this.options.signer.sign(message);
-      const membership = this.options.membership?.() ?? new Uint8Array(0);
-      attempt.link.send(concatBytes(new Uint8Array([FRAME_PROOF]), signature, membership));
-      return;
-    }
-    if (kind === FRAME_PROOF && body.length >= SIGNATURE_BYTES) {
-      if (attempt.proved) return this.count('second-proof');
-      attempt.proved = true;
-      const message = attempt.proof.expected();
-      const signature = body.subarray(0, SIGNATURE_BYTES);
-      const ok =
-        typeof message !== 'string' &&
-        (await this.options.verifier.verify(parseNodeId(peer)!, message, signature));
-      if (!ok) {
-        this.count('bad-proof');
-        attempt.link.close();
-        return;
-      }
-      if (this.links.get(peer) !== attempt || attempt.link.state !== 'open') return;
-      // May be asynchronous (its signatures are verified off the main thread first): check the link again.
-      const refused = await this.options.admit?.(peer, body.slice(SIGNATURE_BYTES));
-      if (this.links.get(peer) !== attempt || attempt.link.state !== 'open') return;
-      if (refused !== undefined) {
-        this.count('link-refused');
-        attempt.link.close();
-        return;
-      }
-      attempt.up = true;
-      this.meshDialEnded(peer);
-      this.asked.delete(peer);
-      this.meshSignaling.linksChanged();
-      this.events.up(peer);
       return;
     }
     this.count('bad-frame');
