@@ -9,7 +9,8 @@
  *
  * Pure: the caller passes this node's links and everyone's lists; nothing here keeps state or throws.
  * Searches are breadth-first over at most `maxMembers` members, each repair check at most that many
- * times over (members beyond are left out of the picture, which only makes it more cautious).
+ * times over. A grid with more members than that has no picture here: nothing is repaired and no link is
+ * judged the only way (a cut in a partial picture may be nothing but the part left out).
  */
 import type { NodeId } from '../core/identity.ts';
 
@@ -19,6 +20,8 @@ export type LinkLists = ReadonlyMap<NodeId, readonly NodeId[]>;
 export class MeshGraph {
   /** Who links to whom, both ways. */
   private readonly adjacent = new Map<NodeId, Set<NodeId>>();
+  /** More members than `maxMembers`: the picture is partial. */
+  readonly partial: boolean;
 
   constructor(
     readonly self: NodeId,
@@ -26,7 +29,12 @@ export class MeshGraph {
     lists: LinkLists,
     maxMembers = 256,
   ) {
-    const within = (id: NodeId) => this.adjacent.has(id) || this.adjacent.size < maxMembers;
+    let partial = false;
+    const within = (id: NodeId) => {
+      if (this.adjacent.has(id) || this.adjacent.size < maxMembers) return true;
+      partial = true;
+      return false;
+    };
     this.vertex(self);
     for (const peer of ownLinks) if (within(peer)) this.edge(self, peer);
     for (const [id, links] of lists) {
@@ -39,6 +47,7 @@ export class MeshGraph {
         if (back === undefined || back.includes(id)) this.edge(id, other);
       }
     }
+    this.partial = partial;
   }
 
   /** The members in the picture, this node included. */
@@ -58,7 +67,8 @@ export class MeshGraph {
    */
   keepsWithout(peer: NodeId): boolean | undefined {
     if (!this.adjacent.get(this.self)?.has(peer)) return undefined;
-    return this.reach(this.self, undefined, [this.self, peer]).has(peer);
+    const keeps = this.reach(this.self, undefined, [this.self, peer]).has(peer);
+    return keeps || (this.partial ? undefined : false);
   }
 
   /**
@@ -70,6 +80,7 @@ export class MeshGraph {
    * picks the same pair, so one link is made, not one from each piece. `skip`: members not to dial now.
    */
   repair(maxLinks: number, hasRoom: boolean, skip: ReadonlySet<NodeId> = new Set()): NodeId | undefined {
+    if (this.partial) return undefined;
     const part = this.reach(this.self);
     const roomy = (id: NodeId) =>
       id === this.self ? hasRoom : !skip.has(id) && (this.degree(id) ?? maxLinks) < maxLinks;

@@ -123,6 +123,19 @@ describe('the mesh as announced', () => {
     }
   });
 
+  it('a grid larger than the picture holds is not judged: nothing repaired, no link the only way', () => {
+    const all = lists('a-b b-c c-d d-e');
+    const own = all.get(id('b'))!;
+    all.delete(id('b'));
+    const small = new MeshGraph(id('b'), own, all as LinkLists, 3);
+    assert.equal(small.partial, true);
+    assert.equal(small.keepsWithout(id('a')), undefined, 'a hangs on b alone, but the picture is partial');
+    assert.equal(small.repair(3, true), undefined);
+    const whole = new MeshGraph(id('b'), own, all as LinkLists, 5);
+    assert.equal(whole.partial, false);
+    assert.equal(whole.keepsWithout(id('a')), false);
+  });
+
   it('link lists round-trip, bounded; a list with anything but ids is ignored', () => {
     const isId = (s: string) => [...ids.values()].includes(s as NodeId);
     const all = [...ids.values()];
