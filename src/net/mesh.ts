@@ -45,6 +45,7 @@ import type { NodeId } from '../core/identity.ts';
 import type { Signer, Verifier } from '../crypto/ed25519.ts';
 import { type Attempt, type AttemptHost, startAttempt, type Via } from './mesh-attempt.ts';
 import { ChannelError } from './peer-link.ts';
+import { MeshDials } from './mesh-dials.ts';
 import { type Asking, Room } from './mesh-room.ts';
 import { MeshSignaling } from './mesh-signaling.ts';
 import { RateLimit } from './rate-limit.ts';
@@ -60,8 +61,6 @@ const REQUEST_BURST = 8;
 const REQUESTS_PER_SECOND = 1;
 /** How long a slot made for a peer is held for it: its hello and offer take a few mesh trips. */
 const RESERVE_MS = 5_000;
-/** At most this many asked-for links remembered at once (`ask`). */
-const MAX_ASKED = 16;
 
 /** The count an attempt id starts with (`3-…`), or 0 for an id without one. */
 export function attemptOrder(cid: string): number {
@@ -130,16 +129,11 @@ export class Mesh {
   private helloTimer: ReturnType<typeof setInterval> | undefined;
   readonly maxLinks: number;
   private readonly session = toHex(crypto.getRandomValues(new Uint8Array(8)));
-  /** Dials asked for while no relay was open. */
-  private readonly heldDials = new Set<NodeId>();
   private relayOpen = false;
   private readonly room: Room;
   /** Attempts this mesh offered: the first part of their ids (`attemptOrder`). */
   private attemptCount = 0;
-  /** Dials sent through the mesh and not yet answered, with their relay fallback timers. */
-  private readonly meshDials = new Map<NodeId, ReturnType<typeof setTimeout>>();
-  /** Peers a person asked to link with (`gridNode.link(id)`): their hellos and offers say so (`ask`). */
-  private readonly asked = new Set<NodeId>();
+  private readonly dials: MeshDials;
   readonly meshSignaling: MeshSignaling;
   private readonly attemptHost: AttemptHost;
   readonly dropped: Record<string, number> = {};
@@ -150,6 +144,19 @@ export class Mesh {
   ) {
     this.maxLinks = options.maxLinks ?? 12;
     this.attemptHost = this.hostForAttempts();
+    this.dials = new MeshDials({
+      selfId: options.selfId,
+      meshFallbackMs: options.meshFallbackMs ?? 2_500,
+      pending: (peer) => this.links.has(peer),
+      hasRoomFor: (peer) => this.hasRoomFor(peer),
+      relayOpen: () => this.relayOpen,
+      canRoute: () => this.meshSignaling.canRoute(),
+      meshHello: (peer) => this.meshSignaling.send({ t: 'hello', ...this.degreeFor(peer) }, peer),
+      relayOffer: (peer) => void this.connect(peer),
+      relayHello: (peer) => this.hello(peer),
+      failed: (peer, reason) => this.events.failed(peer, reason),
+      count: (reason) => this.count(reason),
+    });
     this.room = new Room({
       maxLinks: this.maxLinks,
       targetLinks: options.targetLinks ?? 0,
@@ -197,8 +204,7 @@ export class Mesh {
     clearInterval(this.helloTimer);
     this.signaling.stop();
     this.meshSignaling.stop();
-    for (const timer of this.meshDials.values()) clearTimeout(timer);
-    this.meshDials.clear();
+    this.dials.stop();
     for (const [peer, attempt] of [...this.links]) {
       this.links.delete(peer);
       attempt.link.close();
@@ -228,8 +234,7 @@ export class Mesh {
   ask(peer: NodeId): boolean {
     if (!this.hasRoomFor(peer) && !this.evictSurplus('evicted-for-asked')) return false;
     this.room.reserve(peer, Date.now());
-    if (this.asked.size >= MAX_ASKED) this.asked.clear();
-    this.asked.add(peer);
+    this.dials.asking(peer);
     this.dial([peer]);
     return true;
   }
@@ -237,7 +242,7 @@ export class Mesh {
   /** What a hello or offer tells `peer`: this node's link count, and whether a person asked for it. */
   private degreeFor(peer: NodeId | undefined): { k: number; ask?: 1 } {
     const k = this.peers().length;
-    return peer !== undefined && this.asked.has(peer) ? { k, ask: 1 } : { k };
+    return this.dials.wasAsked(peer) ? { k, ask: 1 } : { k };
   }
 
   /** Whether a dial could go anywhere now: through a link, or a relay. */
@@ -245,60 +250,9 @@ export class Mesh {
     return this.relayOpen || this.meshSignaling.canRoute();
   }
 
-  /**
-   * Asks `peers` to link with us: through the mesh when this node has a link (a directed hello), else
-   * through the relays: the smaller id offers, the larger sends a directed hello. Those already linked or
-   * pending are skipped; while no relay is open and no link is up the dial waits for a relay.
-   */
+  /** Asks `peers` to link with us (mesh-dials.ts). */
   dial(peers: readonly NodeId[], viaRelay = false): void {
-    for (const peer of peers) {
-      if (this.links.has(peer) || peer === this.options.selfId) continue;
-      // Attempts others made with us filled the slots since the core (which counts links up) chose to
-      // dial; its dial then ends at its timeout. `maxLinks` holds for every attempt, made or answered.
-      if (!this.hasRoomFor(peer)) {
-        this.count('dial-while-full');
-        continue;
-      }
-      if (!viaRelay && !this.meshDials.has(peer) && this.meshSignaling.canRoute()) {
-        this.meshDial(peer);
-        continue;
-      }
-      if (!this.relayOpen) {
-        this.heldDials.add(peer);
-        continue;
-      }
-      if (this.options.selfId < peer) this.connect(peer);
-      else this.hello(peer);
-    }
-  }
-
-  /**
-   * A directed hello through the mesh; the relay after `meshFallbackMs` without an attempt (or at once if
-   * the mesh had no way), and with no relay open, a failure then.
-   */
-  private meshDial(peer: NodeId): void {
-    const fallback = () => {
-      this.meshDials.delete(peer);
-      if (this.links.has(peer)) return;
-      // No relay either: the dial fails now, so the dialer moves on to someone else.
-      if (!this.relayOpen) return this.events.failed(peer, 'no-answer-through-mesh');
-      this.dial([peer], true);
-    };
-    this.meshDials.set(peer, setTimeout(fallback, this.options.meshFallbackMs ?? 2_500));
-    this.meshSignaling
-      .send({ t: 'hello', ...this.degreeFor(peer) }, peer)
-      .then((sent) => {
-        if (sent > 0) return;
-        this.count('mesh-no-way');
-        clearTimeout(this.meshDials.get(peer));
-        fallback();
-      })
-      .catch(() => this.count('hello-not-sent'));
-  }
-
-  private meshDialEnded(peer: NodeId): void {
-    clearTimeout(this.meshDials.get(peer));
-    this.meshDials.delete(peer);
+    this.dials.dial(peers, viaRelay);
   }
 
   /**
@@ -309,15 +263,13 @@ export class Mesh {
     const attempt = this.links.get(peer);
     if (attempt?.up || (attempt && attempt.cid !== cid)) return this.count('stale-full');
     if (attempt) this.replace(peer, attempt);
-    this.meshDialEnded(peer);
+    this.dials.answered(peer);
     this.events.failed(peer, 'peer-full');
   }
 
   /** Gives up an attempt that has not become a link (the dialer's timeout); its end is not a failure. */
   abandon(peer: NodeId): void {
-    this.heldDials.delete(peer);
-    this.meshDialEnded(peer);
-    this.asked.delete(peer);
+    this.dials.abandon(peer);
     const attempt = this.links.get(peer);
     if (!attempt || attempt.up) return;
     attempt.abandoned = true;
@@ -427,9 +379,7 @@ export class Mesh {
   private onSignalingStatus(status: SignalingStatus): void {
     this.relayOpen = status.relays.some((r) => r.state === 'open');
     if (this.relayOpen) {
-      const held = [...this.heldDials];
-      this.heldDials.clear();
-      this.dial(held);
+      this.dials.relayOpened();
       // A relay (re)opened: announce ourselves there, so peers behind it can find us.
       this.discover();
     }
@@ -465,7 +415,7 @@ export class Mesh {
         return direct || via === 'mesh' ? this.sendVia(via, { t: 'full' }, peer) : undefined;
       if (this.options.selfId < peer) {
         if (this.unknownFull(peer)) return this.count('unknown-full');
-        this.meshDialEnded(peer);
+        this.dials.answered(peer);
         this.connect(peer, true, session, undefined, via);
       } else if (!direct || via === 'mesh') this.hello(peer, via);
       return;
@@ -495,7 +445,7 @@ export class Mesh {
         if (this.unknownFull(peer)) return this.count('unknown-full');
         attempt = this.connect(peer, false, session, cid, via);
       }
-      this.meshDialEnded(peer);
+      this.dials.answered(peer);
       attempt.via = via;
       attempt.session ??= session;
       attempt.answered = true;
@@ -552,8 +502,7 @@ export class Mesh {
       current: (a) => this.links.get(a.peer) === a,
       rtt: (a, ms) => this.events.rtt(a.peer, ms),
       up: (a) => {
-        this.meshDialEnded(a.peer);
-        this.asked.delete(a.peer);
+        this.dials.linked(a.peer);
         this.meshSignaling.linksChanged();
         this.events.up(a.peer);
       },
