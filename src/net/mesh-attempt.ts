@@ -16,6 +16,13 @@ const FRAME_CHALLENGE = 0x10;
 const FRAME_PROOF = 0x11;
 const SIGNATURE_BYTES = 64;
 
+/** The count an attempt id starts with (`3-…`), or 0 for an id without one. */
+export function attemptOrder(cid: string): number {
+  const dash = cid.indexOf('-');
+  const count = dash > 0 && dash <= 8 ? Number.parseInt(cid.slice(0, dash), 36) : 0;
+  return Number.isSafeInteger(count) && count > 0 ? count : 0;
+}
+
 /** Which signaling path an attempt's signals take. */
 export type Via = 'relay' | 'mesh';
 

@@ -42,14 +42,17 @@
  */
 import { concatBytes, toHex } from '../core/bytes.ts';
 import type { NodeId } from '../core/identity.ts';
-import type { Signer, Verifier } from '../crypto/ed25519.ts';
-import { type Attempt, type AttemptHost, startAttempt, type Via } from './mesh-attempt.ts';
+import { type Attempt, type AttemptHost, attemptOrder, startAttempt, type Via } from './mesh-attempt.ts';
+import type { MeshEvents, MeshOptions } from './mesh-options.ts';
 import { ChannelError } from './peer-link.ts';
 import { MeshDials } from './mesh-dials.ts';
 import { type Asking, Room } from './mesh-room.ts';
 import { MeshSignaling } from './mesh-signaling.ts';
 import { RateLimit } from './rate-limit.ts';
 import { SignalingClient, type SignalingStatus } from './signaling.ts';
+
+export type { MeshEvents, MeshOptions } from './mesh-options.ts';
+export { attemptOrder } from './mesh-attempt.ts';
 import { SignedSignaling } from './signed-signaling.ts';
 
 const FRAME_GOSSIP = 0x00;
@@ -61,65 +64,6 @@ const REQUEST_BURST = 8;
 const REQUESTS_PER_SECOND = 1;
 /** How long a slot made for a peer is held for it: its hello and offer take a few mesh trips. */
 const RESERVE_MS = 5_000;
-
-/** The count an attempt id starts with (`3-…`), or 0 for an id without one. */
-export function attemptOrder(cid: string): number {
-  const dash = cid.indexOf('-');
-  const count = dash > 0 && dash <= 8 ? Number.parseInt(cid.slice(0, dash), 36) : 0;
-  return Number.isSafeInteger(count) && count > 0 ? count : 0;
-}
-
-export interface MeshOptions {
-  selfId: NodeId;
-  signer: Signer;
-  verifier: Verifier;
-  gridId: Uint8Array;
-  relays: string[];
-  iceServers?: RTCIceServer[];
-  /** 'relay' links only through TURN servers among `iceServers` (hides this node's addresses). */
-  iceTransportPolicy?: 'relay' | 'all';
-  /** Most links at once. A few more than the gossip needs, so churn does not isolate anyone. */
-  maxLinks?: number;
-  helloIntervalMs?: number;
-  /** The links the core dials for: a full node makes room for a member below it (see `makeRoom`). */
-  targetLinks?: number;
-  evictEveryMs?: number;
-  /** How long a dial through the mesh waits for an answer before it also tries the relay. */
-  meshFallbackMs?: number;
-  maxMessageBytes?: number;
-  /** Whether to broadcast hellos now (default: always while there is room for links). */
-  wantsDiscovery?: () => boolean;
-  /** This node's membership field, presented with its proof on every link (empty in an open grid). */
-  membership?: () => Uint8Array;
-  /**
-   * Whether `peer` is known as a member. Attempts a peer's hello or offer starts are capped at
-   * `maxUnknownAttempts` at once for peers not known, so that throwaway keys cannot fill the link slots
-   * (an invitee is unknown until its first announcement arrives over its first link).
-   */
-  known?: (peer: NodeId) => boolean;
-  maxUnknownAttempts?: number;
-  /**
-   * Whether `peer`, a neighbour, stays reachable without this node's link to it, by the links members
-   * announce (mesh-upkeep.ts): false keeps it from being let go, undefined if not known.
-   */
-  keepsWithout?: (peer: NodeId) => boolean | undefined;
-  /** Whether a proved peer, presenting `membership`, may link: undefined if so, else why not. */
-  admit?: (peer: NodeId, membership: Uint8Array) => string | undefined | Promise<string | undefined>;
-}
-
-export interface MeshEvents {
-  up(peer: NodeId): void;
-  down(peer: NodeId, reason: string): void;
-  /** A link attempt ended before the peer proved itself. */
-  failed(peer: NodeId, reason: string): void;
-  message(peer: NodeId, bytes: Uint8Array): void;
-  rtt(peer: NodeId, ms: number): void;
-  signaling?(status: SignalingStatus): void;
-  /** A frame of the node's own (kind 0x30–0x3f) on a proved link, e.g. pending invitations. */
-  frame?(peer: NodeId, kind: number, body: Uint8Array): void;
-  /** Any other sealed signaling message (`t` is neither hello nor signal), e.g. redemption requests. */
-  request?(from: NodeId, message: { t: string } & Record<string, unknown>, direct: boolean): void;
-}
 
 export class Mesh {
   private readonly links = new Map<NodeId, Attempt>();
