@@ -324,10 +324,13 @@ export class GridFiles extends LitElement {
     this.copied = undefined;
     let copied = false;
     try {
-      await navigator.clipboard.writeText(link);
+      // A browser that asks for permission may never answer: after a second the field is the answer.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<never>((_, reject) => (timer = setTimeout(reject, 1_000)));
+      await Promise.race([navigator.clipboard.writeText(link), late]).finally(() => clearTimeout(timer));
       copied = true;
     } catch {
-      // No permission or no focus: the link is in the field for the person to copy.
+      // No permission, no focus or no answer: the link is in the field for the person to copy.
     }
     if (this.shown === cap) this.copied = copied;
     emitFiles(this, 'grid-files-link', { cap, link, copied });

@@ -3,7 +3,7 @@ import type { FileRow } from '../../../src/ui/files-controller.ts';
 import '../../../src/ui/grid-files/define.ts';
 import type { GridFiles } from '../../../src/ui/grid-files/grid-files.ts';
 import { serverHue } from '../../../src/ui/grid-files/share-map.ts';
-import { check, equal } from '../assert.ts';
+import { check, equal, waitFor } from '../assert.ts';
 import { collect, mount, shadow } from './fake-node.ts';
 
 const A = 'v0-aaaaaaaaaaaaaaaaaaaa';
@@ -187,7 +187,8 @@ describe('<grid-files>', () => {
     const expected = `${BASE}#file=${encodeURIComponent(CAP)}&name=report%20final.pdf`;
     equal($(el, 'tbody tr').dataset.link, expected);
     ($(el, '.copy-link') as HTMLButtonElement).click();
-    await new Promise((r) => setTimeout(r, 50));
+    // The clipboard answers (or is given up on after a second) before the event says whether it copied.
+    await waitFor('the link event', () => links.length > 0, 3_000);
     await el.updateComplete;
     equal(($(el, 'input.link') as HTMLInputElement).value, expected);
     equal(links.length, 1);
