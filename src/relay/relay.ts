@@ -15,6 +15,7 @@ import type { RawData, WebSocket } from 'ws';
 import type { ClusterFactory, ClusterFrame, ClusterHealth, RelayCluster } from './cluster.ts';
 import { type Frame, Rejection, parseFrame, toBuffer } from './frames.ts';
 import { type RelayOptions, relayDefaults } from './options.ts';
+import { RateLimit } from '../net/rate-limit.ts';
 
 export { type RelayOptions, relayDefaults } from './options.ts';
 
@@ -46,6 +47,8 @@ interface Peer {
   topics: Set<string>;
   tokens: number;
   refilledAt: number;
+  /** Publish bytes this connection may still send (`publishBytesBurst`, refilled per second). */
+  byteTokens: number;
   errors: number;
   alive: boolean;
   // Set once the relay gives up on a connection, so nothing more is read from or queued for it.
@@ -69,6 +72,8 @@ export class Relay {
   private readonly peers = new Set<Peer>();
   private readonly topics = new Map<string, Set<Peer>>();
   private readonly addresses = new Map<string, AddressUse>();
+  /** Publish bytes per client address, kept across reconnects (at most `maxConnections` addresses). */
+  private readonly addressBytes: RateLimit;
   private framesRelayed = 0;
   private readonly framesRejected = new Map<string, number>();
   private readonly dropped = new Map<string, number>();
@@ -82,6 +87,11 @@ export class Relay {
     private readonly ownsServer: boolean,
     cluster: ClusterFactory | undefined,
   ) {
+    this.addressBytes = new RateLimit(
+      opts.publishBytesBurstPerAddress,
+      opts.publishBytesPerSecondPerAddress,
+      opts.maxConnections,
+    );
     // Compression is off: inflating attacker-chosen frames costs CPU and defeats maxPayload accounting.
     this.wss = new WebSocketServer({
       noServer: true,
@@ -226,6 +236,7 @@ export class Relay {
       topics: new Set(),
       tokens: this.opts.rateLimitBurst,
       refilledAt: performance.now(),
+      byteTokens: this.opts.publishBytesBurst,
       errors: 0,
       alive: true,
       closing: false,
@@ -269,7 +280,13 @@ export class Relay {
       if (bytes.length > this.opts.maxFrameBytes) {
         throw new Rejection('frame-too-large', `${bytes.length} bytes`);
       }
-      this.dispatch(peer, parseFrame(bytes.toString('utf8')));
+      const frame = parseFrame(bytes.toString('utf8'));
+      if (frame.type === 'publish') {
+        if (!this.takeBytes(peer, bytes.length)) return this.drop(peer, 'byte-rate-limit');
+        if (!this.addressBytes.take(peer.address.key, performance.now(), bytes.length))
+          throw new Rejection('address-byte-limit', `max ${this.opts.publishBytesPerSecondPerAddress} B/s`);
+      }
+      this.dispatch(peer, frame);
     } catch (err) {
       if (!(err instanceof Rejection)) throw err;
       this.reject(peer, err);
@@ -426,13 +443,22 @@ export class Relay {
     void peer.closed.then(() => clearTimeout(kill));
   }
 
+  /** Takes a frame token, and refills the frame and byte buckets for the time since the last frame. */
   private takeToken(peer: Peer): boolean {
     const now = performance.now();
-    const refill = ((now - peer.refilledAt) / 1000) * this.opts.rateLimitPerSecond;
-    peer.tokens = Math.min(this.opts.rateLimitBurst, peer.tokens + refill);
+    const seconds = (now - peer.refilledAt) / 1000;
+    peer.tokens = Math.min(this.opts.rateLimitBurst, peer.tokens + seconds * this.opts.rateLimitPerSecond);
+    const bytes = peer.byteTokens + seconds * this.opts.publishBytesPerSecond;
+    peer.byteTokens = Math.min(this.opts.publishBytesBurst, bytes);
     peer.refilledAt = now;
     if (peer.tokens < 1) return false;
     peer.tokens -= 1;
+    return true;
+  }
+
+  private takeBytes(peer: Peer, length: number): boolean {
+    if (peer.byteTokens < length) return false;
+    peer.byteTokens -= length;
     return true;
   }
 
