@@ -109,6 +109,13 @@ export interface MeshOptions {
   maxUnknownAttempts?: number;
   /** Whether a proved peer, presenting `membership`, may link: undefined if so, else why not. */
   admit?: (peer: NodeId, membership: Uint8Array) => string | undefined | Promise<string | undefined>;
+  /**
+   * Whether `peer`'s links are refused for now (its last one was closed for flooding): its hellos and
+   * offers start no attempt (`refused-peer`) and it is not dialed (`dial-refused`). Refusing only after
+   * the proof, as `admit` does, let it make this node build and tear down a whole RTCPeerConnection
+   * (ICE, DTLS, SCTP) for every try.
+   */
+  refused?: (peer: NodeId) => boolean;
 }
 
 export interface MeshEvents {
@@ -270,6 +277,10 @@ export class Mesh {
   dial(peers: readonly NodeId[], viaRelay = false): void {
     for (const peer of peers) {
       if (this.links.has(peer) || peer === this.options.selfId) continue;
+      if (this.options.refused?.(peer)) {
+        this.count('dial-refused');
+        continue;
+      }
       // Attempts others made with us filled the slots since the core (which counts links up) chose to
       // dial; its dial then ends at its timeout. `maxLinks` holds for every attempt, made or answered.
       if (!this.hasRoomFor(peer)) {
@@ -458,6 +469,7 @@ export class Mesh {
       this.events.request(peer, message as { t: string } & Record<string, unknown>, direct);
       return;
     }
+    if (!this.links.has(peer) && this.options.refused?.(peer)) return this.count('refused-peer');
     let attempt = this.links.get(peer);
     if (attempt?.session !== undefined && attempt.session !== session) {
       // The peer restarted (its new session is signed): its old link is dead even if it does not look it.
