@@ -52,7 +52,7 @@ const { values } = parseArgs({
     attack: { type: 'string', default: 'both' },
     // Prints a CPU profile summary of Bob's page over the attacked phase (an unminified build).
     profile: { type: 'boolean', default: false },
-    // Prints Bob's long tasks over the attacked phase and what each spent its time in (a trace).
+    // Prints Bob's and Carol's long tasks over the attacked phase and what each spent its time in (a trace).
     trace: { type: 'boolean', default: false },
   },
 });
@@ -363,7 +363,11 @@ async function main(): Promise<void> {
     // A phase that cannot finish (pages that no longer answer) is reported as such, not waited on forever.
     const limitMs = ROUNDS * GAP_MS + 60_000;
     const profiled = values.profile ? await startProfile(bob.page) : undefined;
-    const traced = values.trace ? await startTrace(bob.page) : undefined;
+    const traced = values.trace
+      ? await Promise.all(
+          [bob, carol].map(async (r, i) => ({ who: ['bob', 'carol'][i]!, stop: await startTrace(r.page) })),
+        )
+      : [];
     const attack = await within(
       limitMs,
       phase(alice, [bob, carol], async () => {
@@ -373,7 +377,7 @@ async function main(): Promise<void> {
     );
     stopRelay();
     if (profiled) for (const line of await profiled()) log(line);
-    if (traced) for (const line of await traced()) log(line);
+    for (const t of traced) for (const line of await t.stop()) log(`${t.who}: ${line}`);
     const peerMessages = await within(
       10_000,
       mallory.page.evaluate(() => {
