@@ -19,6 +19,7 @@
  * Targets (issue 12): longest task < 50 ms, attack latency within 2× of quiet.
  */
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import {
@@ -40,6 +41,7 @@ import { readInvite } from '../src/node/grids.ts';
 import { base64urlEncode, deriveSignalKey, gridTopic, IV_BYTES, seal } from '../src/net/seal.ts';
 import { signalMessage } from '../src/net/signed-signaling.ts';
 import { startProfile } from './profile.ts';
+import { startTrace } from './trace.ts';
 import { launch, openNode, startSite, type NodePage } from '../test/node/e2e/harness.ts';
 
 const { values } = parseArgs({
@@ -50,6 +52,8 @@ const { values } = parseArgs({
     attack: { type: 'string', default: 'both' },
     // Prints a CPU profile summary of Bob's page over the attacked phase (an unminified build).
     profile: { type: 'boolean', default: false },
+    // Prints Bob's and Carol's long tasks over the attacked phase and what each spent its time in (a trace).
+    trace: { type: 'boolean', default: false },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -247,8 +251,20 @@ async function phase(alice: NodePage, receivers: NodePage[], stop: () => Promise
   };
 }
 
+/** The machine's 1-minute load average and its cores: the bench shares them with whatever else runs. */
+function loadAverage(): { load1: number; cores: number } {
+  return { load1: Number(os.loadavg()[0]!.toFixed(2)), cores: os.cpus().length };
+}
+
+// However the pages behave, the bench ends by itself: a watchdog prints what it knows and exits.
+const WATCHDOG_MS = 5 * 60_000;
+setTimeout(() => {
+  console.log(JSON.stringify({ bench: 'hostile', error: `did not finish within ${WATCHDOG_MS} ms` }));
+  process.exit(1);
+}, WATCHDOG_MS).unref();
+
 async function main(): Promise<void> {
-  const site = await startSite(values.profile ? { minify: false } : {});
+  const site = await startSite(values.profile || values.trace ? { minify: false } : {});
   const browsers = await Promise.all([launch(), launch(), launch(), launch()]);
   try {
     const alice = await openNode(browsers[0]!, site, { nick: 'alice' });
@@ -308,34 +324,60 @@ async function main(): Promise<void> {
     // two seconds at the relay's rate; after that they come round again, and replays are dropped cheaply.
     const notices = Array.from({ length: 400 }, () => forgedNotice(gridId, descriptor!, key));
     const frames = await Promise.all(notices);
-    const ws = new WebSocket(site.relay.url);
-    await new Promise((r) => ws.once('open', r));
-    ws.on('error', () => undefined);
-    ws.send(JSON.stringify({ type: 'subscribe', topics: [gridTopic(gridId)] }));
     const relayAttack = values.attack !== 'peer';
     let sentNotices = 0;
-    // Just under the relay's 200 frames/s per connection, so the relay keeps the attacker connected.
+    let reconnects = 0;
+    let attacking = relayAttack;
+    // The attacker's sockets: whenever the relay closes one (its byte budget), another is opened at
+    // once, up to the relay's connections per address, so the relay's bounds — not the attacker's
+    // patience — decide what reaches the members.
+    const sockets = new Set<WebSocket>();
+    const open = (): void => {
+      if (!attacking || sockets.size >= 32) return;
+      const ws = new WebSocket(site.relay.url);
+      sockets.add(ws);
+      ws.on('error', () => undefined);
+      ws.once('open', () => ws.send(JSON.stringify({ type: 'subscribe', topics: [gridTopic(gridId)] })));
+      ws.once('close', () => {
+        sockets.delete(ws);
+        reconnects++;
+        if (attacking) setTimeout(open, 10);
+      });
+    };
+    if (relayAttack) open();
+    // Just under the relay's 200 frames/s per connection, on every socket open.
     const relayTimer = setInterval(() => {
-      for (let k = 0; relayAttack && k < 19 && ws.readyState === ws.OPEN; k++)
-        ws.send(frames[sentNotices++ % frames.length]!);
+      for (const ws of sockets)
+        for (let k = 0; k < 19 && ws.readyState === ws.OPEN; k++)
+          ws.send(frames[sentNotices++ % frames.length]!);
+      if (sockets.size === 0) open();
     }, 100);
+    const stopRelay = (): void => {
+      attacking = false;
+      clearInterval(relayTimer);
+      for (const ws of sockets) ws.terminate();
+    };
     // Fresh notices keep coming (different bytes, so no cache helps), built in the background.
     log('attacks running');
     await sleep(2_000);
     // A phase that cannot finish (pages that no longer answer) is reported as such, not waited on forever.
     const limitMs = ROUNDS * GAP_MS + 60_000;
     const profiled = values.profile ? await startProfile(bob.page) : undefined;
+    const traced = values.trace
+      ? await Promise.all(
+          [bob, carol].map(async (r, i) => ({ who: ['bob', 'carol'][i]!, stop: await startTrace(r.page) })),
+        )
+      : [];
     const attack = await within(
       limitMs,
       phase(alice, [bob, carol], async () => {
-        clearInterval(relayTimer);
-        ws.close();
+        stopRelay();
         await mallory.page.evaluate(() => ((window as unknown as { __stop: boolean }).__stop = true));
       }),
     );
-    clearInterval(relayTimer);
-    ws.close();
+    stopRelay();
     if (profiled) for (const line of await profiled()) log(line);
+    for (const t of traced) for (const line of await t.stop()) log(`${t.who}: ${line}`);
     const peerMessages = await within(
       10_000,
       mallory.page.evaluate(() => {
@@ -353,6 +395,8 @@ async function main(): Promise<void> {
           verification: s.verification?.dropped,
           signatures: s.verification?.signatures,
           mesh: s.mesh?.dropped,
+          signaling: s.mesh?.signaling.dropped,
+          unsigned: s.mesh?.unsigned,
         };
       }),
     );
@@ -373,14 +417,28 @@ async function main(): Promise<void> {
           longestTaskUnder50ms: attack !== undefined && attack.longestTaskMs < 50,
           latencyWithin2x: ratio !== null && ratio <= 2,
         },
-        attackers: { relayNotices: sentNotices, peerMessages, relay: site.relay.health().dropped },
+        attackers: {
+          relayNotices: sentNotices,
+          relayReconnects: reconnects,
+          peerMessages,
+          relay: site.relay.health().dropped,
+          relayRefused: site.relay.health().framesRejected,
+        },
+        load: loadAverage(),
         bobDrops: drops,
       }),
     );
   } finally {
-    await Promise.allSettled(browsers.map((b) => b.close()));
-    await site.close();
+    await within(
+      30_000,
+      Promise.allSettled([...browsers.map((b) => b.close())]).then(() => site.close()),
+    );
   }
 }
 
-await main();
+await main().catch((error: unknown) => {
+  console.log(JSON.stringify({ bench: 'hostile', error: String((error as Error)?.stack ?? error) }));
+  process.exit(1);
+});
+// Lingering handles (a socket in its close handshake, the preview server's proxy) must not keep it up.
+process.exit(0);

@@ -44,7 +44,14 @@ interface RelayProcess {
 
 async function startRelayProcess(nats?: string): Promise<RelayProcess> {
   // Every client of this benchmark comes from one loopback address: lift the per-address bounds.
-  const perAddress = ['--max-connections-per-address', '100000', '--max-subscriptions-per-address', '100000'];
+  const perAddress = [
+    '--max-connections-per-address',
+    '100000',
+    '--max-subscriptions-per-address',
+    '100000',
+    '--publish-bytes-per-address',
+    String(1 << 30),
+  ];
   const args = ['--import', 'tsx', cli, '--port', '0', ...perAddress, ...(nats ? ['--nats', nats] : [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {

@@ -80,6 +80,18 @@ export function membershipSignatures(membershipBytes: Uint8Array): SigRequest[] 
   return r.list;
 }
 
+/**
+ * The signatures a descriptor and a chain ask for (what `GridMembership.checkChain` and
+ * `descriptorValid` check): an invitation read, a redemption completed, a membership read back from
+ * storage.
+ */
+export function chainSignatures(descriptor: Descriptor, chain: readonly Certificate[]): SigRequest[] {
+  const r = new Requests();
+  r.descriptor(descriptor);
+  r.chain(chain, true);
+  return r.list;
+}
+
 /** The signatures of revocation records (revocation-sync's REVOKED, or the stored set). */
 export function revocationRecordSignatures(records: readonly Uint8Array[]): SigRequest[] {
   const r = new Requests();

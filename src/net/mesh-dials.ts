@@ -16,6 +16,8 @@ export interface DialHost {
   readonly meshFallbackMs: number;
   /** Whether an attempt with `peer` (made or answered) is under way or up. */
   pending(peer: NodeId): boolean;
+  /** Whether `peer`'s links are refused for now (closed for flooding). */
+  refused(peer: NodeId): boolean;
   /** Whether an attempt with `peer` fits under `maxLinks`. */
   hasRoomFor(peer: NodeId): boolean;
   relayOpen(): boolean;
@@ -47,6 +49,10 @@ export class MeshDials {
     const host = this.host;
     for (const peer of peers) {
       if (host.pending(peer) || peer === host.selfId) continue;
+      if (host.refused(peer)) {
+        host.count('dial-refused');
+        continue;
+      }
       if (!host.hasRoomFor(peer)) {
         host.count('dial-while-full');
         continue;

@@ -41,6 +41,13 @@ export interface MeshOptions {
   keepsWithout?: (peer: NodeId) => boolean | undefined;
   /** Whether a proved peer, presenting `membership`, may link: undefined if so, else why not. */
   admit?: (peer: NodeId, membership: Uint8Array) => string | undefined | Promise<string | undefined>;
+  /**
+   * Whether `peer`'s links are refused for now (its last one was closed for flooding): its hellos and
+   * offers start no attempt (`refused-peer`) and it is not dialed (`dial-refused`). Refusing only after
+   * the proof, as `admit` does, let it make this node build and tear down a whole RTCPeerConnection
+   * (ICE, DTLS, SCTP) for every try.
+   */
+  refused?: (peer: NodeId) => boolean;
 }
 
 export interface MeshEvents {

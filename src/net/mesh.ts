@@ -92,6 +92,7 @@ export class Mesh {
       selfId: options.selfId,
       meshFallbackMs: options.meshFallbackMs ?? 2_500,
       pending: (peer) => this.links.has(peer),
+      refused: (peer) => options.refused?.(peer) ?? false,
       hasRoomFor: (peer) => this.hasRoomFor(peer),
       relayOpen: () => this.relayOpen,
       canRoute: () => this.meshSignaling.canRoute(),
@@ -342,6 +343,7 @@ export class Mesh {
       this.events.request(peer, message as { t: string } & Record<string, unknown>, direct);
       return;
     }
+    if (!this.links.has(peer) && this.options.refused?.(peer)) return this.count('refused-peer');
     let attempt = this.links.get(peer);
     if (attempt?.session !== undefined && attempt.session !== session) {
       // The peer restarted (its new session is signed): its old link is dead even if it does not look it.

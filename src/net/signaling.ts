@@ -13,7 +13,7 @@ import { defaultBackoff } from './backoff.ts';
 import type { Backoff } from './backoff.ts';
 import { RateLimit } from './rate-limit.ts';
 import { RelayConnection, type RelayStatus } from './relay-connection.ts';
-import { deriveSignalKey, gridTopic, IV_BYTES, open, seal } from './seal.ts';
+import { deriveSignalKey, gridTopic, IV_BYTES, open, seal, TAG_BYTES } from './seal.ts';
 import {
   MAX_FRAME_BYTES,
   MAX_PEER_ID_LENGTH,
@@ -102,6 +102,10 @@ const MAX_BACKLOG = 256;
 // links form); a grid-id holder publishing at the relay's own limit (200/s, ~25 KiB each) would
 // otherwise have every member decrypt and parse 5 MB/s. Over it, frames are dropped (`inbound-budget`):
 // links that are forming may take longer, links that are up are not touched.
+// The longest sealed `data` whose plaintext can fit MAX_PLAINTEXT_BYTES (IV, ciphertext and tag in
+// unpadded base64url): a longer one is refused before it is decoded or decrypted, which are the work a
+// flood of near-limit frames would otherwise cost (every byte of them decoded, then thrown away).
+const MAX_SEALED_CHARS = Math.ceil(((IV_BYTES + MAX_PLAINTEXT_BYTES + TAG_BYTES) * 4) / 3);
 const INBOUND_BURST = 200;
 const INBOUND_PER_SECOND = 50;
 
@@ -283,6 +287,7 @@ export class SignalingClient {
     if (frame.topic !== this.topic) return this.count('wrong-topic');
     const sealed = frame.data;
     if (typeof sealed !== 'string') return this.count('data-not-string');
+    if (sealed.length > MAX_SEALED_CHARS) return this.count('payload-too-large');
     if (this.backlog >= MAX_BACKLOG) return this.count('backlog-full');
     this.backlog++;
     this.inbound = this.inbound

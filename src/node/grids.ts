@@ -172,8 +172,13 @@ export function readInvite(urlOrCode: string): Invite {
  * own certificate with the one-time key. Step 2 is a member's witness (`witnessRedemption`), asked for
  * over signaling; step 3 `completeRedemption`.
  */
-export async function prepareRedemption(invite: Invite, node: Uint8Array, now: number): Promise<Certificate> {
-  const membership = new GridMembership(invite.descriptor.gridKey, verifySync);
+export async function prepareRedemption(
+  invite: Invite,
+  node: Uint8Array,
+  now: number,
+  sigCheck: SigCheck = verifySync,
+): Promise<Certificate> {
+  const membership = new GridMembership(invite.descriptor.gridKey, sigCheck);
   if (!membership.descriptorValid(invite.descriptor))
     throw new InviteError('the grid description is not signed by its grid');
   const invitation = invite.chain.at(-1);
@@ -244,19 +249,33 @@ export async function witnessRedemption(
   return { witness: base64urlEncode(encodeWitnessReply(witness, grid.descriptor!)) };
 }
 
-/** Redeeming, step 3 (the invitee): attaches the witness and checks the whole chain as others will. */
+/** The chain a witness reply completes (undefined: the reply is damaged). Pure. */
+export function witnessedChain(
+  invite: Invite,
+  redemption: Certificate,
+  witnessReply: unknown,
+): Certificate[] | undefined {
+  const bytes = typeof witnessReply === 'string' ? base64urlDecode(witnessReply) : undefined;
+  const witness = bytes && decodeWitnessReply(bytes);
+  if (!witness || !witness.ok) return undefined;
+  return [...invite.chain, { ...redemption, witness: witness.value }];
+}
+
+/**
+ * Redeeming, step 3 (the invitee): attaches the witness and checks the whole chain as others will.
+ * `sigCheck`: noble by default; in the browser, a cache the chain's signatures were verified into first.
+ */
 export function completeRedemption(
   invite: Invite,
   redemption: Certificate,
   witnessReply: unknown,
   node: Uint8Array,
   now: number,
+  sigCheck: SigCheck = verifySync,
 ): ActiveGrid {
-  const bytes = typeof witnessReply === 'string' ? base64urlDecode(witnessReply) : undefined;
-  const witness = bytes && decodeWitnessReply(bytes);
-  if (!witness || !witness.ok) throw new InviteError('a member answered with a damaged witness');
-  const chain = [...invite.chain, { ...redemption, witness: witness.value }];
-  const membership = new GridMembership(invite.descriptor.gridKey, verifySync);
+  const chain = witnessedChain(invite, redemption, witnessReply);
+  if (!chain) throw new InviteError('a member answered with a damaged witness');
+  const membership = new GridMembership(invite.descriptor.gridKey, sigCheck);
   const check = membership.checkChain(chain, node, now);
   if (!check.ok) throw new InviteError(`this invitation is not valid (${check.reason})`);
   const invitation = invite.chain.at(-1)!;
@@ -292,12 +311,23 @@ export function gridToStored(grid: ActiveGrid): StoredGrid {
   return { membership: base64urlEncode(membership) };
 }
 
-export function gridFromStored(data: StoredGrid, node: Uint8Array, now: number): ActiveGrid | undefined {
+/** The membership field a stored grid record holds (undefined: none, or not a string). */
+export function storedMembership(data: StoredGrid): Uint8Array | undefined {
+  return typeof data.membership === 'string' ? base64urlDecode(data.membership) : undefined;
+}
+
+/** `sigCheck`: noble by default; in the browser, a cache the record's signatures were verified into. */
+export function gridFromStored(
+  data: StoredGrid,
+  node: Uint8Array,
+  now: number,
+  sigCheck: SigCheck = verifySync,
+): ActiveGrid | undefined {
   const bytes = base64urlDecode(data.membership);
   const decoded = bytes && decodeMembership(bytes);
   if (!decoded || !decoded.ok) return undefined;
   const { descriptor, chain } = decoded.value;
-  const membership = new GridMembership(descriptor.gridKey, verifySync);
+  const membership = new GridMembership(descriptor.gridKey, sigCheck);
   const check = membership.checkChain(chain, node, now);
   if (!check.ok || !membership.descriptorValid(descriptor)) return undefined;
   return {

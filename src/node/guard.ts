@@ -81,6 +81,10 @@ export interface GuardDeps {
   expelled(reason: 'revoked' | 'invite-used'): Promise<void>;
   /** The signature check of the membership rules: the run's cache, filled before each input. */
   sigCheck?: SigCheck;
+  /** Fills that cache for the held announcements before they are judged again (revocations arrived). */
+  preverifyHeld?(): Promise<void>;
+  /** Fills it for a membership field (no budget: this node's own chain, or one already let through). */
+  preverify?(membershipBytes: Uint8Array): Promise<unknown>;
   /** Members admitted per issuer, at most (`maxOriginsPerIssuer`; default `guardDefaults`). */
   maxOriginsPerIssuer?: number;
   /** Members admitted below one non-admin member, at most (issuer-quota.ts). */
@@ -216,6 +220,8 @@ export class MembershipGuard {
     if (!key || id === selfId) throw new MembershipError('not a member id');
     if (this.isFounder(id as NodeId) && grid.chain.length !== 1)
       throw new MembershipError('only a founder can revoke a founder');
+    // The revocation carries this node's chain, checked with it (its results may have left the cache).
+    await this.deps.preverify?.(this.ownMembership());
     const now = Date.now();
     const { publicKey } = this.deps;
     const fields = { gridId: grid.id, revoker: publicKey, revoked: key, revokedAt: now };
@@ -229,6 +235,9 @@ export class MembershipGuard {
     const bytes = typeof notice === 'string' ? base64urlDecode(notice) : undefined;
     const decoded = bytes && decodeMembership(bytes);
     if (!decoded || !decoded.ok || !this.membership) return;
+    // The session verified it within the sender's budget already; this finds the results (or waits).
+    await this.deps.preverify?.(bytes);
+    if (!this.membership) return;
     const learned = decoded.value.revocations.filter((v) => this.membership!.addRevocation(v, Date.now()));
     if (learned.length > 0) await this.onRevocations(learned, true);
   }
@@ -246,9 +255,10 @@ export class MembershipGuard {
     const oneTimeKey = redeemedKey(grid.chain);
     const theirs = decoded.value.chain;
     if (!oneTimeKey || !equalBytes(redeemedKey(theirs) ?? new Uint8Array(0), oneTimeKey)) return;
+    if (Date.now() - this.proofCheckedAt < 1_000) return;
+    this.proofCheckedAt = Date.now();
+    await Promise.all([this.deps.preverify?.(this.ownMembership()), this.deps.preverify?.(bytes)]);
     const now = Date.now();
-    if (now - this.proofCheckedAt < 1_000) return;
-    this.proofCheckedAt = now;
     m.checkChain(grid.chain, this.deps.publicKey, now);
     m.checkChain(theirs, theirs.at(-1)!.subject, now);
     const winner = m.redeemedBy(oneTimeKey);
@@ -288,6 +298,7 @@ export class MembershipGuard {
       ),
     );
     if (this.isRevoked(nodeIdString(this.deps.publicKey))) return this.expel();
+    await this.deps.preverifyHeld?.();
     return this.deps.input((core, now) => {
       const out: Output[] = [];
       const gone = new Set<NodeId>();

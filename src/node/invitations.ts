@@ -22,8 +22,11 @@ import {
   prepareRedemption,
   readInvite,
   redemptionRequest,
+  witnessedChain,
   witnessRedemption,
 } from './grids.ts';
+import { chainSignatures } from '../core/signatures.ts';
+import type { SignatureCache } from '../crypto/signature-cache.ts';
 import type { CodeInvites } from './code-invites.ts';
 import type { MembershipGuard } from './guard.ts';
 import { cleanName, InviteBook, type InviteView } from './invite-book.ts';
@@ -46,6 +49,11 @@ export interface InvitationDeps {
   publicKey: Uint8Array;
   signer: Signer;
   guard: MembershipGuard;
+  /**
+   * Where an invitation's and a witnessed chain's signatures are verified (asynchronously) before the
+   * membership rules look them up; without it they are checked with noble (tests, tools).
+   */
+  signatures?: Pick<SignatureCache, 'check' | 'verifyAll'>;
   relays(): string[];
   peers(): NodeId[];
   sendSignal(payload: Record<string, unknown>, to: NodeId): void;
@@ -135,21 +143,30 @@ export class Invitations {
   /** Reads an invitation (a link or a pasted code) and signs this node's redemption of it. */
   async prepare(urlOrCode: string): Promise<Redemption> {
     const invite = readInvite(await this.deps.codes.resolve(urlOrCode));
-    return { invite, redemption: await prepareRedemption(invite, this.deps.publicKey, Date.now()) };
+    const signatures = this.deps.signatures;
+    await signatures?.verifyAll(chainSignatures(invite.descriptor, invite.chain));
+    const redemption = await prepareRedemption(invite, this.deps.publicKey, Date.now(), signatures?.check);
+    return { invite, redemption };
   }
 
   /** Has the redemption witnessed: the grid joined, and the relays and peers the invitation names. */
   async redeem({ invite, redemption }: Redemption) {
     const verifier = await defaultVerifier();
     const witness = await this.askForWitness(invite, redemptionRequest(invite, redemption), verifier);
-    const grid = completeRedemption(invite, redemption, witness, this.deps.publicKey, Date.now());
+    const signatures = this.deps.signatures;
+    const chain = witnessedChain(invite, redemption, witness);
+    if (chain) await signatures?.verifyAll(chainSignatures(invite.descriptor, chain));
+    const now = Date.now();
+    const grid = completeRedemption(invite, redemption, witness, this.deps.publicKey, now, signatures?.check);
     return { grid, relays: invite.relays, hints: invite.hints };
   }
 
   /** A sealed `redeem` request from the grid's signaling topic. */
   async witness(grid: ActiveGrid, from: NodeId, request: unknown): Promise<void> {
     const membership = this.deps.guard.membership;
-    if (!membership) return;
+    if (!membership || !grid.descriptor) return;
+    // The witness carries this node's chain, checked with it (its results may have left the cache).
+    await this.deps.signatures?.verifyAll(chainSignatures(grid.descriptor, grid.chain));
     const answer = await witnessRedemption(grid, membership, this.deps.signer, request, Date.now(), (k, i) =>
       this.deps.codes.voids(k, i),
     );

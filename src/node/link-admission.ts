@@ -46,6 +46,8 @@ export class LinkAdmission {
     /** Verifies the field's signatures into the cache; false: over the sender's budget. */
     private readonly preverify: (peer: NodeId, membershipBytes: Uint8Array) => Promise<boolean> = async () =>
       true,
+    /** The same for a membership presented earlier, checked again (no budget: it passed once). */
+    private readonly preverifyAgain: (membershipBytes: Uint8Array) => Promise<unknown> = async () => true,
   ) {}
 
   /** The mesh's `admit`: undefined to let the link up, else the reason it is refused. */
@@ -73,8 +75,18 @@ export class LinkAdmission {
     this.presented.delete(peer);
   }
 
-  /** Re-checks every admitted link (revocations arrived); returns the peers whose links must close. */
-  recheck(linked: readonly NodeId[]): NodeId[] {
+  /**
+   * Re-checks every admitted link (revocations arrived); resolves with the peers whose links must close.
+   * The memberships' signatures are verified again first (their results may have left the cache).
+   */
+  async recheck(linked: readonly NodeId[]): Promise<NodeId[]> {
+    if (!this.guard.membership) return [];
+    await Promise.all(
+      linked.flatMap((peer) => {
+        const bytes = this.presented.get(peer);
+        return bytes ? [this.preverifyAgain(bytes)] : [];
+      }),
+    );
     const membership = this.guard.membership;
     if (!membership) return [];
     const closing: NodeId[] = [];

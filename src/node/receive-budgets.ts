@@ -200,8 +200,11 @@ export class Preverifier {
       const envelope = decoded.value;
       const body = decodeBody(envelope.body);
       const all = body.ok ? membershipSignatures(body.value.membership) : [];
-      const sigs = all.filter((r) => !this.signatures.has(r));
-      const cost = (this.envelopes.has(hash) ? 0 : 1) + sigs.length;
+      // Checks another message started are waited for, not paid for again: the core must find every
+      // result in the caches (it never verifies itself), so an envelope is handed on only once they end.
+      const { fresh, settling } = this.signatures.unknown(all);
+      const envelopeKnown = this.envelopes.result(hash) !== undefined;
+      const cost = (this.envelopes.has(hash) ? 0 : 1) + fresh.length;
       if (cost > 0) {
         if (!this.perLink.take(from, now, cost)) {
           this.count('verify-budget-link');
@@ -211,8 +214,10 @@ export class Preverifier {
           this.count('verify-budget-origin');
           continue;
         }
-        work.push(this.envelopes.verify(envelope, hash), this.signatures.verifyAll(sigs));
       }
+      if (!envelopeKnown) work.push(this.envelopes.verify(envelope, hash));
+      if (fresh.length > 0) work.push(this.signatures.verifyAll(fresh));
+      work.push(...settling);
       checked.push({ bytes, hash, fatal: all.filter((r) => r.fatal) });
       kept.push(bytes);
     }
@@ -233,10 +238,19 @@ export class Preverifier {
     return forged.size === 0 ? kept : kept.filter((b) => !forged.has(b));
   }
 
-  /** Announcements read back from storage: verified like any, without a budget (they were admitted). */
+  /**
+   * Announcements read back from storage, or held ones about to be judged again (revocations arrived):
+   * verified like any, without a budget (they were admitted once), `sliceMs` of work between two turns
+   * of the event loop, so a start with thousands of members holds the main thread in no long task.
+   */
   async stored(envelopes: readonly Uint8Array[], maxBodyBytes: number): Promise<void> {
     const work: Promise<unknown>[] = [];
+    let sliceStart = performance.now();
     for (const bytes of envelopes) {
+      if (performance.now() - sliceStart > this.budgets.sliceMs) {
+        await this.yieldToHost();
+        sliceStart = performance.now();
+      }
       const decoded = decodeEnvelope(bytes, maxBodyBytes);
       if (!decoded.ok) continue;
       const body = decodeBody(decoded.value.body);
@@ -256,18 +270,17 @@ export class Preverifier {
    * presented with a link's proof (`link`: within that peer's link budget). `from` undefined: no budget.
    */
   async membership(from: string | undefined, bytes: Uint8Array, link = false): Promise<boolean> {
-    const requests = membershipSignatures(bytes).filter((r) => !this.signatures.has(r));
-    if (requests.length === 0) return true;
-    const now = this.now();
-    if (from !== undefined) {
+    const { fresh, settling } = this.signatures.unknown(membershipSignatures(bytes));
+    if (fresh.length > 0 && from !== undefined) {
+      const now = this.now();
       const [budget, reason] = link
         ? [this.perLink, 'verify-budget-link']
         : [this.perSender, 'verify-budget-sender'];
-      if (!budget.take(from, now, requests.length)) return this.refuse(reason);
-      if (!link && !this.signaling.take('*', now, requests.length))
+      if (!budget.take(from, now, fresh.length)) return this.refuse(reason);
+      if (!link && !this.signaling.take('*', now, fresh.length))
         return this.refuse('verify-budget-signaling');
     }
-    await this.signatures.verifyAll(requests);
+    await Promise.all([this.signatures.verifyAll(fresh), ...settling]);
     return true;
   }
 
@@ -282,13 +295,12 @@ export class Preverifier {
     budget: RateLimit,
     reason: string,
   ): Promise<boolean> {
-    const fresh = requests.filter((r) => !this.signatures.has(r));
-    if (fresh.length === 0) return true;
-    if (from !== undefined && !budget.take(from, this.now(), fresh.length)) {
+    const { fresh, settling } = this.signatures.unknown(requests);
+    if (fresh.length > 0 && from !== undefined && !budget.take(from, this.now(), fresh.length)) {
       this.count(reason);
       return false;
     }
-    await this.signatures.verifyAll(fresh);
+    await Promise.all([this.signatures.verifyAll(fresh), ...settling]);
     return true;
   }
 

@@ -167,6 +167,7 @@ export class Runtime {
         membership: run.linkMembership,
         admit: (peer, membership) =>
           this.deps.preverifier.flooded(peer) ? 'link-flooded' : run.admitLink(peer, membership),
+        refused: (peer) => this.deps.preverifier.flooded(peer),
         known: run.knownMember,
         ...(run.keepsWithout ? { keepsWithout: run.keepsWithout } : {}),
       },

@@ -23,7 +23,7 @@ import { base64urlDecode } from '../net/seal.ts';
 import type { StorageService } from '../services/index.ts';
 import type { ServiceRegistry } from '../services/registry.ts';
 import { type NodeStore, openStore } from '../store/index.ts';
-import { type ActiveGrid, gridFromStored, gridToStored, type StoredGrid } from './grids.ts';
+import { type ActiveGrid, gridFromStored, gridToStored, storedMembership, type StoredGrid } from './grids.ts';
 import { MembershipGuard } from './guard.ts';
 import { CodeInvites } from './code-invites.ts';
 import { Invitations } from './invitations.ts';
@@ -86,21 +86,35 @@ export class GridSession {
     // Every signature from a peer is verified here, asynchronously, before the core runs; the core's
     // synchronous checks only look the results up (receive-budgets.ts, signature-cache.ts).
     const verifier = await defaultVerifier();
-    node.signatures = new SignatureCache(verifier);
+    // No synchronous check at all (`syncPerSecond` 0): what this node signs for the membership rules
+    // (revocations, witnesses, certificates) is vouched for as it signs (`vouched`), the chain it holds
+    // is verified when read and when a run starts, and everything from peers before the core.
+    node.signatures = new SignatureCache(verifier, { syncPerSecond: 0 });
     node.cache = new VerificationCache(verifier, undefined, node.signatures.check);
     node.preverifier = new Preverifier(node.cache, node.signatures, () => Date.now());
+    const vouched = node.signatures.vouching(node.signer);
     node.guard = new MembershipGuard({
       sigCheck: node.signatures.check,
       publicKey: node.publicKey,
-      signer: node.signer,
+      signer: vouched,
+      // Before held announcements are judged again (revocations arrived): their results may have left
+      // the cache since they were admitted.
+      preverifyHeld: async () => {
+        const core = node.runtime.core;
+        if (!core) return;
+        const held = [...node.guard.members.keys()].flatMap((id) => core.envelopeOf(id) ?? []);
+        await node.preverifier.stored(held, core.config.maxBodyBytes);
+      },
+      preverify: (membership) => node.preverifier.membership(undefined, membership),
       active: () => node.active,
       activity: (kind, id, reason) => node.hooks.activity(kind, id, reason),
       input: (step) => node.runtime.input(step),
       closeLink: (peer) => {
         node.runtime.mesh?.close(peer);
         // Revocations arrived: links admitted before may no longer pass (PROTOCOL.md §9).
-        for (const other of node.admission.recheck(node.runtime.mesh?.peers() ?? []))
-          node.runtime.mesh?.close(other);
+        void node.admission
+          .recheck(node.runtime.mesh?.peers() ?? [])
+          .then((closing) => closing.forEach((other) => node.runtime.mesh?.close(other)));
       },
       sendSignal: (payload, to) => node.runtime.mesh?.sendSignal(payload, to),
       saveRevocation: (gridHex, id, record) => node.store.membership.saveRevocation(gridHex, id, record),
@@ -109,7 +123,9 @@ export class GridSession {
     node.admission = new LinkAdmission(
       node.guard,
       () => node.runtime.now(),
+      // A link's membership within its budget; one presented before, checked again, without.
       (peer, membership) => node.preverifier.membership(peer, membership, true),
+      (membership) => node.preverifier.membership(undefined, membership),
     );
     node.settings = await Settings.load(node.store, options);
     node.runtime = new Runtime({
@@ -156,7 +172,8 @@ export class GridSession {
       codes: node.codes,
       selfId: node.id,
       publicKey: node.publicKey,
-      signer: node.signer,
+      signer: vouched,
+      signatures: node.signatures,
       guard: node.guard,
       relays: () => node.settings.relays(),
       peers: () => node.runtime.mesh?.peers() ?? [],
@@ -193,7 +210,11 @@ export class GridSession {
   async fromRecord(record: { data?: unknown } | undefined): Promise<ActiveGrid | undefined> {
     let grid: ActiveGrid | undefined;
     try {
-      grid = record?.data ? gridFromStored(record.data as StoredGrid, this.publicKey, Date.now()) : undefined;
+      const data = record?.data as StoredGrid | undefined;
+      const bytes = data && storedMembership(data);
+      // Its signatures verified asynchronously first: the chain check below only looks them up.
+      if (bytes) await this.preverifier.membership(undefined, bytes);
+      grid = data ? gridFromStored(data, this.publicKey, Date.now(), this.signatures.check) : undefined;
     } catch {
       // A garbled record (a null field, a grid secret that is not hex): dropped and reported, not thrown.
       this.store.reportGarbled('grid');
@@ -211,6 +232,8 @@ export class GridSession {
     const revocations = grid.open ? [] : await this.store.membership.loadRevocations(grid.hex);
     await this.preverifier.revocationRecords(undefined, revocations);
     this.guard.reset(grid, revocations);
+    // This node's own chain: the revocations and witnesses it signs carry it, and are checked here too.
+    await this.preverifier.membership(undefined, this.guard.ownMembership());
     this.admission.clear();
     this.nickname = await this.settings.nickname();
     // A stored `mesh` service lists the links of a run that is over; this run announces its own.

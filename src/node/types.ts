@@ -71,8 +71,9 @@ export interface NodeStats {
   mesh?: ReturnType<Mesh['status']> & { upkeep: MeshUpkeep['stats'] };
   store?: ReturnType<NodeStore['stats']>;
   /**
-   * Envelope results (`cached`, `hits`, `misses`), other signatures (`signatures`: verified, failed, and
-   * those checked synchronously or refused unchecked because nothing pre-verified them), the receive
+   * Envelope results (`cached`, `hits`, `misses`), other signatures (`signatures`: verified, failed,
+   * vouched for by this node as it signed them, and those nothing pre-verified — checked synchronously,
+   * never in the browser, or refused unchecked and verified in the background), the receive
    * budgets in force and what went over them (`dropped`, receive-budgets.ts).
    */
   verification?: {

@@ -1,5 +1,6 @@
 // Usage: node --import tsx src/relay/cli.ts [--host 127.0.0.1] [--port 8787] [--nats nats://HOST:PORT]...
 //        [--max-connections-per-address N] [--max-subscriptions-per-address N]
+//        [--publish-bytes-per-address N] (per second; the burst is four times it)
 // RELAY_PORT sets the default port. The per-address bounds (options.ts) default to 32 and 256; a benchmark
 // holding thousands of clients on loopback (one address) raises them. Each --nats names a server of one NATS cluster; with any, this relay
 // shares its topics with every other relay started with the same servers (nats-cluster.ts).
@@ -27,10 +28,17 @@ async function main(): Promise<void> {
       nats: { type: 'string', multiple: true, default: [] },
       'max-connections-per-address': { type: 'string' },
       'max-subscriptions-per-address': { type: 'string' },
+      'publish-bytes-per-address': { type: 'string' },
     },
   });
   const cluster = values.nats.length > 0 ? natsCluster({ servers: values.nats }) : undefined;
+  const addressBytes = parseCount(
+    values['publish-bytes-per-address'],
+    relayDefaults.publishBytesPerSecondPerAddress,
+  );
   const relay = await startRelay({
+    publishBytesPerSecondPerAddress: addressBytes,
+    publishBytesBurstPerAddress: 4 * addressBytes,
     host: values.host,
     port: parsePort(values.port),
     maxConnectionsPerAddress: parseCount(

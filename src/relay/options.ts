@@ -15,6 +15,10 @@ export interface RelayOptions {
   maxBufferedBytes: number;
   rateLimitPerSecond: number;
   rateLimitBurst: number;
+  publishBytesPerSecond: number;
+  publishBytesBurst: number;
+  publishBytesPerSecondPerAddress: number;
+  publishBytesBurstPerAddress: number;
   maxErrorsPerConnection: number;
   pingIntervalMs: number;
   closeGraceMs: number;
@@ -58,6 +62,21 @@ export const relayDefaults: Readonly<RelayOptions> = {
   rateLimitPerSecond: 200,
   // Token bucket size: frames a connection may send back to back before the sustained rate applies.
   rateLimitBurst: 400,
+  // Bytes of publish frames one connection may send: a burst of 256 KiB, then 64 KiB a second; over it the
+  // connection is flooding and is closed (1008 'byte-rate-limit'). Honest signaling is a hello of ~0.5 KiB
+  // every few seconds and, while links form, SDP offers and answers of a few KiB each: a node dialing 12
+  // peers at once publishes ~50 KiB. Each publish is copied to every subscriber of its topic, so the frame
+  // rate alone let one socket send 200 × 44 KiB a second to every member of a grid — 8 MiB/s that each
+  // browser must receive, decode and collect before the node can drop it (the hostile bench's long
+  // tasks: the WebSocket's own receive work and major GCs driven by those strings).
+  publishBytesPerSecond: 64 * 1024,
+  publishBytesBurst: 256 * 1024,
+  // The same for all connections of one client address together, remembered across reconnects (so closing
+  // and reopening sockets does not refill it): a burst of 2 MiB, then 512 KiB a second. A publish over it is
+  // refused with the error 'address-byte-limit' (errors count towards `maxErrorsPerConnection`). Every
+  // member behind one NAT shares it: hundreds of members joining at the same second would wait for it.
+  publishBytesPerSecondPerAddress: 512 * 1024,
+  publishBytesBurstPerAddress: 2 * 1024 * 1024,
   // Rejected frames tolerated per connection; one more closes it (1008). A buggy client gets enough error
   // frames to be diagnosed, a fuzzer cannot keep the relay busy answering garbage.
   maxErrorsPerConnection: 20,

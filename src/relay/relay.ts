@@ -12,9 +12,12 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { RawData, WebSocket } from 'ws';
+import { type AddressUse, newPeer, type Peer, takeFrameToken, takePublishBytes } from './connection.ts';
 import type { ClusterFactory, ClusterFrame, ClusterHealth, RelayCluster } from './cluster.ts';
 import { type Frame, Rejection, parseFrame, toBuffer } from './frames.ts';
 import { type RelayOptions, relayDefaults } from './options.ts';
+import { RateLimit } from '../net/rate-limit.ts';
+import { TopicTable } from './topics.ts';
 
 export { type RelayOptions, relayDefaults } from './options.ts';
 
@@ -39,27 +42,6 @@ export interface RelayHealth {
   cluster?: ClusterHealth;
 }
 
-interface Peer {
-  ws: WebSocket;
-  /** What this connection's address holds (shared by every connection from it). */
-  address: AddressUse;
-  topics: Set<string>;
-  tokens: number;
-  refilledAt: number;
-  errors: number;
-  alive: boolean;
-  // Set once the relay gives up on a connection, so nothing more is read from or queued for it.
-  closing: boolean;
-  closed: Promise<void>;
-}
-
-/** Connections and subscriptions held by one client address (`maxConnectionsPerAddress`, …PerAddress). */
-interface AddressUse {
-  key: string;
-  connections: number;
-  subscriptions: number;
-}
-
 const PONG = JSON.stringify({ type: 'pong' });
 
 export class Relay {
@@ -67,8 +49,10 @@ export class Relay {
   readonly url: string;
   private readonly wss: WebSocketServer;
   private readonly peers = new Set<Peer>();
-  private readonly topics = new Map<string, Set<Peer>>();
+  private readonly topics: TopicTable;
   private readonly addresses = new Map<string, AddressUse>();
+  /** Publish bytes per client address, kept across reconnects (at most `maxConnections` addresses). */
+  private readonly addressBytes: RateLimit;
   private framesRelayed = 0;
   private readonly framesRejected = new Map<string, number>();
   private readonly dropped = new Map<string, number>();
@@ -82,6 +66,15 @@ export class Relay {
     private readonly ownsServer: boolean,
     cluster: ClusterFactory | undefined,
   ) {
+    this.topics = new TopicTable(opts, {
+      join: (topic) => this.cluster?.join(topic),
+      leave: (topic) => this.cluster?.leave(topic),
+    });
+    this.addressBytes = new RateLimit(
+      opts.publishBytesBurstPerAddress,
+      opts.publishBytesPerSecondPerAddress,
+      opts.maxConnections,
+    );
     // Compression is off: inflating attacker-chosen frames costs CPU and defeats maxPayload accounting.
     this.wss = new WebSocketServer({
       noServer: true,
@@ -219,18 +212,7 @@ export class Relay {
   }
 
   private onConnection(ws: WebSocket, address: AddressUse): void {
-    let markClosed = (): void => {};
-    const peer: Peer = {
-      ws,
-      address,
-      topics: new Set(),
-      tokens: this.opts.rateLimitBurst,
-      refilledAt: performance.now(),
-      errors: 0,
-      alive: true,
-      closing: false,
-      closed: new Promise((resolve) => (markClosed = resolve)),
-    };
+    const { peer, markClosed } = newPeer(ws, address, this.opts, performance.now());
     this.peers.add(peer);
     ws.on('pong', () => (peer.alive = true));
     // ws reports protocol violations (oversized frame, invalid UTF-8, bad opcode) here and then closes the
@@ -242,11 +224,11 @@ export class Relay {
         this.dropped,
         err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'frame-too-large' : 'protocol-error',
       );
-      this.unsubscribeAll(peer);
+      this.topics.unsubscribeAll(peer);
     });
     ws.on('close', () => {
       this.peers.delete(peer);
-      this.unsubscribeAll(peer);
+      this.topics.unsubscribeAll(peer);
       markClosed();
     });
     ws.on('message', (data, isBinary) => {
@@ -261,7 +243,7 @@ export class Relay {
 
   private onFrame(peer: Peer, data: RawData, isBinary: boolean): void {
     if (peer.closing) return;
-    if (!this.takeToken(peer)) return this.drop(peer, 'rate-limit');
+    if (!takeFrameToken(peer, this.opts, performance.now())) return this.drop(peer, 'rate-limit');
     try {
       if (isBinary) throw new Rejection('binary-frame', 'signaling frames are JSON text');
       const bytes = toBuffer(data);
@@ -269,7 +251,13 @@ export class Relay {
       if (bytes.length > this.opts.maxFrameBytes) {
         throw new Rejection('frame-too-large', `${bytes.length} bytes`);
       }
-      this.dispatch(peer, parseFrame(bytes.toString('utf8')));
+      const frame = parseFrame(bytes.toString('utf8'));
+      if (frame.type === 'publish') {
+        if (!takePublishBytes(peer, bytes.length)) return this.drop(peer, 'byte-rate-limit');
+        if (!this.addressBytes.take(peer.address.key, performance.now(), bytes.length))
+          throw new Rejection('address-byte-limit', `max ${this.opts.publishBytesPerSecondPerAddress} B/s`);
+      }
+      this.dispatch(peer, frame);
     } catch (err) {
       if (!(err instanceof Rejection)) throw err;
       this.reject(peer, err);
@@ -279,13 +267,13 @@ export class Relay {
   private dispatch(peer: Peer, frame: Frame): void {
     switch (frame.type) {
       case 'subscribe':
-        this.subscribe(peer, this.topicList(frame));
+        this.topics.subscribe(peer, this.topics.topicList(frame));
         break;
       case 'unsubscribe':
-        for (const topic of this.topicList(frame)) this.unsubscribe(peer, topic);
+        for (const topic of this.topics.topicList(frame)) this.topics.unsubscribe(peer, topic);
         break;
       case 'publish':
-        this.publish(frame, this.topicName(frame.topic, 'bad-topic'));
+        this.publish(frame, this.topics.topicName(frame.topic, 'bad-topic'));
         break;
       case 'ping':
         this.send(peer, PONG);
@@ -296,67 +284,6 @@ export class Relay {
           typeof frame.type === 'string' ? frame.type.slice(0, 32) : undefined,
         );
     }
-  }
-
-  private topicList(frame: Frame): string[] {
-    const { topics } = frame;
-    if (!Array.isArray(topics)) throw new Rejection('bad-topics', 'topics must be an array of strings');
-    return topics.map((t) => this.topicName(t, 'bad-topics'));
-  }
-
-  private topicName(topic: unknown, reason: string): string {
-    if (typeof topic !== 'string' || topic === '') {
-      throw new Rejection(reason, 'topic must be a non-empty string');
-    }
-    if (topic.length > this.opts.maxTopicLength) {
-      throw new Rejection('topic-too-long', `max ${this.opts.maxTopicLength} characters`);
-    }
-    return topic;
-  }
-
-  private subscribe(peer: Peer, topics: string[]): void {
-    const fresh = new Set(topics.filter((t) => !peer.topics.has(t)));
-    // Over the per-connection limit the whole frame is refused, so the client does not end up with an
-    // arbitrary subset of its rooms. A full topic only skips that topic: one crowded room should not keep a
-    // node out of the others.
-    if (peer.topics.size + fresh.size > this.opts.maxTopicsPerConnection) {
-      throw new Rejection('too-many-topics', `max ${this.opts.maxTopicsPerConnection} per connection`);
-    }
-    if (peer.address.subscriptions + fresh.size > this.opts.maxSubscriptionsPerAddress) {
-      throw new Rejection(
-        'address-topic-limit',
-        `max ${this.opts.maxSubscriptionsPerAddress} subscriptions per address`,
-      );
-    }
-    const full: string[] = [];
-    for (const topic of fresh) {
-      const subscribers = this.topics.get(topic) ?? new Set<Peer>();
-      if (subscribers.size >= this.opts.maxSubscribersPerTopic) {
-        full.push(topic);
-        continue;
-      }
-      subscribers.add(peer);
-      if (subscribers.size === 1) {
-        this.topics.set(topic, subscribers);
-        this.cluster?.join(topic);
-      }
-      peer.topics.add(topic);
-      peer.address.subscriptions++;
-    }
-    if (full.length > 0) throw new Rejection('topic-full', full.join(',').slice(0, 256));
-  }
-
-  private unsubscribe(peer: Peer, topic: string): void {
-    const subscribers = this.topics.get(topic);
-    if (subscribers?.delete(peer) && subscribers.size === 0) {
-      this.topics.delete(topic);
-      this.cluster?.leave(topic);
-    }
-    if (peer.topics.delete(topic)) peer.address.subscriptions--;
-  }
-
-  private unsubscribeAll(peer: Peer): void {
-    for (const topic of [...peer.topics]) this.unsubscribe(peer, topic);
   }
 
   private publish(frame: Frame, topic: string): void {
@@ -371,7 +298,7 @@ export class Relay {
    * is removed.
    */
   private deliver(topic: string, frame: Frame): void {
-    const receivers = this.topics.get(topic);
+    const receivers = this.topics.receivers(topic);
     if (!receivers) return;
     let text: string;
     try {
@@ -419,21 +346,11 @@ export class Relay {
     if (peer.closing) return;
     peer.closing = true;
     this.count(this.dropped, reason);
-    this.unsubscribeAll(peer);
+    this.topics.unsubscribeAll(peer);
     peer.ws.close(1008, reason);
     const kill = setTimeout(() => peer.ws.terminate(), this.opts.closeGraceMs);
     kill.unref();
     void peer.closed.then(() => clearTimeout(kill));
-  }
-
-  private takeToken(peer: Peer): boolean {
-    const now = performance.now();
-    const refill = ((now - peer.refilledAt) / 1000) * this.opts.rateLimitPerSecond;
-    peer.tokens = Math.min(this.opts.rateLimitBurst, peer.tokens + refill);
-    peer.refilledAt = now;
-    if (peer.tokens < 1) return false;
-    peer.tokens -= 1;
-    return true;
   }
 
   private pingAll(): void {

@@ -10,45 +10,31 @@
  * What is read back is checked first (record-checks.ts): a record that does not parse is dropped and
  * counted in `stats().garbled`, and start-up goes on; a damaged identity is refused, never replaced.
  *
- * Everything else may lag: announcements and peer history are queued and written in batches, one
- * transaction per batch, because losing the last batch in a crash costs only a cache miss (peers resend
- * announcements; history rebuilds itself), while a transaction per record would not keep up with gossip.
+ * Everything else may lag: announcements, peer history and floors are queued and written in batches
+ * (write-queue.ts). The node key is made and checked in identity-record.ts.
  */
 import { openDB } from 'idb';
 import type { IDBPDatabase } from 'idb';
 import type { PeerHistory } from '../core/history.ts';
 import type { NodeId } from '../core/identity.ts';
-import type { Signer } from '../crypto/ed25519.ts';
-import {
-  generateWebCryptoKeyPair,
-  hasWebCryptoEd25519,
-  nobleSigner,
-  webCryptoSigner,
-} from '../crypto/ed25519.ts';
+import { type Identity, loadOrCreateIdentity } from './identity-record.ts';
 import { MembershipRecords } from './membership-records.ts';
-import {
-  checkAnnouncement,
-  checkCounter,
-  checkFloor,
-  checkIdentity,
-  checkPeerHistory,
-  IdentityDamagedError,
-} from './record-checks.ts';
-import { DB_VERSION, IDENTITY_KEY, upgrade } from './schema.ts';
+import { checkAnnouncement, checkCounter, checkFloor, checkPeerHistory } from './record-checks.ts';
+import { DB_VERSION, upgrade } from './schema.ts';
 import type {
-  AnnouncementRecord,
   FloorRecord,
   GridNodeDB,
   GridNodeKey,
   GridRecord,
-  IdentityRecord,
   JsonValue,
   PeerHistoryRecord,
 } from './schema.ts';
+import { overlay, type WriteCounts, WriteQueue } from './write-queue.ts';
+
+export type { Identity } from './identity-record.ts';
 
 /** Envelopes are at most ~17 KiB by the protocol's limits; anything far beyond is not worth keeping. */
 export const MAX_ENVELOPE_BYTES = 64 * 1024;
-const MAX_RETRY_DELAY_MS = 30_000;
 
 export interface StoreOptions {
   /** How long queued records wait for company before they are written. Default 200 ms. */
@@ -62,12 +48,6 @@ export interface StoreOptions {
   keyEngine?: 'auto' | 'noble';
 }
 
-export interface Identity {
-  signer: Signer;
-  publicKey: Uint8Array;
-  kind: IdentityRecord['kind'];
-}
-
 export interface StoredAnnouncement {
   nodeId: NodeId;
   /** The envelope bytes exactly as received. */
@@ -78,26 +58,13 @@ export interface StoredAnnouncement {
 
 export type RefusalReason = 'oversized-envelope' | 'closed';
 
-export interface StoreStats {
+export interface StoreStats extends WriteCounts {
   /** Records waiting for the next batch. */
   queued: number;
-  /** Batch transactions committed. */
-  batches: number;
-  /** Puts and deletes committed by those batches. */
-  recordsWritten: number;
-  /** Batch transactions that failed; their records stay queued and are retried with backoff. */
-  writeFailures: number;
-  lastError: string | undefined;
   /** Records `queue*` turned away, by reason. */
   refused: Record<RefusalReason, number>;
   /** Stored records that did not parse when read back, dropped, by kind (record-checks.ts). */
   garbled: Record<string, number>;
-}
-
-/** A queued put, or a delete when `value` is undefined. */
-interface Pending<V> {
-  key: GridNodeKey;
-  value: V | undefined;
 }
 
 /**
@@ -120,24 +87,12 @@ export class NodeStore {
   private readonly db: IDBPDatabase<GridNodeDB>;
   /** Revocation sets and grid secrets (membership-records.ts). */
   readonly membership: MembershipRecords;
-  private readonly batchDelayMs: number;
-  private readonly maxBatch: number;
   private readonly keyEngine: 'auto' | 'noble';
-  private readonly announcements = new Map<string, Pending<AnnouncementRecord>>();
-  private readonly peers = new Map<string, Pending<PeerHistoryRecord>>();
-  private readonly floors = new Map<string, Pending<FloorRecord>>();
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  /** A flush that has not yet taken its batch: later `flush()` calls join it. */
-  private nextFlush: Promise<void> | undefined;
-  private tail: Promise<void> = Promise.resolve();
-  private failuresInRow = 0;
+  /** Announcements, peer history and floors on their way to disk. */
+  private readonly queue: WriteQueue;
   private closed = false;
   private closing: Promise<void> | undefined;
-  private readonly counts: Omit<StoreStats, 'queued'> = {
-    batches: 0,
-    recordsWritten: 0,
-    writeFailures: 0,
-    lastError: undefined,
+  private readonly counts: Pick<StoreStats, 'refused' | 'garbled'> = {
     refused: { 'oversized-envelope': 0, closed: 0 },
     garbled: {},
   };
@@ -145,16 +100,19 @@ export class NodeStore {
   constructor(db: IDBPDatabase<GridNodeDB>, options: StoreOptions = {}) {
     this.db = db;
     this.membership = new MembershipRecords(db);
-    this.batchDelayMs = Math.max(0, options.batchDelayMs ?? 200);
-    this.maxBatch = Math.max(1, options.maxBatch ?? 500);
+    this.queue = new WriteQueue(
+      db,
+      Math.max(0, options.batchDelayMs ?? 200),
+      Math.max(1, options.maxBatch ?? 500),
+    );
     this.keyEngine = options.keyEngine ?? 'auto';
     // Another tab wants a newer schema (or to delete the database): let it, after writing what is queued.
     // This tab stops persisting; its queue* calls are refused and counted from here on.
     db.addEventListener('versionchange', () => void this.close().catch(() => undefined));
     db.addEventListener('close', () => {
       this.closed = true;
-      this.clearTimer();
-      this.counts.lastError = 'the browser closed the database';
+      this.queue.stop();
+      this.queue.counts.lastError = 'the browser closed the database';
     });
   }
 
@@ -162,37 +120,13 @@ export class NodeStore {
    * Returns the node key, creating it on first use. Of concurrent first calls (even from two tabs), all
    * end with the same key.
    */
-  async loadOrCreateIdentity(): Promise<Identity> {
-    const stored: unknown = await this.db.get('identity', IDENTITY_KEY);
-    // Only a missing record makes a new identity; a damaged one is refused (IdentityDamagedError).
-    const record = stored === undefined ? await this.createIdentity() : checkIdentity(stored);
-    let signer: Signer;
-    try {
-      signer =
-        record.kind === 'webcrypto' ? await webCryptoSigner(record.keyPair) : nobleSigner(record.secretKey);
-    } catch (error) {
-      throw new IdentityDamagedError(`its key does not load: ${String(error)}`);
-    }
-    if (!equalKeys(signer.publicKey, record.publicKey))
-      throw new IdentityDamagedError('its public key does not match its private key');
-    return { signer, publicKey: record.publicKey, kind: record.kind };
+  loadOrCreateIdentity(): Promise<Identity> {
+    return loadOrCreateIdentity(this.db, this.keyEngine);
   }
 
   /** Counts a stored record that did not parse (also for records read by others: settings, grids). */
   reportGarbled(kind: string): void {
     this.counts.garbled[kind] = (this.counts.garbled[kind] ?? 0) + 1;
-  }
-
-  private async createIdentity(): Promise<IdentityRecord> {
-    // Made before the transaction: a transaction commits as soon as it waits on anything but its requests.
-    const fresh = await generateIdentity(this.keyEngine);
-    const tx = this.db.transaction('identity', 'readwrite', { durability: 'strict' });
-    // Readwrite transactions on one store run one at a time, across tabs too: the later of two first
-    // calls finds the earlier one's key here and drops its own.
-    const existing = await tx.store.get(IDENTITY_KEY);
-    if (!existing) await tx.store.add(fresh, IDENTITY_KEY);
-    await tx.done;
-    return existing ?? fresh;
   }
 
   /** The last seqnum this node signed in a grid; 0 if none. */
@@ -232,7 +166,7 @@ export class NodeStore {
     if (this.closed) return this.refuse('closed');
     if (envelope.length > MAX_ENVELOPE_BYTES) return this.refuse('oversized-envelope');
     // A copy, because structured clone stores a view's whole buffer, which may be a 256 KiB message.
-    this.enqueue(this.announcements, key, { envelope: envelope.slice(), receivedAt });
+    this.queue.enqueue(this.queue.announcements, key, { envelope: envelope.slice(), receivedAt });
     return true;
   }
 
@@ -245,16 +179,16 @@ export class NodeStore {
     if (this.closed) return this.refuse('closed');
     if (floor && !(Number.isSafeInteger(floor.seqnum) && Number.isFinite(floor.until)))
       throw new TypeError('queueForget: floor needs an integer seqnum and a finite until');
-    this.enqueue(this.announcements, key, undefined);
-    this.enqueue(this.peers, key, undefined);
-    if (floor) this.enqueue(this.floors, key, { seqnum: floor.seqnum, until: floor.until });
+    this.queue.enqueue(this.queue.announcements, key, undefined);
+    this.queue.enqueue(this.queue.peers, key, undefined);
+    if (floor) this.queue.enqueue(this.queue.floors, key, { seqnum: floor.seqnum, until: floor.until });
     return true;
   }
 
   /** Queues the removal of a floor that has run out. */
   queueFloorExpired(gridIdHex: string, nodeId: NodeId): boolean {
     if (this.closed) return this.refuse('closed');
-    this.enqueue(this.floors, keyOf(gridIdHex, nodeId), undefined);
+    this.queue.enqueue(this.queue.floors, keyOf(gridIdHex, nodeId), undefined);
     return true;
   }
 
@@ -263,7 +197,7 @@ export class NodeStore {
     const key = keyOf(gridIdHex, nodeId);
     if (this.closed) return this.refuse('closed');
     const { lastConnectedAt, lastFailureAt, failuresInRow, uptimeMs, rttMs, rttSamples } = history;
-    this.enqueue(this.peers, key, {
+    this.queue.enqueue(this.queue.peers, key, {
       lastConnectedAt,
       lastFailureAt,
       failuresInRow,
@@ -279,17 +213,7 @@ export class NodeStore {
    * records stay queued for a retry, and the error is thrown here (and counted in `stats()`).
    */
   flush(): Promise<void> {
-    this.clearTimer();
-    if (!this.nextFlush) {
-      // Chained, so batches commit in the order they were taken.
-      const run = this.tail.then(() => {
-        this.nextFlush = undefined;
-        return this.writeBatch();
-      });
-      this.nextFlush = run;
-      this.tail = run.catch(() => undefined);
-    }
-    return this.nextFlush;
+    return this.queue.flush();
   }
 
   /** Every announcement held for a grid, queued ones included. */
@@ -299,7 +223,7 @@ export class NodeStore {
     const range = gridRange(gridIdHex);
     const [keys, values] = await Promise.all([tx.store.getAllKeys(range), tx.store.getAll(range), tx.done]);
     const found = this.checked(
-      overlay(keys, values, this.announcements, gridIdHex),
+      overlay(keys, values, this.queue.announcements, gridIdHex),
       checkAnnouncement,
       'announcement',
     );
@@ -312,7 +236,7 @@ export class NodeStore {
     const tx = this.db.transaction('peers');
     const range = gridRange(gridIdHex);
     const [keys, values] = await Promise.all([tx.store.getAllKeys(range), tx.store.getAll(range), tx.done]);
-    return this.checked(overlay(keys, values, this.peers, gridIdHex), checkPeerHistory, 'peer-history');
+    return this.checked(overlay(keys, values, this.queue.peers, gridIdHex), checkPeerHistory, 'peer-history');
   }
 
   /** Floors of the nodes a grid's node forgot, queued ones included. */
@@ -321,7 +245,7 @@ export class NodeStore {
     const tx = this.db.transaction('floors');
     const range = gridRange(gridIdHex);
     const [keys, values] = await Promise.all([tx.store.getAllKeys(range), tx.store.getAll(range), tx.done]);
-    return this.checked(overlay(keys, values, this.floors, gridIdHex), checkFloor, 'floor');
+    return this.checked(overlay(keys, values, this.queue.floors, gridIdHex), checkFloor, 'floor');
   }
 
   /** The records that pass `check`; the others are counted under `kind` and left out. */
@@ -372,8 +296,7 @@ export class NodeStore {
    */
   async deleteGrid(gridIdHex: string): Promise<void> {
     checkGridId(gridIdHex);
-    for (const pending of [this.announcements, this.peers, this.floors])
-      for (const [id, { key }] of pending) if (key[0] === gridIdHex) pending.delete(id);
+    this.queue.dropGrid(gridIdHex);
     const tx = this.db.transaction(['grids', 'announcements', 'peers', 'floors'], 'readwrite');
     const range = gridRange(gridIdHex);
     await Promise.all([
@@ -399,10 +322,10 @@ export class NodeStore {
 
   stats(): StoreStats {
     return {
-      ...this.counts,
+      ...this.queue.counts,
       refused: { ...this.counts.refused },
       garbled: { ...this.counts.garbled },
-      queued: this.announcements.size + this.peers.size + this.floors.size,
+      queued: this.queue.size,
     };
   }
 
@@ -410,10 +333,10 @@ export class NodeStore {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.closed = true;
+      this.queue.stop();
       try {
         await this.flush();
       } finally {
-        this.clearTimer();
         this.db.close();
       }
     })();
@@ -424,90 +347,6 @@ export class NodeStore {
     this.counts.refused[reason]++;
     return false;
   }
-
-  private enqueue<V>(pending: Map<string, Pending<V>>, key: GridNodeKey, value: V | undefined): void {
-    pending.set(key.join(' '), { key, value });
-    if (
-      this.announcements.size + this.peers.size + this.floors.size >= this.maxBatch &&
-      this.failuresInRow === 0
-    ) {
-      void this.flush().catch(() => undefined); // counted in stats by writeBatch
-    } else {
-      this.scheduleTimer();
-    }
-  }
-
-  private scheduleTimer(): void {
-    if (this.timer !== undefined || this.closed) return;
-    // Back off while writes fail, so a broken database is not hammered every batchDelayMs.
-    const delay = Math.min(this.batchDelayMs * 2 ** this.failuresInRow, MAX_RETRY_DELAY_MS);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.flush().catch(() => undefined); // counted in stats by writeBatch; never thrown from a timer
-    }, delay);
-  }
-
-  private clearTimer(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  private async writeBatch(): Promise<void> {
-    const announcements = new Map(this.announcements);
-    const peers = new Map(this.peers);
-    const floors = new Map(this.floors);
-    const records = announcements.size + peers.size + floors.size;
-    if (records === 0) return;
-    this.announcements.clear();
-    this.peers.clear();
-    this.floors.clear();
-    try {
-      // Relaxed: a lost batch is only a cache miss, and strict would cost a disk sync per batch.
-      const tx = this.db.transaction(['announcements', 'peers', 'floors'], 'readwrite', {
-        durability: 'relaxed',
-      });
-      const writes: Promise<unknown>[] = [tx.done];
-      const announcementStore = tx.objectStore('announcements');
-      const peerStore = tx.objectStore('peers');
-      const floorStore = tx.objectStore('floors');
-      for (const { key, value } of announcements.values())
-        writes.push(value ? announcementStore.put(value, key) : announcementStore.delete(key));
-      for (const { key, value } of peers.values())
-        writes.push(value ? peerStore.put(value, key) : peerStore.delete(key));
-      for (const { key, value } of floors.values())
-        writes.push(value ? floorStore.put(value, key) : floorStore.delete(key));
-      // All awaited together, so that an aborted transaction leaves no unhandled rejection behind.
-      await Promise.all(writes);
-    } catch (error) {
-      // Put the batch back under anything queued since, which is newer.
-      for (const [id, op] of announcements) if (!this.announcements.has(id)) this.announcements.set(id, op);
-      for (const [id, op] of peers) if (!this.peers.has(id)) this.peers.set(id, op);
-      for (const [id, op] of floors) if (!this.floors.has(id)) this.floors.set(id, op);
-      this.counts.writeFailures++;
-      this.counts.lastError = String(error);
-      this.failuresInRow++;
-      this.scheduleTimer();
-      throw error;
-    }
-    this.failuresInRow = 0;
-    this.counts.batches++;
-    this.counts.recordsWritten += records;
-  }
-}
-
-async function generateIdentity(engine: 'auto' | 'noble'): Promise<IdentityRecord> {
-  const createdAt = Date.now();
-  if (engine === 'auto' && (await hasWebCryptoEd25519())) {
-    const keyPair = await generateWebCryptoKeyPair();
-    const publicKey = new Uint8Array(await crypto.subtle.exportKey('raw', keyPair.publicKey));
-    return { kind: 'webcrypto', keyPair, publicKey, createdAt };
-  }
-  const secretKey = crypto.getRandomValues(new Uint8Array(32));
-  return { kind: 'noble', secretKey, publicKey: nobleSigner(secretKey).publicKey, createdAt };
-}
-
-function equalKeys(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** A grid record's own fields (its `data` is checked again by the membership layer). */
@@ -532,21 +371,4 @@ function keyOf(gridIdHex: string, nodeId: NodeId): GridNodeKey {
 /** All [gridIdHex, nodeId] keys of one grid: arrays sort after strings, so [g, []] is above every [g, id]. */
 function gridRange(gridIdHex: string): IDBKeyRange {
   return IDBKeyRange.bound([gridIdHex], [gridIdHex, []]);
-}
-
-/** Stored records of a grid with the queued writes for that grid applied on top. */
-function overlay<V>(
-  keys: GridNodeKey[],
-  values: V[],
-  pending: Map<string, Pending<V>>,
-  gridIdHex: string,
-): Map<NodeId, V> {
-  const found = new Map<NodeId, V>();
-  keys.forEach(([, nodeId], i) => found.set(nodeId as NodeId, values[i]!));
-  for (const { key, value } of pending.values()) {
-    if (key[0] !== gridIdHex) continue;
-    if (value === undefined) found.delete(key[1] as NodeId);
-    else found.set(key[1] as NodeId, value);
-  }
-  return found;
 }

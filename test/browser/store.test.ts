@@ -303,7 +303,11 @@ describe('store: batched writes', () => {
       addEventListener('unhandledrejection', onUnhandled);
       const store = await openStore(name, { batchDelayMs: 20 });
       // Reach inside to break the connection under the store, as a browser shutting IndexedDB down would.
-      const internals = store as unknown as { db: IDBPDatabase<GridNodeDB> };
+      // The batches are written by its write queue (write-queue.ts), which holds the same connection.
+      const internals = store as unknown as {
+        db: IDBPDatabase<GridNodeDB>;
+        queue: { db: IDBPDatabase<GridNodeDB> };
+      };
       internals.db.close();
       const id = randomNodeId();
       store.queueAnnouncement(GRID, id, bytes(10), 1);
@@ -319,7 +323,7 @@ describe('store: batched writes', () => {
       await store.flush().catch(() => (threw = true));
       check(threw, 'an explicit flush reports the failure');
 
-      internals.db = await openDB<GridNodeDB>(name);
+      internals.db = internals.queue.db = await openDB<GridNodeDB>(name);
       await until('the retry', () => store.stats().batches > 0);
       stats = store.stats();
       check(stats.queued === 0 && stats.recordsWritten === 1, 'the kept batch was written by a retry');

@@ -125,6 +125,52 @@ describe('SignatureCache', () => {
     const r = requests[3]!;
     assert.equal(cache.check(r.publicKey, r.message, r.signature), true);
   });
+
+  it('with no synchronous budget (the browser) a miss is refused unchecked, verified in the background, and holds when asked again', async () => {
+    const { t, bobChain } = world();
+    const verifier = await counting();
+    const cache = new SignatureCache(verifier, { syncPerSecond: 0 });
+    const [r] = membershipSignatures(fieldOf(t, bobChain));
+    const forged = { ...r!, signature: new Uint8Array(64).fill(3) };
+    assert.equal(cache.check(r!.publicKey, r!.message, r!.signature), false, 'refused, not checked');
+    assert.equal(cache.check(forged.publicKey, forged.message, forged.signature), false);
+    assert.equal(cache.stats().syncVerified, 0);
+    assert.equal(cache.stats().unverified, 2);
+    assert.equal(cache.stats().deferred, 2, 'both verified in the background');
+    assert.equal(cache.result(r!), undefined, 'a refusal unchecked is not remembered as a failure');
+    await cache.verifyAll([r!, forged]);
+    assert.equal(verifier.calls, 2, 'the background checks were the only ones');
+    assert.equal(cache.check(r!.publicKey, r!.message, r!.signature), true, 'asked again: it holds');
+    assert.equal(cache.check(forged.publicKey, forged.message, forged.signature), false);
+    assert.equal(cache.stats().unverified, 2);
+  });
+
+  it('a vouching signer enters what it signs: the membership rules then find it without any check', async () => {
+    const { t, alice, aliceChain } = world();
+    const verifier = await counting();
+    const cache = new SignatureCache(verifier, { syncPerSecond: 0 });
+    const signer = cache.vouching(alice);
+    const revoked = key('revoked by alice').publicKey;
+    const { revocationMessage, signedRevocation } = await import('../../src/core/index.ts');
+    const signature = await signer.sign(revocationMessage(t.gridId, alice.publicKey, revoked, 3_000));
+    assert.equal(
+      toHex(signature),
+      toHex(alice.signSync(revocationMessage(t.gridId, alice.publicKey, revoked, 3_000))),
+    );
+    const revocation = signedRevocation(
+      { gridId: t.gridId, revoker: alice.publicKey, revoked, revokedAt: 3_000 },
+      signature,
+      aliceChain,
+    );
+    const m = new GridMembership(t.g.publicKey, cache.check);
+    // The chain alone is not vouched for (someone else signed it): refused until pre-verified.
+    assert.equal(m.addRevocation(revocation, 5_000), false);
+    await cache.verifyAll(membershipSignatures(fieldOf(t, aliceChain)));
+    assert.equal(m.addRevocation(revocation, 5_000), true);
+    assert.equal(cache.stats().vouched, 1);
+    assert.equal(cache.stats().syncVerified, 0);
+    assert.equal(verifier.calls, 2, 'descriptor and certificate verified; the revocation never');
+  });
 });
 
 /** A receiver: the core with the membership rules on the run's caches, one link, and the preverifier. */
@@ -318,6 +364,19 @@ describe('Preverifier: budgets in front of the core', () => {
     r.tick(60_000);
     assert.equal(r.pre.flooded(mallory), false, 'after the cooldown she may link again');
     assert.equal(r.pre.stats().dropped['link-flooded'], 1);
+  });
+
+  it('the same new announcement on two links at once: the second waits for the first’s checks, so the core never misses', async () => {
+    const r = await receiver();
+    const other = nodeIdString(key('second link').publicKey);
+    r.core.linkUp(other, 10_000);
+    const envelope = r.t.envelope(r.bob, r.bobChain);
+    const [a, b] = await Promise.all([r.receive([envelope]), r.receive([envelope], other)]);
+    assert.equal(a + b, 2, 'both handed on');
+    assert.equal(r.core.stats().origins, 1);
+    assert.equal(r.verifier.calls, 1 + 6, 'each signature verified once');
+    assert.equal(r.signatures.stats().unverified, 0, 'the core found every result');
+    assert.equal(r.signatures.stats().syncVerified, 0);
   });
 
   it('a signaling sender’s membership fields are verified within its budget', async () => {

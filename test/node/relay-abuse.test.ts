@@ -293,7 +293,16 @@ describe('relay: limits', { timeout: 30_000 }, () => {
 
   it('drops a slow reader whose send queue exceeds maxBufferedBytes, without affecting others', async () => {
     // The flooder is allowed to go fast here so the test finishes quickly; the slow reader is the subject.
-    const opts = { maxBufferedBytes: 1024 * 1024, rateLimitPerSecond: 100_000, rateLimitBurst: 100_000 };
+    const fast = 1 << 30;
+    const opts = {
+      maxBufferedBytes: 1024 * 1024,
+      rateLimitPerSecond: 100_000,
+      rateLimitBurst: 100_000,
+      publishBytesBurst: fast,
+      publishBytesPerSecond: fast,
+      publishBytesBurstPerAddress: fast,
+      publishBytesPerSecondPerAddress: fast,
+    };
     await abuse(opts, async (relay, bystander) => {
       const slow = await subscriber(relay.url, ['firehose']);
       const flooder = await TestClient.connect(relay.url);

@@ -97,6 +97,36 @@ describe('relay: per-address bounds', { timeout: 30_000 }, () => {
     assert.deepEqual(await b.next((m) => m.type === 'publish'), { type: 'publish', topic: 't4', data: 1 });
   });
 
+  it('bounds publish bytes: a connection past its byte budget is closed, an address past its own is refused even across reconnects', async () => {
+    const r = await relay({
+      publishBytesBurst: 40_000,
+      publishBytesPerSecond: 1_000,
+      publishBytesBurstPerAddress: 100_000,
+      publishBytesPerSecondPerAddress: 1_000,
+    });
+    const member = await subscriber(r.url, ['room'], '127.0.0.1');
+    const big = 'x'.repeat(9_000);
+    // One connection: four 9 KB publishes fit its 40 KB, the fifth closes it.
+    const flooder = await subscriber(r.url, ['room'], ATTACKER);
+    for (let i = 0; i < 5; i++) flooder.send({ type: 'publish', topic: 'room', data: big });
+    assert.deepEqual(await flooder.closed, { code: 1008, reason: 'byte-rate-limit' });
+    assert.equal(r.health().dropped['byte-rate-limit'], 1);
+    // Reconnecting gives a fresh connection bucket, not a fresh address bucket: 100 KB in all, then refused.
+    let refused = 0;
+    for (let c = 0; c < 3 && refused === 0; c++) {
+      const again = await subscriber(r.url, ['room'], ATTACKER);
+      for (let i = 0; i < 4; i++) again.send({ type: 'publish', topic: 'room', data: big });
+      await again.sync();
+      refused = r.health().framesRejected['address-byte-limit'] ?? 0;
+      await again.close();
+    }
+    assert.ok(refused >= 1, 'the address bucket ran out');
+    // The member is served, and another address publishes as before.
+    const other = await subscriber(r.url, ['room'], '127.0.0.3');
+    other.send({ type: 'publish', topic: 'room', data: 'honest' });
+    await member.next((m) => m.data === 'honest');
+  });
+
   it('forwards frames as sent: no subscriber count, and a sender’s own `clients` is removed', async () => {
     const r = await relay();
     const a = await subscriber(r.url, ['room']);
