@@ -179,8 +179,12 @@ describe('seven browsers, the relay apart (issue 17’s outside check)', { timeo
         [a, b].map((i) =>
           members[i]!.page.evaluate(() => {
             const m = window.gridNode!.stats().mesh!;
+            const s = window.gridNode!.stats();
             return {
               id: window.gridNode!.id.slice(0, 10),
+              members: window.gridNode!.getPeers().length,
+              signatures: s.verification,
+              upkeep: m.upkeep,
               routed: m.routed,
               dropped: m.dropped,
               unsigned: m.unsigned,
