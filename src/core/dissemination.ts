@@ -22,6 +22,7 @@ import type { CoreConfig } from './config.ts';
 import type { NodeId, Tag } from './identity.ts';
 import type { Links } from './links.ts';
 import { MessageType, type Ref, encodeAnnounce, encodeRefs } from './messages.ts';
+import { type OriginIndex, WANTED } from './origins.ts';
 import type { Outbox } from './outbox.ts';
 import { type Entry, type Table, refNewer, refOf } from './table.ts';
 
@@ -64,6 +65,8 @@ class Want implements Ref {
   /** No longer in `wants` (taken, forgotten, timed out or replaced): its queued deadlines are void. */
   done = false;
   constructor(
+    /** The origin's index (origins.ts), held by this want until it is done. */
+    readonly index: number,
     ref: Ref,
     /** Undefined while waiting for the payload along the tree (eager push: `graftTimeoutMs`). */
     public asked: NodeId | undefined,
@@ -95,7 +98,10 @@ const LAZY: Asking = { type: MessageType.IWant, firstDelayMs: 0 };
 const NONE: readonly NodeId[] = [];
 
 export class LazyPush implements Dissemination {
-  private readonly wants = new Map<Tag, Want>();
+  /** The version wanted of each origin, by origin index (the table's `origins`). */
+  private readonly wants: (Want | undefined)[] = [];
+  private wantCount = 0;
+  private readonly origins: OriginIndex;
   /** How many live wants each link's advertisements hold (`Want.charged`). */
   private readonly chargedOf = new Map<NodeId, number>();
   /** Asks' deadlines (`wantTimeoutMs` after each ask). */
@@ -120,18 +126,20 @@ export class LazyPush implements Dissemination {
     private readonly outbox: Outbox,
     private readonly config: CoreConfig,
     private readonly asking: Asking = LAZY,
-  ) {}
+  ) {
+    this.origins = table.origins;
+  }
 
   get pendingWants(): number {
-    return this.wants.size;
+    return this.wantCount;
   }
 
   spread(entry: Entry, from: NodeId | undefined, now: number): void {
     if (from === undefined) return this.advertise(entry, undefined, now);
-    const want = this.wants.get(entry.tag);
+    const want = this.wants[entry.index];
     const skip = new Set<NodeId>([from]);
     if (want && !refNewer(want, entry)) {
-      this.drop(entry.tag);
+      this.drop(want);
       for (const source of want.sources) skip.add(source);
       if (want.asked !== undefined) skip.add(want.asked);
     }
@@ -167,9 +175,9 @@ export class LazyPush implements Dissemination {
    * it was wanted, and who was asked).
    */
   take(entry: Entry): readonly NodeId[] {
-    const want = this.wants.get(entry.tag);
+    const want = this.wants[entry.index];
     if (!want || refNewer(want, entry)) return NONE;
-    this.drop(entry.tag);
+    this.drop(want);
     // The want is done: its sources list is ours to extend.
     if (want.asked !== undefined) want.sources.push(want.asked);
     return want.sources;
@@ -183,11 +191,12 @@ export class LazyPush implements Dissemination {
     const ask: Ref[] = [];
     const delayMs = repair ? 0 : this.asking.firstDelayMs;
     for (const ref of refs) {
-      const pending = this.wants.get(ref.tag);
+      const index = this.origins.find(ref.tag);
+      const pending = index < 0 ? undefined : this.wants[index];
       // A want ends when the table takes its version or a newer one (`take`, `forget`), so a ref equal to
       // a pending want is news without asking the table: most of a bootstrap's refs are such repeats.
       const repeat = pending !== undefined && pending.seqnum === ref.seqnum && pending.hash32 === ref.hash32;
-      if (!repeat && !this.table.isNews(ref)) continue;
+      if (!repeat && !this.table.isNews(ref, index)) continue;
       if (pending && !refNewer(ref, pending)) {
         if (pending.asked === undefined && delayMs === 0) {
           this.ask(pending, from, now);
@@ -201,7 +210,7 @@ export class LazyPush implements Dissemination {
         }
         continue;
       }
-      if (!pending && this.wants.size >= this.config.maxPendingWants) {
+      if (!pending && this.wantCount >= this.config.maxPendingWants) {
         this.outbox.counters.drop('want-limit');
         continue;
       }
@@ -210,17 +219,20 @@ export class LazyPush implements Dissemination {
         continue;
       }
       if (pending) this.release(pending);
+      else this.wantCount++;
+      const at = pending ? index : this.origins.add(ref.tag, WANTED);
+      while (this.wants.length <= at) this.wants.push(undefined);
       this.charge(from, 1);
       if (delayMs > 0) {
-        const want = new Want(ref, undefined, now + delayMs, [from], from);
-        this.wants.set(ref.tag, want);
+        const want = new Want(at, ref, undefined, now + delayMs, [from], from);
+        this.wants[at] = want;
         this.firstQueue.push(want);
         this.changes++;
         continue;
       }
       const deadline = now + this.config.wantTimeoutMs;
-      const want = new Want(ref, from, deadline, [], from);
-      this.wants.set(ref.tag, want);
+      const want = new Want(at, ref, from, deadline, [], from);
+      this.wants[at] = want;
       this.wantQueue.push(want);
       this.changes++;
       ask.push(ref);
@@ -261,15 +273,17 @@ export class LazyPush implements Dissemination {
   }
 
   forget(tag: Tag): void {
-    this.drop(tag);
+    const index = this.origins.find(tag);
+    const want = index < 0 ? undefined : this.wants[index];
+    if (want) this.drop(want);
   }
 
-  /** Stops wanting `tag`'s version. */
-  private drop(tag: Tag): void {
-    const want = this.wants.get(tag);
-    if (!want) return;
+  /** Stops wanting `want`'s version (the want held for its origin). */
+  private drop(want: Want): void {
     this.release(want);
-    this.wants.delete(tag);
+    this.wants[want.index] = undefined;
+    this.wantCount--;
+    this.origins.release(want.index, WANTED);
   }
 
   /** Voids `want`'s queued deadlines and frees its place in its link's share. */
@@ -299,7 +313,7 @@ export class LazyPush implements Dissemination {
       let next = want.sources.shift();
       while (next !== undefined && !this.links.has(next)) next = want.sources.shift();
       if (next === undefined) {
-        this.drop(want.tag);
+        this.drop(want);
         this.outbox.counters.drop('want-timeout');
         continue;
       }

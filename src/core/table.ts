@@ -30,6 +30,7 @@ import type { CoreConfig } from './config.ts';
 import type { AdmitFn, DropReason, VerifyFn } from './gossip-types.ts';
 import { type Tag, nodeIdString, tagOf } from './identity.ts';
 import { BUCKET_FINGERPRINT_BYTES, FINGERPRINT_BYTES, MAX_BUCKET_BITS, type Ref } from './messages.ts';
+import { HELD, OriginIndex } from './origins.ts';
 import type { Outbox } from './outbox.ts';
 
 /**
@@ -39,6 +40,8 @@ import type { Outbox } from './outbox.ts';
  * `tree`, the dissemination layer's per-origin tree state (eager.ts). An entry is also a `Ref`.
  */
 export interface Entry {
+  /** The origin's index (origins.ts), which it keeps while held, across versions. */
+  readonly index: number;
   readonly tag: Tag;
   /** The envelope bytes: origin key at [1, 33). Shared with other holders of equal bytes; never written. */
   readonly envelope: Uint8Array;
@@ -67,6 +70,7 @@ export const NEW_ORIGIN = 1 << 31;
 class HeldEntry implements Entry {
   tree = NEW_ORIGIN;
   constructor(
+    readonly index: number,
     readonly held: Canonical,
     public lastSeenAt: number,
     public gossiped: boolean,
@@ -130,7 +134,20 @@ const dropped = (reason: DropReason, detail?: string): Received =>
 export class Table {
   /** The last seqnum this node signed (the persisted counter). */
   counter: number;
-  private readonly entries = new Map<Tag, Entry>();
+  /** Every origin this node holds or wants, by index; dissemination's wants share it. */
+  readonly origins = new OriginIndex();
+  /** The entry held at each origin index, if any. */
+  private readonly rows: (Entry | undefined)[] = [];
+  private count = 0;
+  /**
+   * The held origins in the order they were first stored (a list through their indices, -1 ending it),
+   * the order in which `values` visits them: what a Map keyed by origin would give, which digests,
+   * scans and dial plans have always followed (same seed, same run).
+   */
+  private after = new Int32Array(8);
+  private before = new Int32Array(8);
+  private first = -1;
+  private last = -1;
   private readonly floors = new Map<Tag, Floor>();
   private readonly fingerprintBytes = new Uint8Array(FINGERPRINT_BYTES);
   /** Bucket fingerprints (§4) at `MAX_BUCKET_BITS`, kept with `fingerprintBytes`; coarser ones fold these. */
@@ -152,7 +169,7 @@ export class Table {
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.count;
   }
 
   get gossiped(): number {
@@ -185,28 +202,48 @@ export class Table {
   }
 
   get(tag: Tag): Entry | undefined {
-    return this.entries.get(tag);
+    const i = this.origins.find(tag);
+    return i < 0 ? undefined : this.rows[i];
+  }
+
+  /** The entry at origin index `i` (from `origins.find`), if one is held. */
+  at(i: number): Entry | undefined {
+    return i < 0 ? undefined : this.rows[i];
   }
 
   /** The entry held for exactly this public key (not merely its tag). */
   lookup(publicKey: Uint8Array): Entry | undefined {
-    const entry = this.entries.get(tagOf(publicKey));
+    const entry = this.get(tagOf(publicKey));
     return entry && sameOrigin(entry, publicKey) ? entry : undefined;
   }
 
-  values(): IterableIterator<Entry> {
-    return this.entries.values();
+  /**
+   * Every entry, in origin-index order. Entries may be removed while this runs (liveness forgets as it
+   * scans); one added meanwhile may or may not be seen.
+   */
+  *values(): IterableIterator<Entry> {
+    // A removed entry keeps its link onward, so removing the one just visited does not end the walk.
+    for (let i = this.first; i >= 0; i = this.after[i]!) {
+      const entry = this.rows[i];
+      if (entry) yield entry;
+    }
   }
 
   gossipedRefs(): Ref[] {
     const refs: Ref[] = [];
-    for (const entry of this.entries.values()) if (entry.gossiped) refs.push(refOf(entry));
+    for (let i = this.first; i >= 0; i = this.after[i]!) {
+      const entry = this.rows[i]!;
+      if (entry.gossiped) refs.push(refOf(entry));
+    }
     return refs;
   }
 
-  /** Whether a peer's `ref` names a version this node would take (so it is worth asking for). */
-  isNews(ref: Ref): boolean {
-    const entry = this.entries.get(ref.tag);
+  /**
+   * Whether a peer's `ref` names a version this node would take (so it is worth asking for); `i` is the
+   * ref's origin index if the caller has looked it up already.
+   */
+  isNews(ref: Ref, i = this.origins.find(ref.tag)): boolean {
+    const entry = this.at(i);
     if (entry) return refNewer(ref, entry);
     if (ref.tag === this.selfTag) return ref.seqnum > this.counter;
     return !this.belowFloor(ref.tag, undefined, ref.seqnum);
@@ -215,7 +252,7 @@ export class Table {
   /** The §3 checks, cheapest first, for an envelope a peer sent; stores it if it is news. */
   accept(received: Uint8Array, now: number, verify: VerifyFn, admit: AdmitFn | undefined): Received {
     // Equal bytes are equal hashes: a copy of what is held is a duplicate, recognised before any parsing.
-    const existing = received.length > 33 ? this.entries.get(tagOf(received, 1)) : undefined;
+    const existing = received.length > 33 ? this.get(tagOf(received, 1)) : undefined;
     if (existing && equalBytes(existing.envelope, received)) return dropped('duplicate');
     const held = this.intern(received, this.config.maxBodyBytes);
     if (!held) return dropped('malformed-envelope');
@@ -231,7 +268,7 @@ export class Table {
 
     const equivocation = existing !== undefined && seqnum === existing.seqnum;
     if (!existing && this.belowFloor(held.tag, origin, seqnum)) return dropped('forgotten-replay');
-    if (!existing && this.entries.size >= this.config.maxOrigins) return dropped('table-full');
+    if (!existing && this.count >= this.config.maxOrigins) return dropped('table-full');
     if (!this.verified(held, verify)) return dropped('bad-signature');
     if (admit) {
       const body = decodeBody(held.envelope.body);
@@ -248,7 +285,7 @@ export class Table {
 
   /** Our own key, signed by us, at or above our counter: jump past it (the driver republishes). */
   private ownEcho(held: Canonical, seqnum: number, verify: VerifyFn): Received {
-    const own = this.entries.get(this.selfTag);
+    const own = this.get(this.selfTag);
     if (own && equalBytes(own.hash, held.hash)) return dropped('duplicate');
     if (seqnum < this.counter) return dropped('replay');
     if (!this.verified(held, verify)) return dropped('bad-signature');
@@ -283,7 +320,7 @@ export class Table {
     const head = held && headOf(held);
     if (!held || !head?.ok || !equalBytes(head.gridId, this.gridId)) return undefined;
     const { tag, envelope } = held;
-    const existing = this.entries.get(tag);
+    const existing = this.get(tag);
     if (existing && (existing.seqnum >= head.seqnum || !sameOrigin(existing, envelope.origin)))
       return undefined;
     if (this.belowFloor(tag, envelope.origin, head.seqnum)) return undefined;
@@ -301,14 +338,16 @@ export class Table {
   /** Installs `held` as the newest from its origin. */
   private put(held: Canonical, seqnum: number, now: number, persist = true, gossiped = true): Stored {
     const tag = held.tag;
-    const previous = this.entries.get(tag);
+    const index = this.origins.add(tag, HELD);
+    const previous = this.rows[index];
     if (previous?.gossiped) this.expire(previous);
     if (held.head?.ok !== true || held.head.seqnum !== seqnum)
       throw new Error('unreachable: put before headOf');
-    const entry = new HeldEntry(held, now, gossiped);
+    const entry = new HeldEntry(index, held, now, gossiped);
     // The origin's tree outlives its versions (eager.ts).
     if (previous) entry.tree = previous.tree;
-    this.entries.set(tag, entry);
+    else this.append(index);
+    this.rows[index] = entry;
     if (gossiped) {
       this.xorFingerprint(entry);
       this.gossipedCount++;
@@ -353,7 +392,37 @@ export class Table {
 
   remove(entry: Entry): void {
     if (entry.gossiped) this.expire(entry);
-    this.entries.delete(entry.tag);
+    const i = entry.index;
+    if (this.rows[i] !== entry) return;
+    this.rows[i] = undefined;
+    this.count--;
+    const [before, after] = [this.before[i]!, this.after[i]!];
+    if (before >= 0) this.after[before] = after;
+    else this.first = after;
+    if (after >= 0) this.before[after] = before;
+    else this.last = before;
+    this.origins.release(i, HELD);
+  }
+
+  /** Puts index `i`, newly held, last in the order of `values`. */
+  private append(i: number): void {
+    if (i >= this.after.length) {
+      const length = Math.max(this.after.length * 2, i + 1);
+      const grown = (from: Int32Array) => {
+        const to = new Int32Array(length);
+        to.set(from);
+        return to;
+      };
+      this.after = grown(this.after);
+      this.before = grown(this.before);
+    }
+    while (this.rows.length <= i) this.rows.push(undefined);
+    this.count++;
+    this.before[i] = this.last;
+    this.after[i] = -1;
+    if (this.last >= 0) this.after[this.last] = i;
+    else this.first = i;
+    this.last = i;
   }
 
   private xorFingerprint(entry: Entry): void {
