@@ -53,6 +53,13 @@ export class OriginIndex {
     }
   }
 
+  /** The tag whose index is `i`. */
+  tagOf(i: number): Tag {
+    const hi = this.hi[i]!;
+    const lo = this.lo[i]!;
+    return String.fromCharCode(hi >>> 16, hi & 0xffff, lo >>> 16, lo & 0xffff) as Tag;
+  }
+
   /** The index of `tag`, taken for it if it has none, and held by `holder`. */
   add(tag: Tag, holder: number): number {
     const found = this.find(tag);
