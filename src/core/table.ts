@@ -16,12 +16,10 @@
  *
  * Fingerprint (§4): "the XOR of the first 16 bytes of the SHA-256 of every envelope the node currently
  * gossips", with their count; kept incrementally. Invariant: `fingerprint` is the XOR, and
- * `gossipedCount` the number, of the entries whose `gossiped` is set — every change of that flag, and
+ * `gossiped` the number, of the entries whose `gossiped` is set — every change of that flag, and
  * every entry added or removed, goes through `put`, `touch`, `expire` or `remove`.
  *
- * Floors (§6): "Refuse a forgotten node's announcements at or below its last seqnum for another
- * `forgetAfterMs`." A floor is (origin, seqnum, until); a newer seqnum passes it (the node came back) and
- * clears it. At most `maxOrigins` floors are kept: a new one replaces the one that would lapse first.
+ * Floors (§6, floors.ts): what is left of forgotten origins; a newer seqnum passes one and clears it.
  */
 import { type AnnouncementBody, decodeBody } from './announcement.ts';
 import { type BodyHead, type Canonical, type Interner, copyInterner, headOf } from './canonical.ts';
@@ -29,7 +27,9 @@ import { compareBytes, equalBytes } from './bytes.ts';
 import type { CoreConfig } from './config.ts';
 import type { AdmitFn, DropReason, VerifyFn } from './gossip-types.ts';
 import { type Tag, nodeIdString, tagOf } from './identity.ts';
-import { BUCKET_FINGERPRINT_BYTES, FINGERPRINT_BYTES, MAX_BUCKET_BITS, type Ref } from './messages.ts';
+import { Fingerprint } from './fingerprint.ts';
+import type { Ref } from './messages.ts';
+import { Floors } from './floors.ts';
 import { HELD, OriginIndex } from './origins.ts';
 import type { Outbox } from './outbox.ts';
 
@@ -94,13 +94,6 @@ class HeldEntry implements Entry {
 
 type CheckedHead = Extract<BodyHead, { ok: true }>;
 
-/** What is left of a forgotten origin: the seqnum below which its announcements stay refused. */
-interface Floor {
-  readonly origin: Uint8Array;
-  readonly seqnum: number;
-  until: number;
-}
-
 /** An entry just installed, and the one it replaced. */
 export interface Stored {
   readonly entry: Entry;
@@ -148,11 +141,9 @@ export class Table {
   private before = new Int32Array(8);
   private first = -1;
   private last = -1;
-  private readonly floors = new Map<Tag, Floor>();
-  private readonly fingerprintBytes = new Uint8Array(FINGERPRINT_BYTES);
-  /** Bucket fingerprints (§4) at `MAX_BUCKET_BITS`, kept with `fingerprintBytes`; coarser ones fold these. */
-  private readonly bucketBytes = new Uint8Array(BUCKET_FINGERPRINT_BYTES << MAX_BUCKET_BITS);
-  private gossipedCount = 0;
+  private readonly floors: Floors;
+  /** The fingerprint and bucket fingerprints of what is gossiped, with its count. */
+  private readonly print = new Fingerprint();
   /** An entry was restored with a receipt time in the past since liveness last asked. */
   private backdated = false;
 
@@ -166,6 +157,7 @@ export class Table {
     private readonly intern: Interner = copyInterner,
   ) {
     this.counter = counter;
+    this.floors = new Floors(config);
   }
 
   get size(): number {
@@ -173,28 +165,16 @@ export class Table {
   }
 
   get gossiped(): number {
-    return this.gossipedCount;
+    return this.print.count;
   }
 
   get fingerprint(): Uint8Array {
-    return this.fingerprintBytes;
+    return this.print.bytes;
   }
 
-  /**
-   * The fingerprint of every bucket at `bits` (§4: "the XOR of the first 8 bytes of the SHA-256 of every
-   * envelope gossiped in it"), bucket 0 first. A new array; the finest buckets are kept, coarser ones are
-   * their XOR, since a bucket at `bits` is the 2^(8 - bits) finest buckets that share its top bits.
-   */
+  /** The fingerprint of every bucket at `bits`, bucket 0 first (fingerprint.ts). */
   bucketFingerprints(bits: number): Uint8Array {
-    const out = new Uint8Array(BUCKET_FINGERPRINT_BYTES << bits);
-    const shift = MAX_BUCKET_BITS - bits;
-    const fine = this.bucketBytes;
-    for (let b = 0; b < 1 << MAX_BUCKET_BITS; b++) {
-      const to = (b >> shift) * BUCKET_FINGERPRINT_BYTES;
-      const from = b * BUCKET_FINGERPRINT_BYTES;
-      for (let i = 0; i < BUCKET_FINGERPRINT_BYTES; i++) out[to + i]! ^= fine[from + i]!;
-    }
-    return out;
+    return this.print.buckets(bits);
   }
 
   get floorCount(): number {
@@ -349,11 +329,10 @@ export class Table {
     else this.append(index);
     this.rows[index] = entry;
     if (gossiped) {
-      this.xorFingerprint(entry);
-      this.gossipedCount++;
+      this.print.toggle(entry.held, 1);
     }
     // A newer announcement of a forgotten origin: it came back.
-    if (!previous) this.floors.delete(tag);
+    if (!previous) this.floors.clear(tag);
     if (persist)
       this.outbox.push({
         type: 'stored',
@@ -378,15 +357,13 @@ export class Table {
     entry.lastSeenAt = now;
     if (!entry.gossiped) {
       entry.gossiped = true;
-      this.xorFingerprint(entry);
-      this.gossipedCount++;
+      this.print.toggle(entry.held, 1);
     }
   }
 
   /** No longer gossiped (stale, replaced or removed); still held. */
   expire(entry: Entry): void {
-    this.xorFingerprint(entry);
-    this.gossipedCount--;
+    this.print.toggle(entry.held, -1);
     entry.gossiped = false;
   }
 
@@ -425,54 +402,22 @@ export class Table {
     this.last = i;
   }
 
-  private xorFingerprint(entry: Entry): void {
-    const hash = entry.hash;
-    for (let i = 0; i < FINGERPRINT_BYTES; i++) this.fingerprintBytes[i]! ^= hash[i]!;
-    // The finest bucket is the tag's first byte, which is the origin key's first byte, envelope[1].
-    const at = entry.envelope[1]! * BUCKET_FINGERPRINT_BYTES;
-    for (let i = 0; i < BUCKET_FINGERPRINT_BYTES; i++) this.bucketBytes[at + i]! ^= hash[i]!;
-  }
-
-  /** Whether `seqnum` is at or below the floor of a forgotten origin (any origin with this tag, if none given). */
-  private belowFloor(tag: Tag, origin: Uint8Array | undefined, seqnum: number): boolean {
-    const floor = this.floors.get(tag);
-    return floor !== undefined && seqnum <= floor.seqnum && (!origin || equalBytes(floor.origin, origin));
-  }
-
   /** Leaves a floor for a forgotten entry (already removed) until `until`. */
   setFloor(entry: Entry, until: number): void {
-    const origin = originOf(entry);
-    this.addFloor(entry.tag, { origin: origin.slice(), seqnum: entry.seqnum, until });
+    this.floors.add(entry.tag, originOf(entry).slice(), entry.seqnum, until);
   }
 
   /** Restores a floor saved by the driver from a `forgotten` output; a higher one already held stays. */
   restoreFloor(origin: Uint8Array, seqnum: number, until: number): void {
-    const tag = tagOf(origin);
-    const existing = this.floors.get(tag);
-    if (existing && existing.seqnum >= seqnum) return;
-    this.addFloor(tag, { origin, seqnum, until });
+    this.floors.restore(origin, seqnum, until);
   }
 
-  private addFloor(tag: Tag, floor: Floor): void {
-    if (!this.floors.has(tag) && this.floors.size >= this.config.maxOrigins) {
-      let oldest: Tag | undefined;
-      let oldestUntil = Number.POSITIVE_INFINITY;
-      for (const [t, f] of this.floors) if (f.until < oldestUntil) [oldest, oldestUntil] = [t, f.until];
-      if (oldest !== undefined) this.floors.delete(oldest);
-    }
-    this.floors.set(tag, floor);
-  }
-
-  /**
-   * Lets lapsed floors go. A floor ending further ahead than `forgetAfterMs` (the clock was set back, or
-   * storage says so) is pulled in, so no floor outlives its rule.
-   */
   sweepFloors(now: number): void {
-    const forgetAfterMs = this.config.forgetAfterMs;
-    for (const [tag, floor] of this.floors) {
-      if (floor.until > now + forgetAfterMs) floor.until = now + forgetAfterMs;
-      if (floor.until <= now) this.floors.delete(tag);
-    }
+    this.floors.sweep(now);
+  }
+
+  private belowFloor(tag: Tag, origin: Uint8Array | undefined, seqnum: number): boolean {
+    return this.floors.below(tag, origin, seqnum);
   }
 
   private verified(held: Canonical, verify: VerifyFn): boolean {
