@@ -114,7 +114,9 @@ export class Memory {
     const cpu = process.cpuUsage();
     const rss = Math.round(process.memoryUsage().rss / 2 ** 20);
     const cpuS = Math.round((cpu.user + cpu.system) / 1e6);
-    process.stderr.write(`[sim t=${sim.now} ms] ${note}rss ${rss} MiB (peak ${this.peakMiB}), cpu ${cpuS} s\n`);
+    process.stderr.write(
+      `[sim t=${sim.now} ms] ${note}rss ${rss} MiB (peak ${this.peakMiB}), cpu ${cpuS} s\n`,
+    );
   }
   get peakMiB(): number {
     return Math.round(this.peakRss / 2 ** 20);
