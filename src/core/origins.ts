@@ -26,8 +26,8 @@ const EMPTY = -1;
 export class OriginIndex {
   /** Probe slots: an index, or EMPTY. Length a power of two, at least twice `count`. */
   private slots = new Int32Array(16).fill(EMPTY);
-  private hi = new Int32Array(8);
-  private lo = new Int32Array(8);
+  /** Each index's tag as two 32-bit halves, side by side (one cache line for a probe's key check). */
+  private keys = new Int32Array(16);
   private holders = new Uint8Array(8);
   private readonly freed: number[] = [];
   /** Indices ever handed out: every index is below it. */
@@ -49,14 +49,14 @@ export class OriginIndex {
     for (let s = hashOf(hi, lo) & mask; ; s = (s + 1) & mask) {
       const i = slots[s]!;
       if (i === EMPTY) return -1;
-      if (this.lo[i] === lo && this.hi[i] === hi) return i;
+      if (this.keys[2 * i] === hi && this.keys[2 * i + 1] === lo) return i;
     }
   }
 
   /** The tag whose index is `i`. */
   tagOf(i: number): Tag {
-    const hi = this.hi[i]!;
-    const lo = this.lo[i]!;
+    const hi = this.keys[2 * i]!;
+    const lo = this.keys[2 * i + 1]!;
     return String.fromCharCode(hi >>> 16, hi & 0xffff, lo >>> 16, lo & 0xffff) as Tag;
   }
 
@@ -69,11 +69,11 @@ export class OriginIndex {
     }
     if ((this.count + 1) * 2 > this.slots.length) this.rehash(this.slots.length * 2);
     const i = this.freed.length > 0 ? this.freed.pop()! : this.top++;
-    if (i >= this.hi.length) this.grow(this.hi.length * 2);
+    if (2 * i >= this.keys.length) this.grow(this.keys.length);
     const hi = (tag.charCodeAt(0) << 16) | tag.charCodeAt(1);
     const lo = (tag.charCodeAt(2) << 16) | tag.charCodeAt(3);
-    this.hi[i] = hi;
-    this.lo[i] = lo;
+    this.keys[2 * i] = hi;
+    this.keys[2 * i + 1] = lo;
     this.holders[i] = holder;
     this.place(i);
     this.count++;
@@ -94,7 +94,7 @@ export class OriginIndex {
   private place(i: number): void {
     const slots = this.slots;
     const mask = slots.length - 1;
-    let s = hashOf(this.hi[i]!, this.lo[i]!) & mask;
+    let s = this.homeOf(i) & mask;
     while (slots[s] !== EMPTY) s = (s + 1) & mask;
     slots[s] = i;
   }
@@ -103,11 +103,11 @@ export class OriginIndex {
   private unplace(i: number): void {
     const slots = this.slots;
     const mask = slots.length - 1;
-    let s = hashOf(this.hi[i]!, this.lo[i]!) & mask;
+    let s = this.homeOf(i) & mask;
     while (slots[s] !== i) s = (s + 1) & mask;
     for (let next = (s + 1) & mask; slots[next] !== EMPTY; next = (next + 1) & mask) {
       const j = slots[next]!;
-      const home = hashOf(this.hi[j]!, this.lo[j]!) & mask;
+      const home = this.homeOf(j) & mask;
       // j may move into the hole at s unless its home lies cyclically in (s, next].
       if (s <= next ? home <= s || home > next : home <= s && home > next) {
         slots[s] = j;
@@ -122,14 +122,15 @@ export class OriginIndex {
     for (let i = 0; i < this.top; i++) if (this.holders[i] !== 0) this.place(i);
   }
 
+  private homeOf(i: number): number {
+    return hashOf(this.keys[2 * i]!, this.keys[2 * i + 1]!);
+  }
+
+  /** Room for `length` indices. */
   private grow(length: number): void {
-    const grown = (from: Int32Array) => {
-      const to = new Int32Array(length);
-      to.set(from);
-      return to;
-    };
-    this.hi = grown(this.hi);
-    this.lo = grown(this.lo);
+    const keys = new Int32Array(2 * length);
+    keys.set(this.keys);
+    this.keys = keys;
     const holders = new Uint8Array(length);
     holders.set(this.holders);
     this.holders = holders;
