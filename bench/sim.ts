@@ -45,6 +45,7 @@ const phaseMs: Record<string, number> = {};
 let phaseStart = performance.now();
 const phase = (name: string) => {
   memory.sample();
+  memory.progress(sim, `${name} done; `);
   phaseMs[name] = Math.round(performance.now() - phaseStart);
   phaseStart = performance.now();
 };

@@ -102,7 +102,21 @@ export class Memory {
     while (sim.now < until) {
       sim.runUntil(Math.min(until, sim.now + stepMs));
       this.sample();
+      this.progress(sim);
     }
+  }
+  private lastReport = performance.now();
+  /** A line on stderr at most every 30 s of wall time, so a long run shows how far it is. */
+  progress(sim: Simulation, note = ''): void {
+    const now = performance.now();
+    if (now - this.lastReport < 30_000 && note === '') return;
+    this.lastReport = now;
+    const cpu = process.cpuUsage();
+    const rss = Math.round(process.memoryUsage().rss / 2 ** 20);
+    const cpuS = Math.round((cpu.user + cpu.system) / 1e6);
+    process.stderr.write(
+      `[sim t=${sim.now} ms] ${note}rss ${rss} MiB (peak ${this.peakMiB}), cpu ${cpuS} s\n`,
+    );
   }
   get peakMiB(): number {
     return Math.round(this.peakRss / 2 ** 20);

@@ -22,8 +22,10 @@ import type { CoreConfig } from './config.ts';
 import type { NodeId, Tag } from './identity.ts';
 import type { Links } from './links.ts';
 import { MessageType, type Ref, encodeAnnounce, encodeRefs } from './messages.ts';
+import { type OriginIndex, WANTED } from './origins.ts';
 import type { Outbox } from './outbox.ts';
 import { type Entry, type Table, refNewer, refOf } from './table.ts';
+import { MAX_SOURCES_PER_WANT, Wants } from './wants.ts';
 
 /** What the composer asks of dissemination. All times are the local clock, ms. */
 export interface Dissemination {
@@ -56,34 +58,6 @@ export interface Dissemination {
   readonly pendingWants: number;
 }
 
-/**
- * One wanted version: the want is its own ref (tag, seqnum, hash), so it does not keep the decoded ref
- * of the message that started it; a bootstrap holds one per origin in flight at every node.
- */
-class Want implements Ref {
-  /** No longer in `wants` (taken, forgotten, timed out or replaced): its queued deadlines are void. */
-  done = false;
-  constructor(
-    ref: Ref,
-    /** Undefined while waiting for the payload along the tree (eager push: `graftTimeoutMs`). */
-    public asked: NodeId | undefined,
-    public deadline: number,
-    /** Other links that advertised this ref (or newer), in the order heard; asked next on timeout. */
-    readonly sources: NodeId[],
-    /** The link whose advertisement made this want: its share of `maxWantsPerLink` holds it. */
-    readonly charged: NodeId,
-  ) {
-    this.tag = ref.tag;
-    this.seqnum = ref.seqnum;
-    this.hash32 = ref.hash32;
-  }
-  readonly tag: Tag;
-  readonly seqnum: number;
-  readonly hash32: number;
-}
-
-const MAX_SOURCES_PER_WANT = 8;
-
 /** How a want asks: lazy push sends IWANT at once; eager push (eager.ts) waits for its tree, then GRAFTs. */
 export interface Asking {
   readonly type: MessageType.IWant | MessageType.Graft;
@@ -92,27 +66,34 @@ export interface Asking {
 }
 
 const LAZY: Asking = { type: MessageType.IWant, firstDelayMs: 0 };
-const NONE: readonly NodeId[] = [];
+const NONE = -1;
+const NO_IDS: readonly NodeId[] = [];
+
+/** Whether the version (seqnum, hash32) is newer than `ref` (Ref order, §4), and the converse. */
+const newerThan = (seqnum: number, hash32: number, ref: Ref): boolean =>
+  seqnum > ref.seqnum || (seqnum === ref.seqnum && hash32 < ref.hash32);
+const refNewerThanRow = (ref: Ref, seqnum: number, hash32: number): boolean =>
+  ref.seqnum > seqnum || (ref.seqnum === seqnum && ref.hash32 < hash32);
 
 export class LazyPush implements Dissemination {
-  private readonly wants = new Map<Tag, Want>();
-  /** How many live wants each link's advertisements hold (`Want.charged`). */
+  /** The wants (wants.ts), one per origin at most, found by the table's origin index. */
+  private readonly wants = new Wants();
+  private readonly origins: OriginIndex;
+  /** How many live wants each link's advertisements hold (a want's `charged`). */
   private readonly chargedOf = new Map<NodeId, number>();
-  /** Asks' deadlines (`wantTimeoutMs` after each ask). */
-  private readonly wantQueue = new DeadlineQueue();
-  /** Waits before a first ask (`asking.firstDelayMs` after the IHAVE), in a queue of their own. */
-  private readonly firstQueue = new DeadlineQueue();
   /** Per-link IHAVE refs, flushed as one message per link `ihaveDelayMs` after the first was queued. */
   private readonly ihaveQueue = new Map<NodeId, Ref[]>();
   private ihaveFlushAt = Number.POSITIVE_INFINITY;
+  /** Lent by `take`: the links known to have the version just taken. */
+  private readonly known: NodeId[] = [];
   /**
    * What `peekWant` found, valid while `changes` is unchanged: the driver asks `nextDeadline` after every
-   * input, most inputs (an IHAVE of news already wanted) change no want, and looking at the queues' heads
-   * meant reading a want object per input that was long out of the cache.
+   * input, and most inputs (an IHAVE of news already wanted) change no want.
    */
   private changes = 0;
   private peekedAt = -1;
-  private peeked: Want | undefined;
+  private peeked = NONE;
+  private peekedDeadline = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly table: Table,
@@ -120,20 +101,25 @@ export class LazyPush implements Dissemination {
     private readonly outbox: Outbox,
     private readonly config: CoreConfig,
     private readonly asking: Asking = LAZY,
-  ) {}
+  ) {
+    this.origins = table.origins;
+  }
 
   get pendingWants(): number {
-    return this.wants.size;
+    return this.wants.count;
   }
 
   spread(entry: Entry, from: NodeId | undefined, now: number): void {
     if (from === undefined) return this.advertise(entry, undefined, now);
-    const want = this.wants.get(entry.tag);
+    const w = this.wants;
+    const row = w.rowFor(entry.index);
     const skip = new Set<NodeId>([from]);
-    if (want && !refNewer(want, entry)) {
-      this.drop(entry.tag);
-      for (const source of want.sources) skip.add(source);
-      if (want.asked !== undefined) skip.add(want.asked);
+    if (row !== NONE && !newerThan(w.seqnum[row]!, w.hash32[row]!, entry)) {
+      const known: NodeId[] = [];
+      w.sourceIds(row, known);
+      for (const source of known) skip.add(source);
+      if (w.asked[row] !== NONE) skip.add(w.peerId(w.asked[row]!));
+      this.drop(row);
     }
     this.advertise(entry, skip, now);
   }
@@ -164,15 +150,18 @@ export class LazyPush implements Dissemination {
 
   /**
    * `entry` was taken: it is wanted no more. Returns the links known to have it (who advertised it while
-   * it was wanted, and who was asked).
+   * it was wanted, and who was asked), lent until the next call.
    */
   take(entry: Entry): readonly NodeId[] {
-    const want = this.wants.get(entry.tag);
-    if (!want || refNewer(want, entry)) return NONE;
-    this.drop(entry.tag);
-    // The want is done: its sources list is ours to extend.
-    if (want.asked !== undefined) want.sources.push(want.asked);
-    return want.sources;
+    const w = this.wants;
+    const row = w.rowFor(entry.index);
+    if (row === NONE || newerThan(w.seqnum[row]!, w.hash32[row]!, entry)) return NO_IDS;
+    const known = this.known;
+    known.length = 0;
+    w.sourceIds(row, known);
+    if (w.asked[row] !== NONE) known.push(w.peerId(w.asked[row]!));
+    this.drop(row);
+    return known;
   }
 
   /**
@@ -180,28 +169,31 @@ export class LazyPush implements Dissemination {
    * (eager push) an IHAVE only starts the wait, and the advertiser is asked when it ends.
    */
   want(from: NodeId, refs: readonly Ref[], now: number, repair = false): void {
+    const w = this.wants;
+    const peer = w.peer(from);
     const ask: Ref[] = [];
     const delayMs = repair ? 0 : this.asking.firstDelayMs;
     for (const ref of refs) {
-      const pending = this.wants.get(ref.tag);
+      const index = this.origins.find(ref.tag);
+      const row = w.rowFor(index);
       // A want ends when the table takes its version or a newer one (`take`, `forget`), so a ref equal to
       // a pending want is news without asking the table: most of a bootstrap's refs are such repeats.
-      const repeat = pending !== undefined && pending.seqnum === ref.seqnum && pending.hash32 === ref.hash32;
-      if (!repeat && !this.table.isNews(ref)) continue;
-      if (pending && !refNewer(ref, pending)) {
-        if (pending.asked === undefined && delayMs === 0) {
-          this.ask(pending, from, now);
-          ask.push(pending);
+      const repeat = row !== NONE && w.seqnum[row] === ref.seqnum && w.hash32[row] === ref.hash32;
+      if (!repeat && !this.table.isNews(ref, index)) continue;
+      if (row !== NONE && !refNewerThanRow(ref, w.seqnum[row]!, w.hash32[row]!)) {
+        if (w.asked[row] === NONE && delayMs === 0) {
+          this.ask(row, peer, now);
+          ask.push(this.refOfRow(row, ref.tag));
         } else if (
-          pending.asked !== from &&
-          pending.sources.length < MAX_SOURCES_PER_WANT &&
-          !pending.sources.includes(from)
+          w.asked[row] !== peer &&
+          w.sourceCountOf(row) < MAX_SOURCES_PER_WANT &&
+          !w.hasSource(row, peer)
         ) {
-          pending.sources.push(from);
+          w.pushSource(row, peer);
         }
         continue;
       }
-      if (!pending && this.wants.size >= this.config.maxPendingWants) {
+      if (row === NONE && w.count >= this.config.maxPendingWants) {
         this.outbox.counters.drop('want-limit');
         continue;
       }
@@ -209,30 +201,32 @@ export class LazyPush implements Dissemination {
         this.outbox.counters.drop('want-link-limit');
         continue;
       }
-      if (pending) this.release(pending);
+      // A newer version replaces the want of an older one: a new want, the origin index kept.
+      if (row !== NONE) this.release(row);
+      const at = row !== NONE ? index : this.origins.add(ref.tag, WANTED);
       this.charge(from, 1);
+      this.changes++;
       if (delayMs > 0) {
-        const want = new Want(ref, undefined, now + delayMs, [from], from);
-        this.wants.set(ref.tag, want);
-        this.firstQueue.push(want);
-        this.changes++;
+        const made = w.add(at, ref.seqnum, ref.hash32, NONE, now + delayMs, peer);
+        w.pushSource(made, peer);
+        w.queue(made, true);
         continue;
       }
-      const deadline = now + this.config.wantTimeoutMs;
-      const want = new Want(ref, from, deadline, [], from);
-      this.wants.set(ref.tag, want);
-      this.wantQueue.push(want);
-      this.changes++;
+      w.queue(w.add(at, ref.seqnum, ref.hash32, peer, now + this.config.wantTimeoutMs, peer), false);
       ask.push(ref);
     }
     if (ask.length > 0) this.sendRefs(this.asking.type, from, ask);
   }
 
-  private ask(want: Want, to: NodeId, now: number): void {
+  private refOfRow(row: number, tag: Tag): Ref {
+    return { tag, seqnum: this.wants.seqnum[row]!, hash32: this.wants.hash32[row]! };
+  }
+
+  private ask(row: number, peer: number, now: number): void {
     this.changes++;
-    want.asked = to;
-    want.deadline = now + this.config.wantTimeoutMs;
-    this.wantQueue.push(want);
+    this.wants.asked[row] = peer;
+    this.wants.deadline[row] = now + this.config.wantTimeoutMs;
+    this.wants.queue(row, false);
   }
 
   serve(from: NodeId, refs: readonly Ref[]): void {
@@ -261,22 +255,22 @@ export class LazyPush implements Dissemination {
   }
 
   forget(tag: Tag): void {
-    this.drop(tag);
+    const row = this.wants.rowFor(this.origins.find(tag));
+    if (row !== NONE) this.drop(row);
   }
 
-  /** Stops wanting `tag`'s version. */
-  private drop(tag: Tag): void {
-    const want = this.wants.get(tag);
-    if (!want) return;
-    this.release(want);
-    this.wants.delete(tag);
+  /** Stops wanting `row`'s version, and lets its origin index go. */
+  private drop(row: number): void {
+    const origin = this.wants.origin[row]!;
+    this.release(row);
+    this.origins.release(origin, WANTED);
   }
 
-  /** Voids `want`'s queued deadlines and frees its place in its link's share. */
-  private release(want: Want): void {
+  /** Ends the want in `row` (its queued deadlines void) and frees its place in its link's share. */
+  private release(row: number): void {
     this.changes++;
-    want.done = true;
-    this.charge(want.charged, -1);
+    this.charge(this.wants.peerId(this.wants.charged[row]!), -1);
+    this.wants.remove(row);
   }
 
   private charge(link: NodeId, delta: number): void {
@@ -291,28 +285,32 @@ export class LazyPush implements Dissemination {
    * IHAVEs do.
    */
   tick(now: number): void {
+    const w = this.wants;
     const until = this.asking.firstDelayMs > 0 ? now + this.config.ihaveDelayMs : now;
     let asks: Map<NodeId, Ref[]> | undefined;
-    for (let want = this.peekWant(); want && want.deadline <= until; want = this.peekWant()) {
-      if (!this.firstQueue.take(want)) this.wantQueue.take(want);
+    for (let row = this.peekWant(); row !== NONE && this.peekedDeadline <= until; row = this.peekWant()) {
+      if (!w.firstQueue.take(row)) w.askQueue.take(row);
       this.changes++;
-      let next = want.sources.shift();
-      while (next !== undefined && !this.links.has(next)) next = want.sources.shift();
-      if (next === undefined) {
-        this.drop(want.tag);
+      let next = w.shiftSource(row);
+      while (next !== NONE && !this.links.has(w.peerId(next))) next = w.shiftSource(row);
+      if (next === NONE) {
+        this.drop(row);
         this.outbox.counters.drop('want-timeout');
         continue;
       }
-      this.ask(want, next, now);
+      this.ask(row, next, now);
       asks ??= new Map();
-      const refs = asks.get(next);
-      if (refs) refs.push(want);
-      else asks.set(next, [want]);
+      const to = w.peerId(next);
+      const ref = this.refOfRow(row, this.origins.tagOf(w.origin[row]!));
+      const refs = asks.get(to);
+      if (refs) refs.push(ref);
+      else asks.set(to, [ref]);
     }
     if (asks) for (const [to, refs] of asks) this.sendRefs(this.asking.type, to, refs);
   }
 
   flush(now: number): void {
+    this.wants.settle();
     if (now < this.ihaveFlushAt) return;
     // Links queued the same refs (one version advertised to all of them) share one encoding.
     let last: Ref[] | undefined;
@@ -327,8 +325,7 @@ export class LazyPush implements Dissemination {
   }
 
   nextDeadline(): number {
-    const firstWant = this.peekWant();
-    return firstWant ? Math.min(this.ihaveFlushAt, firstWant.deadline) : this.ihaveFlushAt;
+    return this.peekWant() !== NONE ? Math.min(this.ihaveFlushAt, this.peekedDeadline) : this.ihaveFlushAt;
   }
 
   private sendRefs(
@@ -339,12 +336,21 @@ export class LazyPush implements Dissemination {
     for (const part of encodeRefs(type, refs, this.config.maxMessageBytes)) this.outbox.send(to, part);
   }
 
-  /** The earlier of the two queues' first live items. */
-  private peekWant(): Want | undefined {
+  /** The earlier of the two queues' first live rows (`peekedDeadline` its deadline); at a tie, the ask. */
+  private peekWant(): number {
     if (this.peekedAt === this.changes) return this.peeked;
-    const want = this.wantQueue.peek();
-    const first = this.firstQueue.peek();
-    this.peeked = !first ? want : !want || first.deadline < want.deadline ? first : want;
+    const w = this.wants;
+    const ask = w.askQueue.peek(w);
+    const first = w.firstQueue.peek(w);
+    const firstFirst =
+      first !== NONE && (ask === NONE || w.firstQueue.headDeadline < w.askQueue.headDeadline);
+    this.peeked = firstFirst ? first : ask;
+    this.peekedDeadline =
+      this.peeked === NONE
+        ? Number.POSITIVE_INFINITY
+        : firstFirst
+          ? w.firstQueue.headDeadline
+          : w.askQueue.headDeadline;
     this.peekedAt = this.changes;
     return this.peeked;
   }
@@ -355,54 +361,4 @@ function sameRefs(a: readonly Ref[], b: readonly Ref[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-/**
- * Want deadlines in order, for deadlines that are all `now + constant`, so appending keeps the queue
- * sorted; superseded items (a want done, or asked again since: its deadline moved) are skipped lazily.
- * Two parallel arrays, the wants and the deadlines they were queued at, so queueing allocates nothing.
- * A Map cannot serve here: V8 iterates past the deleted slots at its front on every look, which made
- * ticks linear in recent churn.
- */
-class DeadlineQueue {
-  private wants: Want[] = [];
-  private deadlines: number[] = [];
-  private head = 0;
-
-  push(want: Want): void {
-    this.wants.push(want);
-    this.deadlines.push(want.deadline);
-  }
-
-  /** Takes the first item (the one `peek` returned), if it is `want`. */
-  take(want: Want): boolean {
-    if (this.wants[this.head] !== want) return false;
-    this.head++;
-    return true;
-  }
-
-  /** The first want still wanted at the deadline it was queued at (which is then its `deadline`). */
-  peek(): Want | undefined {
-    const wants = this.wants;
-    const deadlines = this.deadlines;
-    while (this.head < wants.length) {
-      const want = wants[this.head]!;
-      if (!want.done && want.deadline === deadlines[this.head]) break;
-      this.head++;
-    }
-    // Drained: start afresh (items passed over must not stay reachable). Otherwise compact once the
-    // passed-over front is half the array, so memory is O(live items) and each item is copied O(1) times.
-    if (this.head >= wants.length) {
-      if (wants.length > 0) {
-        this.wants = [];
-        this.deadlines = [];
-      }
-      this.head = 0;
-    } else if (this.head >= 64 && this.head * 2 >= wants.length) {
-      this.wants = wants.slice(this.head);
-      this.deadlines = deadlines.slice(this.head);
-      this.head = 0;
-    }
-    return this.wants[this.head];
-  }
 }

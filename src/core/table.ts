@@ -16,12 +16,10 @@
  *
  * Fingerprint (§4): "the XOR of the first 16 bytes of the SHA-256 of every envelope the node currently
  * gossips", with their count; kept incrementally. Invariant: `fingerprint` is the XOR, and
- * `gossipedCount` the number, of the entries whose `gossiped` is set — every change of that flag, and
+ * `gossiped` the number, of the entries whose `gossiped` is set — every change of that flag, and
  * every entry added or removed, goes through `put`, `touch`, `expire` or `remove`.
  *
- * Floors (§6): "Refuse a forgotten node's announcements at or below its last seqnum for another
- * `forgetAfterMs`." A floor is (origin, seqnum, until); a newer seqnum passes it (the node came back) and
- * clears it. At most `maxOrigins` floors are kept: a new one replaces the one that would lapse first.
+ * Floors (§6, floors.ts): what is left of forgotten origins; a newer seqnum passes one and clears it.
  */
 import { type AnnouncementBody, decodeBody } from './announcement.ts';
 import { type BodyHead, type Canonical, type Interner, copyInterner, headOf } from './canonical.ts';
@@ -29,7 +27,10 @@ import { compareBytes, equalBytes } from './bytes.ts';
 import type { CoreConfig } from './config.ts';
 import type { AdmitFn, DropReason, VerifyFn } from './gossip-types.ts';
 import { type Tag, nodeIdString, tagOf } from './identity.ts';
-import { BUCKET_FINGERPRINT_BYTES, FINGERPRINT_BYTES, MAX_BUCKET_BITS, type Ref } from './messages.ts';
+import { Fingerprint } from './fingerprint.ts';
+import type { Ref } from './messages.ts';
+import { Floors } from './floors.ts';
+import { HELD, OriginIndex } from './origins.ts';
 import type { Outbox } from './outbox.ts';
 
 /**
@@ -39,6 +40,8 @@ import type { Outbox } from './outbox.ts';
  * `tree`, the dissemination layer's per-origin tree state (eager.ts). An entry is also a `Ref`.
  */
 export interface Entry {
+  /** The origin's index (origins.ts), which it keeps while held, across versions. */
+  readonly index: number;
   readonly tag: Tag;
   /** The envelope bytes: origin key at [1, 33). Shared with other holders of equal bytes; never written. */
   readonly envelope: Uint8Array;
@@ -67,6 +70,7 @@ export const NEW_ORIGIN = 1 << 31;
 class HeldEntry implements Entry {
   tree = NEW_ORIGIN;
   constructor(
+    readonly index: number,
     readonly held: Canonical,
     public lastSeenAt: number,
     public gossiped: boolean,
@@ -89,13 +93,6 @@ class HeldEntry implements Entry {
 }
 
 type CheckedHead = Extract<BodyHead, { ok: true }>;
-
-/** What is left of a forgotten origin: the seqnum below which its announcements stay refused. */
-interface Floor {
-  readonly origin: Uint8Array;
-  readonly seqnum: number;
-  until: number;
-}
 
 /** An entry just installed, and the one it replaced. */
 export interface Stored {
@@ -130,12 +127,23 @@ const dropped = (reason: DropReason, detail?: string): Received =>
 export class Table {
   /** The last seqnum this node signed (the persisted counter). */
   counter: number;
-  private readonly entries = new Map<Tag, Entry>();
-  private readonly floors = new Map<Tag, Floor>();
-  private readonly fingerprintBytes = new Uint8Array(FINGERPRINT_BYTES);
-  /** Bucket fingerprints (§4) at `MAX_BUCKET_BITS`, kept with `fingerprintBytes`; coarser ones fold these. */
-  private readonly bucketBytes = new Uint8Array(BUCKET_FINGERPRINT_BYTES << MAX_BUCKET_BITS);
-  private gossipedCount = 0;
+  /** Every origin this node holds or wants, by index; dissemination's wants share it. */
+  readonly origins = new OriginIndex();
+  /** The entry held at each origin index, if any. */
+  private readonly rows: (Entry | undefined)[] = [];
+  private count = 0;
+  /**
+   * The held origins in the order they were first stored (a list through their indices, -1 ending it),
+   * the order in which `values` visits them: what a Map keyed by origin would give, which digests,
+   * scans and dial plans have always followed (same seed, same run).
+   */
+  private after = new Int32Array(8);
+  private before = new Int32Array(8);
+  private first = -1;
+  private last = -1;
+  private readonly floors: Floors;
+  /** The fingerprint and bucket fingerprints of what is gossiped, with its count. */
+  private readonly print = new Fingerprint();
   /** An entry was restored with a receipt time in the past since liveness last asked. */
   private backdated = false;
 
@@ -149,35 +157,24 @@ export class Table {
     private readonly intern: Interner = copyInterner,
   ) {
     this.counter = counter;
+    this.floors = new Floors(config);
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.count;
   }
 
   get gossiped(): number {
-    return this.gossipedCount;
+    return this.print.count;
   }
 
   get fingerprint(): Uint8Array {
-    return this.fingerprintBytes;
+    return this.print.bytes;
   }
 
-  /**
-   * The fingerprint of every bucket at `bits` (§4: "the XOR of the first 8 bytes of the SHA-256 of every
-   * envelope gossiped in it"), bucket 0 first. A new array; the finest buckets are kept, coarser ones are
-   * their XOR, since a bucket at `bits` is the 2^(8 - bits) finest buckets that share its top bits.
-   */
+  /** The fingerprint of every bucket at `bits`, bucket 0 first (fingerprint.ts). */
   bucketFingerprints(bits: number): Uint8Array {
-    const out = new Uint8Array(BUCKET_FINGERPRINT_BYTES << bits);
-    const shift = MAX_BUCKET_BITS - bits;
-    const fine = this.bucketBytes;
-    for (let b = 0; b < 1 << MAX_BUCKET_BITS; b++) {
-      const to = (b >> shift) * BUCKET_FINGERPRINT_BYTES;
-      const from = b * BUCKET_FINGERPRINT_BYTES;
-      for (let i = 0; i < BUCKET_FINGERPRINT_BYTES; i++) out[to + i]! ^= fine[from + i]!;
-    }
-    return out;
+    return this.print.buckets(bits);
   }
 
   get floorCount(): number {
@@ -185,28 +182,48 @@ export class Table {
   }
 
   get(tag: Tag): Entry | undefined {
-    return this.entries.get(tag);
+    const i = this.origins.find(tag);
+    return i < 0 ? undefined : this.rows[i];
+  }
+
+  /** The entry at origin index `i` (from `origins.find`), if one is held. */
+  at(i: number): Entry | undefined {
+    return i < 0 ? undefined : this.rows[i];
   }
 
   /** The entry held for exactly this public key (not merely its tag). */
   lookup(publicKey: Uint8Array): Entry | undefined {
-    const entry = this.entries.get(tagOf(publicKey));
+    const entry = this.get(tagOf(publicKey));
     return entry && sameOrigin(entry, publicKey) ? entry : undefined;
   }
 
-  values(): IterableIterator<Entry> {
-    return this.entries.values();
+  /**
+   * Every entry, in origin-index order. Entries may be removed while this runs (liveness forgets as it
+   * scans); one added meanwhile may or may not be seen.
+   */
+  *values(): IterableIterator<Entry> {
+    // A removed entry keeps its link onward, so removing the one just visited does not end the walk.
+    for (let i = this.first; i >= 0; i = this.after[i]!) {
+      const entry = this.rows[i];
+      if (entry) yield entry;
+    }
   }
 
   gossipedRefs(): Ref[] {
     const refs: Ref[] = [];
-    for (const entry of this.entries.values()) if (entry.gossiped) refs.push(refOf(entry));
+    for (let i = this.first; i >= 0; i = this.after[i]!) {
+      const entry = this.rows[i]!;
+      if (entry.gossiped) refs.push(refOf(entry));
+    }
     return refs;
   }
 
-  /** Whether a peer's `ref` names a version this node would take (so it is worth asking for). */
-  isNews(ref: Ref): boolean {
-    const entry = this.entries.get(ref.tag);
+  /**
+   * Whether a peer's `ref` names a version this node would take (so it is worth asking for); `i` is the
+   * ref's origin index if the caller has looked it up already.
+   */
+  isNews(ref: Ref, i = this.origins.find(ref.tag)): boolean {
+    const entry = this.at(i);
     if (entry) return refNewer(ref, entry);
     if (ref.tag === this.selfTag) return ref.seqnum > this.counter;
     return !this.belowFloor(ref.tag, undefined, ref.seqnum);
@@ -215,7 +232,7 @@ export class Table {
   /** The §3 checks, cheapest first, for an envelope a peer sent; stores it if it is news. */
   accept(received: Uint8Array, now: number, verify: VerifyFn, admit: AdmitFn | undefined): Received {
     // Equal bytes are equal hashes: a copy of what is held is a duplicate, recognised before any parsing.
-    const existing = received.length > 33 ? this.entries.get(tagOf(received, 1)) : undefined;
+    const existing = received.length > 33 ? this.get(tagOf(received, 1)) : undefined;
     if (existing && equalBytes(existing.envelope, received)) return dropped('duplicate');
     const held = this.intern(received, this.config.maxBodyBytes);
     if (!held) return dropped('malformed-envelope');
@@ -231,7 +248,7 @@ export class Table {
 
     const equivocation = existing !== undefined && seqnum === existing.seqnum;
     if (!existing && this.belowFloor(held.tag, origin, seqnum)) return dropped('forgotten-replay');
-    if (!existing && this.entries.size >= this.config.maxOrigins) return dropped('table-full');
+    if (!existing && this.count >= this.config.maxOrigins) return dropped('table-full');
     if (!this.verified(held, verify)) return dropped('bad-signature');
     if (admit) {
       const body = decodeBody(held.envelope.body);
@@ -248,7 +265,7 @@ export class Table {
 
   /** Our own key, signed by us, at or above our counter: jump past it (the driver republishes). */
   private ownEcho(held: Canonical, seqnum: number, verify: VerifyFn): Received {
-    const own = this.entries.get(this.selfTag);
+    const own = this.get(this.selfTag);
     if (own && equalBytes(own.hash, held.hash)) return dropped('duplicate');
     if (seqnum < this.counter) return dropped('replay');
     if (!this.verified(held, verify)) return dropped('bad-signature');
@@ -283,7 +300,7 @@ export class Table {
     const head = held && headOf(held);
     if (!held || !head?.ok || !equalBytes(head.gridId, this.gridId)) return undefined;
     const { tag, envelope } = held;
-    const existing = this.entries.get(tag);
+    const existing = this.get(tag);
     if (existing && (existing.seqnum >= head.seqnum || !sameOrigin(existing, envelope.origin)))
       return undefined;
     if (this.belowFloor(tag, envelope.origin, head.seqnum)) return undefined;
@@ -301,20 +318,21 @@ export class Table {
   /** Installs `held` as the newest from its origin. */
   private put(held: Canonical, seqnum: number, now: number, persist = true, gossiped = true): Stored {
     const tag = held.tag;
-    const previous = this.entries.get(tag);
+    const index = this.origins.add(tag, HELD);
+    const previous = this.rows[index];
     if (previous?.gossiped) this.expire(previous);
     if (held.head?.ok !== true || held.head.seqnum !== seqnum)
       throw new Error('unreachable: put before headOf');
-    const entry = new HeldEntry(held, now, gossiped);
+    const entry = new HeldEntry(index, held, now, gossiped);
     // The origin's tree outlives its versions (eager.ts).
     if (previous) entry.tree = previous.tree;
-    this.entries.set(tag, entry);
+    else this.append(index);
+    this.rows[index] = entry;
     if (gossiped) {
-      this.xorFingerprint(entry);
-      this.gossipedCount++;
+      this.print.toggle(entry.held, 1);
     }
     // A newer announcement of a forgotten origin: it came back.
-    if (!previous) this.floors.delete(tag);
+    if (!previous) this.floors.clear(tag);
     if (persist)
       this.outbox.push({
         type: 'stored',
@@ -339,71 +357,67 @@ export class Table {
     entry.lastSeenAt = now;
     if (!entry.gossiped) {
       entry.gossiped = true;
-      this.xorFingerprint(entry);
-      this.gossipedCount++;
+      this.print.toggle(entry.held, 1);
     }
   }
 
   /** No longer gossiped (stale, replaced or removed); still held. */
   expire(entry: Entry): void {
-    this.xorFingerprint(entry);
-    this.gossipedCount--;
+    this.print.toggle(entry.held, -1);
     entry.gossiped = false;
   }
 
   remove(entry: Entry): void {
     if (entry.gossiped) this.expire(entry);
-    this.entries.delete(entry.tag);
+    const i = entry.index;
+    if (this.rows[i] !== entry) return;
+    this.rows[i] = undefined;
+    this.count--;
+    const [before, after] = [this.before[i]!, this.after[i]!];
+    if (before >= 0) this.after[before] = after;
+    else this.first = after;
+    if (after >= 0) this.before[after] = before;
+    else this.last = before;
+    this.origins.release(i, HELD);
   }
 
-  private xorFingerprint(entry: Entry): void {
-    const hash = entry.hash;
-    for (let i = 0; i < FINGERPRINT_BYTES; i++) this.fingerprintBytes[i]! ^= hash[i]!;
-    // The finest bucket is the tag's first byte, which is the origin key's first byte, envelope[1].
-    const at = entry.envelope[1]! * BUCKET_FINGERPRINT_BYTES;
-    for (let i = 0; i < BUCKET_FINGERPRINT_BYTES; i++) this.bucketBytes[at + i]! ^= hash[i]!;
-  }
-
-  /** Whether `seqnum` is at or below the floor of a forgotten origin (any origin with this tag, if none given). */
-  private belowFloor(tag: Tag, origin: Uint8Array | undefined, seqnum: number): boolean {
-    const floor = this.floors.get(tag);
-    return floor !== undefined && seqnum <= floor.seqnum && (!origin || equalBytes(floor.origin, origin));
+  /** Puts index `i`, newly held, last in the order of `values`. */
+  private append(i: number): void {
+    if (i >= this.after.length) {
+      const length = Math.max(this.after.length * 2, i + 1);
+      const grown = (from: Int32Array) => {
+        const to = new Int32Array(length);
+        to.set(from);
+        return to;
+      };
+      this.after = grown(this.after);
+      this.before = grown(this.before);
+    }
+    while (this.rows.length <= i) this.rows.push(undefined);
+    this.count++;
+    this.before[i] = this.last;
+    this.after[i] = -1;
+    if (this.last >= 0) this.after[this.last] = i;
+    else this.first = i;
+    this.last = i;
   }
 
   /** Leaves a floor for a forgotten entry (already removed) until `until`. */
   setFloor(entry: Entry, until: number): void {
-    const origin = originOf(entry);
-    this.addFloor(entry.tag, { origin: origin.slice(), seqnum: entry.seqnum, until });
+    this.floors.add(entry.tag, originOf(entry).slice(), entry.seqnum, until);
   }
 
   /** Restores a floor saved by the driver from a `forgotten` output; a higher one already held stays. */
   restoreFloor(origin: Uint8Array, seqnum: number, until: number): void {
-    const tag = tagOf(origin);
-    const existing = this.floors.get(tag);
-    if (existing && existing.seqnum >= seqnum) return;
-    this.addFloor(tag, { origin, seqnum, until });
+    this.floors.restore(origin, seqnum, until);
   }
 
-  private addFloor(tag: Tag, floor: Floor): void {
-    if (!this.floors.has(tag) && this.floors.size >= this.config.maxOrigins) {
-      let oldest: Tag | undefined;
-      let oldestUntil = Number.POSITIVE_INFINITY;
-      for (const [t, f] of this.floors) if (f.until < oldestUntil) [oldest, oldestUntil] = [t, f.until];
-      if (oldest !== undefined) this.floors.delete(oldest);
-    }
-    this.floors.set(tag, floor);
-  }
-
-  /**
-   * Lets lapsed floors go. A floor ending further ahead than `forgetAfterMs` (the clock was set back, or
-   * storage says so) is pulled in, so no floor outlives its rule.
-   */
   sweepFloors(now: number): void {
-    const forgetAfterMs = this.config.forgetAfterMs;
-    for (const [tag, floor] of this.floors) {
-      if (floor.until > now + forgetAfterMs) floor.until = now + forgetAfterMs;
-      if (floor.until <= now) this.floors.delete(tag);
-    }
+    this.floors.sweep(now);
+  }
+
+  private belowFloor(tag: Tag, origin: Uint8Array | undefined, seqnum: number): boolean {
+    return this.floors.below(tag, origin, seqnum);
   }
 
   private verified(held: Canonical, verify: VerifyFn): boolean {

@@ -209,7 +209,8 @@ export class Simulation {
 
   private readonly queue = new EventQueue();
   private readonly byId = new Map<NodeId, number>();
-  private readonly links = new Map<number, Set<number>>();
+  /** Each node's linked nodes, by index. */
+  private readonly links: Set<number>[] = [];
   private readonly tickAt: number[] = [];
   private readonly options: Required<Omit<SimOptions, 'config' | 'gridId'>> & Pick<SimOptions, 'config'>;
   private readonly config: Partial<CoreConfig>;
@@ -254,7 +255,7 @@ export class Simulation {
     };
     this.nodes.push(sim);
     this.byId.set(node.id, index);
-    this.links.set(index, new Set());
+    this.links.push(new Set());
     this.tickAt.push(Number.POSITIVE_INFINITY);
     return sim;
   }
@@ -291,7 +292,7 @@ export class Simulation {
     for (let i = 0; i < n; i++) {
       for (let tries = 0, opened = 0; opened < per && tries < per * 20; tries++) {
         const j = Math.floor(this.random.next() * n);
-        if (j === i || this.links.get(i)!.has(j)) continue;
+        if (j === i || this.links[i]!.has(j)) continue;
         this.connect(i, j);
         opened++;
         made++;
@@ -301,12 +302,12 @@ export class Simulation {
   }
 
   isLinked(a: number, b: number): boolean {
-    return this.links.get(a)!.has(b);
+    return this.links[a]!.has(b);
   }
 
   /** The nodes linked to `a` now. */
   neighbours(a: number): number[] {
-    return [...this.links.get(a)!];
+    return [...this.links[a]!];
   }
 
   /** Changes the probability that a message is lost, from now on. */
@@ -315,21 +316,21 @@ export class Simulation {
   }
 
   degree(a: number): number {
-    return this.links.get(a)!.size;
+    return this.links[a]!.size;
   }
 
   connect(a: number, b: number): void {
     if (a === b || this.isLinked(a, b) || !this.nodes[a]!.alive || !this.nodes[b]!.alive) return;
-    this.links.get(a)!.add(b);
-    this.links.get(b)!.add(a);
+    this.links[a]!.add(b);
+    this.links[b]!.add(a);
     this.apply(a, this.nodes[a]!.node.linkUp(this.nodes[b]!.id, this.clock(a)));
     this.apply(b, this.nodes[b]!.node.linkUp(this.nodes[a]!.id, this.clock(b)));
   }
 
   disconnect(a: number, b: number): void {
     if (!this.isLinked(a, b)) return;
-    this.links.get(a)!.delete(b);
-    this.links.get(b)!.delete(a);
+    this.links[a]!.delete(b);
+    this.links[b]!.delete(a);
     this.apply(a, this.nodes[a]!.node.linkDown(this.nodes[b]!.id, this.clock(a)));
     this.apply(b, this.nodes[b]!.node.linkDown(this.nodes[a]!.id, this.clock(b)));
   }
@@ -337,7 +338,7 @@ export class Simulation {
   /** Cuts every link between different groups; returns the cut links so `heal` can restore them. */
   partition(groupOf: (index: number) => number): [number, number][] {
     const cut: [number, number][] = [];
-    for (const [a, peers] of this.links) {
+    for (const [a, peers] of this.links.entries()) {
       for (const b of [...peers]) {
         if (a < b && groupOf(a) !== groupOf(b)) {
           this.disconnect(a, b);
@@ -354,7 +355,7 @@ export class Simulation {
 
   /** Churn: the node crashes; its peers see the links go down. */
   crash(index: number): number[] {
-    const peers = [...this.links.get(index)!];
+    const peers = [...this.links[index]!];
     for (const peer of peers) this.disconnect(index, peer);
     this.nodes[index]!.alive = false;
     return peers;
@@ -427,7 +428,7 @@ export class Simulation {
 
   /** The indices of `index`'s links. */
   linksOf(index: number): number[] {
-    return [...this.links.get(index)!];
+    return [...this.links[index]!];
   }
 
   at(time: number, fn: () => void): void {
@@ -586,6 +587,8 @@ export class Simulation {
 }
 
 function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
+  // Nodes share held envelopes (shared-envelopes.ts): equal hashes are mostly the same object.
+  if (a === b) return true;
   if (!a || a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
