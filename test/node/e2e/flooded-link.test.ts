@@ -8,22 +8,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { type Site, eventually, launch, startSite } from './harness.ts';
+import { type Site, arrive, eventually, startSite } from './harness.ts';
 
 describe('a flooding link', { timeout: 180_000 }, () => {
   let site: Site;
   const browsers: Browser[] = [];
 
-  async function arrive(name: string, hash = ''): Promise<Page> {
-    const browser = await launch();
-    browsers.push(browser);
-    const page = await (await browser.newContext()).newPage();
-    page.on('pageerror', (error) => console.error(`[${name}] ${error.message}`));
-    const query = new URLSearchParams({ relay: site.relay.url, nick: name });
-    await page.goto(`${site.url}?${query}${hash}`);
-    await page.waitForFunction(() => window.gridNode?.role === 'leader');
-    return page;
-  }
   const dropped = (page: Page) =>
     page.evaluate(() => {
       const s = window.gridNode!.stats();
@@ -40,10 +30,10 @@ describe('a flooding link', { timeout: 180_000 }, () => {
   });
 
   it('is closed, and its tries to link again are refused before any connection is built', async () => {
-    const alice = await arrive('alice');
+    const alice = await arrive(site, browsers, 'alice');
     await alice.evaluate(() => window.gridNode!.createGrid('Flooded'));
     const invite = await alice.evaluate(() => window.gridNode!.createInvite());
-    const mallory = await arrive('mallory', invite.url.slice(invite.url.indexOf('#')));
+    const mallory = await arrive(site, browsers, 'mallory', invite.url.slice(invite.url.indexOf('#')));
     await eventually(
       'alice and mallory linked',
       () => alice.evaluate(() => window.gridNode!.getPeers().filter((p) => p.connected && !p.self).length),

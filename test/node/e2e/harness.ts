@@ -158,3 +158,26 @@ export function noCutMember(nodes: readonly NodePage[], ms = 30_000): Promise<st
     ms,
   );
 }
+
+/** A fresh browser (kept in `browsers` for closing) opening the app as `name`, with a fragment; once it leads. */
+export async function arrive(site: Site, browsers: Browser[], name: string, hash = ''): Promise<Page> {
+  const browser = await launch();
+  browsers.push(browser);
+  const page = await (await browser.newContext()).newPage();
+  page.on('pageerror', (error) => console.error(`[${name}] ${error.message}`));
+  const query = new URLSearchParams({ relay: site.relay.url, nick: name });
+  await page.goto(`${site.url}?${query}${hash}`);
+  await page.waitForFunction(() => window.gridNode?.role === 'leader');
+  return page;
+}
+
+/** The nicknames a page's node holds, sorted and joined with commas. */
+export function nicknames(page: Page): Promise<string> {
+  return page.evaluate(() =>
+    window
+      .gridNode!.getPeers()
+      .map((p) => p.nickname)
+      .sort()
+      .join(),
+  );
+}

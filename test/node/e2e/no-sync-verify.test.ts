@@ -10,30 +10,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { type Site, eventually, launch, startSite } from './harness.ts';
+import { type Site, arrive, nicknames, eventually, startSite } from './harness.ts';
 
 describe('no synchronous signature check in the browser', { timeout: 300_000 }, () => {
   let site: Site;
   const browsers: Browser[] = [];
 
-  async function arrive(name: string, hash = ''): Promise<Page> {
-    const browser = await launch();
-    browsers.push(browser);
-    const page = await (await browser.newContext()).newPage();
-    page.on('pageerror', (error) => console.error(`[${name}] ${error.message}`));
-    const query = new URLSearchParams({ relay: site.relay.url, nick: name });
-    await page.goto(`${site.url}?${query}${hash}`);
-    await page.waitForFunction(() => window.gridNode?.role === 'leader');
-    return page;
-  }
-  const nicknames = (page: Page) =>
-    page.evaluate(() =>
-      window
-        .gridNode!.getPeers()
-        .map((p) => p.nickname)
-        .sort()
-        .join(),
-    );
   const seqnumOf = (page: Page, id: string) =>
     page.evaluate((x) => window.gridNode!.getPeers().find((p) => p.id === x)?.seqnum ?? 0, id);
   const signatures = (page: Page) => page.evaluate(() => window.gridNode!.stats().verification!.signatures);
@@ -48,17 +30,17 @@ describe('no synchronous signature check in the browser', { timeout: 300_000 }, 
   });
 
   it('founding, redeeming, witnessing, gossip, a revocation and a restart: every check asynchronous', async () => {
-    const alice = await arrive('alice');
+    const alice = await arrive(site, browsers, 'alice');
     await alice.evaluate(() => window.gridNode!.createGrid('Checked'));
     const forBob = await alice.evaluate(() => window.gridNode!.createInvite());
     const forCarol = await alice.evaluate(() => window.gridNode!.createInvite());
-    const bob = await arrive('bob', forBob.url.slice(forBob.url.indexOf('#')));
+    const bob = await arrive(site, browsers, 'bob', forBob.url.slice(forBob.url.indexOf('#')));
     await eventually(
       'bob joined',
       () => nicknames(bob),
       (n) => n === 'alice,bob',
     );
-    const carol = await arrive('carol', forCarol.url.slice(forCarol.url.indexOf('#')));
+    const carol = await arrive(site, browsers, 'carol', forCarol.url.slice(forCarol.url.indexOf('#')));
     for (const page of [alice, bob, carol])
       await eventually(
         'everyone holds everyone',

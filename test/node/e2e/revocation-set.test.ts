@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { nodeIdString } from '../../../src/core/index.ts';
-import { type Site, eventually, launch, startSite } from './harness.ts';
+import { type Site, arrive, nicknames, eventually, startSite } from './harness.ts';
 
 const REVOKED = 20;
 
@@ -16,25 +16,7 @@ describe('the revocation set', { timeout: 240_000 }, () => {
   let site: Site;
   const browsers: Browser[] = [];
 
-  async function arrive(name: string, hash = ''): Promise<Page> {
-    const browser = await launch();
-    browsers.push(browser);
-    const page = await (await browser.newContext()).newPage();
-    page.on('pageerror', (error) => console.error(`[${name}] ${error.message}`));
-    const query = new URLSearchParams({ relay: site.relay.url, nick: name });
-    await page.goto(`${site.url}?${query}${hash}`);
-    await page.waitForFunction(() => window.gridNode?.role === 'leader');
-    return page;
-  }
   const revocations = (page: Page) => page.evaluate(() => window.gridNode!.stats().revocations ?? 0);
-  const nicknames = (page: Page) =>
-    page.evaluate(() =>
-      window
-        .gridNode!.getPeers()
-        .map((p) => p.nickname)
-        .sort()
-        .join(),
-    );
 
   before(async () => {
     site = await startSite();
@@ -46,11 +28,11 @@ describe('the revocation set', { timeout: 240_000 }, () => {
   });
 
   it('20 revocations survive a restart with no peer online, and reach a member who joins later', async () => {
-    const alice = await arrive('alice');
+    const alice = await arrive(site, browsers, 'alice');
     await alice.evaluate(() => window.gridNode!.createGrid('Friends'));
     const forBob = await alice.evaluate(() => window.gridNode!.createInvite());
     const forCarol = await alice.evaluate(() => window.gridNode!.createInvite());
-    const bob = await arrive('bob', forBob.url.slice(forBob.url.indexOf('#')));
+    const bob = await arrive(site, browsers, 'bob', forBob.url.slice(forBob.url.indexOf('#')));
     await eventually(
       'bob joined',
       () => nicknames(bob),
@@ -83,7 +65,7 @@ describe('the revocation set', { timeout: 240_000 }, () => {
     );
 
     // Carol redeems her invitation (Bob witnesses) and learns the whole set over her link to Bob.
-    const carol = await arrive('carol', forCarol.url.slice(forCarol.url.indexOf('#')));
+    const carol = await arrive(site, browsers, 'carol', forCarol.url.slice(forCarol.url.indexOf('#')));
     await eventually(
       'carol joined',
       () => nicknames(carol),
