@@ -152,7 +152,7 @@ export class GridSession {
       selfId: node.id,
       mesh: () => node.runtime.mesh,
       members: () => node.runtime.core?.getPeers() ?? [],
-      known: (peer) => !node.guard.membership || node.guard.members.has(peer),
+      known: (peer) => node.knownMember(peer),
       publish: (params) => node.runtime.input((c) => c.publish(MESH_SERVICE, params)),
     });
     node.codes = new CodeInvites({
@@ -259,7 +259,7 @@ export class GridSession {
       maxLinks: this.options.maxLinks,
       linkMembership: () => this.guard.ownMembership(),
       admitLink: (peer, membership) => this.admission.admit(peer, membership),
-      knownMember: (peer) => !this.guard.membership || this.guard.members.has(peer),
+      knownMember: (peer) => this.knownMember(peer),
       keepsWithout: (peer) => this.upkeep.keepsWithout(peer),
       events: {
         up: (peer) => {
@@ -404,6 +404,11 @@ export class GridSession {
       if (Object.entries(params).every(([k, v]) => offered[k] === v)) return;
       void this.runtime.input((c) => c.publish('storage', params)).catch(() => undefined);
     }, 5_000);
+  }
+
+  /** Whether `peer` is a member now (in an open grid, anyone; else admitted and not revoked). */
+  knownMember(peer: NodeId): boolean {
+    return !this.guard.membership || this.guard.members.has(peer);
   }
 
   ownServices(): Services {
