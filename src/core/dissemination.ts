@@ -22,7 +22,7 @@ import type { CoreConfig } from './config.ts';
 import type { NodeId, Tag } from './identity.ts';
 import type { Links } from './links.ts';
 import { MessageType, type Ref, encodeAnnounce, encodeRefs } from './messages.ts';
-import { type OriginIndex, WANTED } from './origins.ts';
+import { type Origins, WANTED } from './origins.ts';
 import type { Outbox } from './outbox.ts';
 import { type Entry, type Table, refNewer, refOf } from './table.ts';
 import { MAX_SOURCES_PER_WANT, Wants } from './wants.ts';
@@ -78,7 +78,7 @@ const refNewerThanRow = (ref: Ref, seqnum: number, hash32: number): boolean =>
 export class LazyPush implements Dissemination {
   /** The wants (wants.ts), one per origin at most, found by the table's origin index. */
   private readonly wants = new Wants();
-  private readonly origins: OriginIndex;
+  private readonly origins: Origins;
   /** How many live wants each link's advertisements hold (a want's `charged`). */
   private readonly chargedOf = new Map<NodeId, number>();
   /** Per-link IHAVE refs, flushed as one message per link `ihaveDelayMs` after the first was queued. */

@@ -26,7 +26,8 @@ export class Floors {
 
   /** Whether `seqnum` is at or below the floor of a forgotten origin (any origin with this tag, if none given). */
   below(tag: Tag, origin: Uint8Array | undefined, seqnum: number): boolean {
-    const floor = this.floors.get(tag);
+    // Most nodes hold no floor at all: no hashing of the tag then.
+    const floor = this.floors.size === 0 ? undefined : this.floors.get(tag);
     return floor !== undefined && seqnum <= floor.seqnum && (!origin || equalBytes(floor.origin, origin));
   }
 

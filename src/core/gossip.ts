@@ -43,6 +43,7 @@ import { type NodeId, type Tag, nodeIdString, parseNodeId, tagOf } from './ident
 import { Links } from './links.ts';
 import { Liveness } from './liveness.ts';
 import { type Message, MessageType, decodeMessage } from './messages.ts';
+import type { OriginIndex } from './origins.ts';
 import { Outbox } from './outbox.ts';
 import { PubSub } from './pubsub.ts';
 import { type Random, jittered } from './random.ts';
@@ -69,6 +70,11 @@ export interface GossipNodeOptions {
   revocations?: RevocationSet;
   /** Where held envelopes come from (canonical.ts); a simulator shares one between its nodes. */
   intern?: Interner;
+  /**
+   * A numbering of origin tags shared by many nodes (a simulator's; origins.ts `SharedOrigins`): each node
+   * then keeps a byte per origin instead of a lookup table of its own. Without it, a node numbers its own.
+   */
+  tags?: OriginIndex;
   /** Eager push trees (the default), lazy push only, or plain flooding (a baseline); see eager.ts. */
   dissemination?: DisseminationMode;
 }
@@ -114,7 +120,16 @@ export class GossipNode {
     this.membership = options.membership ?? new Uint8Array(0);
     const { config, outbox, links } = this;
     const counter = options.counter ?? 0;
-    this.table = new Table(this.publicKey, this.tag, this.gridId, config, outbox, counter, options.intern);
+    this.table = new Table(
+      this.publicKey,
+      this.tag,
+      this.gridId,
+      config,
+      outbox,
+      counter,
+      options.intern,
+      options.tags,
+    );
     this.dissemination = makeDissemination(
       options.dissemination ?? 'eager',
       this.table,

@@ -5,6 +5,7 @@ export { bucketBits } from './anti-entropy.ts';
 export { base32Decode, base32Encode } from './base32.ts';
 export { type DisseminationMode, EagerPush, makeDissemination } from './eager.ts';
 export { type BodyHead, type Canonical, type Interner, canonicalOf, copyInterner } from './canonical.ts';
+export { OriginIndex } from './origins.ts';
 export { compareBytes, concatBytes, equalBytes, fromHex, toHex, utf8 } from './bytes.ts';
 export { type Decoded, DecodeError } from './codec.ts';
 export { type CoreConfig, ConfigError, defaultConfig, resolveConfig } from './config.ts';

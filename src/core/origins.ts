@@ -12,7 +12,10 @@
  *
  * The map from tag (8 bytes, four UTF-16 units, identity.ts) to index is open addressing with linear
  * probing over an Int32Array at most half full, keyed by the tag's two 32-bit halves; deletion shifts the
- * following entries back, so there are no tombstones. Tags are the first bytes of public keys; a linked
+ * following entries back, so there are no tombstones. A probe slot holds the key beside the index (four
+ * int32s: hi, lo, index, unused), so finding a tag reads one cache line: in a simulation of thousands of
+ * nodes the tables are out of the cache, and a slot that held only the index cost a second miss to read
+ * the key it names. Tags are the first bytes of public keys; a linked
  * peer can name tags of its choice in refs, but at most `maxWantsPerLink` of them are held for it.
  */
 import type { Tag } from './identity.ts';
@@ -23,9 +26,27 @@ export const WANTED = 2;
 
 const EMPTY = -1;
 
-export class OriginIndex {
-  /** Probe slots: an index, or EMPTY. Length a power of two, at least twice `count`. */
-  private slots = new Int32Array(16).fill(EMPTY);
+/** What the table and the wants need of origin indices; `OriginIndex` and `SharedOrigins` give it. */
+export interface Origins {
+  /** The index of `tag`, or -1 if no holder holds it here. */
+  find(tag: Tag): number;
+  /** The index of `tag`, held by `holder` from now on. */
+  add(tag: Tag, holder: number): number;
+  /** `holder` lets go of `i`. */
+  release(i: number, holder: number): void;
+  /** The tag whose index is `i`. */
+  tagOf(i: number): Tag;
+  /** Indices in use. */
+  readonly count: number;
+  /** Every index in use is below it. */
+  readonly bound: number;
+}
+
+export class OriginIndex implements Origins {
+  /** Probe slots of `SLOT` int32s each: the tag's halves and its index (EMPTY: a free slot). */
+  private slots = emptySlots(16);
+  /** Slots (a power of two, at least twice `count`) less one. */
+  private mask = 15;
   /** Each index's tag as two 32-bit halves, side by side (one cache line for a probe's key check). */
   private keys = new Int32Array(16);
   private holders = new Uint8Array(8);
@@ -45,11 +66,12 @@ export class OriginIndex {
     const hi = (tag.charCodeAt(0) << 16) | tag.charCodeAt(1);
     const lo = (tag.charCodeAt(2) << 16) | tag.charCodeAt(3);
     const slots = this.slots;
-    const mask = slots.length - 1;
+    const mask = this.mask;
     for (let s = hashOf(hi, lo) & mask; ; s = (s + 1) & mask) {
-      const i = slots[s]!;
+      const at = s * SLOT;
+      const i = slots[at + 2]!;
       if (i === EMPTY) return -1;
-      if (this.keys[2 * i] === hi && this.keys[2 * i + 1] === lo) return i;
+      if (slots[at] === hi && slots[at + 1] === lo) return i;
     }
   }
 
@@ -67,7 +89,7 @@ export class OriginIndex {
       this.holders[found]! |= holder;
       return found;
     }
-    if ((this.count + 1) * 2 > this.slots.length) this.rehash(this.slots.length * 2);
+    if ((this.count + 1) * 2 > this.mask + 1) this.rehash(2 * (this.mask + 1));
     const i = this.freed.length > 0 ? this.freed.pop()! : this.top++;
     if (2 * i >= this.keys.length) this.grow(this.keys.length);
     const hi = (tag.charCodeAt(0) << 16) | tag.charCodeAt(1);
@@ -92,33 +114,35 @@ export class OriginIndex {
   }
 
   private place(i: number): void {
-    const slots = this.slots;
-    const mask = slots.length - 1;
-    let s = this.homeOf(i) & mask;
-    while (slots[s] !== EMPTY) s = (s + 1) & mask;
-    slots[s] = i;
+    const { slots, mask } = this;
+    const hi = this.keys[2 * i]!;
+    const lo = this.keys[2 * i + 1]!;
+    let s = hashOf(hi, lo) & mask;
+    while (slots[s * SLOT + 2] !== EMPTY) s = (s + 1) & mask;
+    slots[s * SLOT] = hi;
+    slots[s * SLOT + 1] = lo;
+    slots[s * SLOT + 2] = i;
   }
 
   /** Removes `i` from the probe slots, shifting back what followed it (Knuth's algorithm R). */
   private unplace(i: number): void {
-    const slots = this.slots;
-    const mask = slots.length - 1;
+    const { slots, mask } = this;
     let s = this.homeOf(i) & mask;
-    while (slots[s] !== i) s = (s + 1) & mask;
-    for (let next = (s + 1) & mask; slots[next] !== EMPTY; next = (next + 1) & mask) {
-      const j = slots[next]!;
-      const home = this.homeOf(j) & mask;
-      // j may move into the hole at s unless its home lies cyclically in (s, next].
+    while (slots[s * SLOT + 2] !== i) s = (s + 1) & mask;
+    for (let next = (s + 1) & mask; slots[next * SLOT + 2] !== EMPTY; next = (next + 1) & mask) {
+      const home = hashOf(slots[next * SLOT]!, slots[next * SLOT + 1]!) & mask;
+      // The entry at next may move into the hole at s unless its home lies cyclically in (s, next].
       if (s <= next ? home <= s || home > next : home <= s && home > next) {
-        slots[s] = j;
+        slots.copyWithin(s * SLOT, next * SLOT, next * SLOT + SLOT);
         s = next;
       }
     }
-    slots[s] = EMPTY;
+    slots[s * SLOT + 2] = EMPTY;
   }
 
   private rehash(length: number): void {
-    this.slots = new Int32Array(length).fill(EMPTY);
+    this.slots = emptySlots(length);
+    this.mask = length - 1;
     for (let i = 0; i < this.top; i++) if (this.holders[i] !== 0) this.place(i);
   }
 
@@ -135,6 +159,62 @@ export class OriginIndex {
     holders.set(this.holders);
     this.holders = holders;
   }
+}
+
+/**
+ * Origin indices drawn from a numbering shared by many nodes (a simulator's: `GossipNodeOptions.tags`),
+ * where a tag's number is a function of the tag alone, like the shared envelopes of canonical.ts. Each
+ * node keeps only its own holder bits, one byte per number; nothing is ever freed from the numbering.
+ * A node in a simulated grid of N origins then holds N bytes here instead of a probe table of its own
+ * (16 · 2N bytes, a second cache miss per lookup). The indices are other numbers than a node's own
+ * `OriginIndex` would give, and nothing a node does depends on them (the table's order is its own list).
+ */
+export class SharedOrigins implements Origins {
+  private holders = new Uint8Array(16);
+  count = 0;
+
+  constructor(private readonly numbering: OriginIndex) {}
+
+  get bound(): number {
+    return this.numbering.bound;
+  }
+
+  find(tag: Tag): number {
+    const i = this.numbering.find(tag);
+    return i >= 0 && i < this.holders.length && this.holders[i] !== 0 ? i : -1;
+  }
+
+  add(tag: Tag, holder: number): number {
+    const i = this.numbering.add(tag, HELD);
+    if (i >= this.holders.length) {
+      const holders = new Uint8Array(Math.max(2 * this.holders.length, i + 1));
+      holders.set(this.holders);
+      this.holders = holders;
+    }
+    if (this.holders[i] === 0) this.count++;
+    this.holders[i]! |= holder;
+    return i;
+  }
+
+  release(i: number, holder: number): void {
+    const held = this.holders[i]!;
+    if ((held & holder) === 0) return;
+    this.holders[i] = held & ~holder;
+    if (held === holder) this.count--;
+  }
+
+  tagOf(i: number): Tag {
+    return this.numbering.tagOf(i);
+  }
+}
+
+/** Int32s per probe slot: hi, lo, index, and one unused, so a slot never straddles a cache line. */
+const SLOT = 4;
+
+function emptySlots(count: number): Int32Array {
+  const slots = new Int32Array(count * SLOT);
+  for (let s = 0; s < count; s++) slots[s * SLOT + 2] = EMPTY;
+  return slots;
 }
 
 /** Mixes both halves into the low bits, which the probe uses. */

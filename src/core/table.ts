@@ -30,7 +30,7 @@ import { type Tag, nodeIdString, tagOf } from './identity.ts';
 import { Fingerprint } from './fingerprint.ts';
 import type { Ref } from './messages.ts';
 import { Floors } from './floors.ts';
-import { HELD, OriginIndex } from './origins.ts';
+import { HELD, OriginIndex, type Origins, SharedOrigins } from './origins.ts';
 import type { Outbox } from './outbox.ts';
 
 /**
@@ -128,9 +128,14 @@ export class Table {
   /** The last seqnum this node signed (the persisted counter). */
   counter: number;
   /** Every origin this node holds or wants, by index; dissemination's wants share it. */
-  readonly origins = new OriginIndex();
+  readonly origins: Origins;
   /** The entry held at each origin index, if any. */
   private readonly rows: (Entry | undefined)[] = [];
+  /**
+   * The version held at each origin index, side by side: seqnum (-1 when none is held) and ref hash. What
+   * `isNews` reads for every ref received, without following an entry to its shared held form.
+   */
+  private versions = new Float64Array(16).fill(-1);
   private count = 0;
   /**
    * The held origins in the order they were first stored (a list through their indices, -1 ending it),
@@ -155,7 +160,9 @@ export class Table {
     private readonly outbox: Outbox,
     counter: number,
     private readonly intern: Interner = copyInterner,
+    tags?: OriginIndex,
   ) {
+    this.origins = tags ? new SharedOrigins(tags) : new OriginIndex();
     this.counter = counter;
     this.floors = new Floors(config);
   }
@@ -223,8 +230,9 @@ export class Table {
    * ref's origin index if the caller has looked it up already.
    */
   isNews(ref: Ref, i = this.origins.find(ref.tag)): boolean {
-    const entry = this.at(i);
-    if (entry) return refNewer(ref, entry);
+    const seqnum = i < 0 ? -1 : this.versions[2 * i]!;
+    if (seqnum >= 0)
+      return ref.seqnum > seqnum || (ref.seqnum === seqnum && ref.hash32 < this.versions[2 * i + 1]!);
     if (ref.tag === this.selfTag) return ref.seqnum > this.counter;
     return !this.belowFloor(ref.tag, undefined, ref.seqnum);
   }
@@ -328,6 +336,8 @@ export class Table {
     if (previous) entry.tree = previous.tree;
     else this.append(index);
     this.rows[index] = entry;
+    this.versions[2 * index] = seqnum;
+    this.versions[2 * index + 1] = held.hash32;
     if (gossiped) {
       this.print.toggle(entry.held, 1);
     }
@@ -372,6 +382,7 @@ export class Table {
     const i = entry.index;
     if (this.rows[i] !== entry) return;
     this.rows[i] = undefined;
+    this.versions[2 * i] = -1;
     this.count--;
     const [before, after] = [this.before[i]!, this.after[i]!];
     if (before >= 0) this.after[before] = after;
@@ -392,6 +403,9 @@ export class Table {
       };
       this.after = grown(this.after);
       this.before = grown(this.before);
+      const versions = new Float64Array(2 * length).fill(-1);
+      versions.set(this.versions);
+      this.versions = versions;
     }
     while (this.rows.length <= i) this.rows.push(undefined);
     this.count++;

@@ -104,6 +104,12 @@ type Event =
  */
 class EventQueue {
   private readonly buckets = new Map<number, Event[]>();
+  /**
+   * The buckets of recent times, direct-mapped by the time's low bits: nearly every event is scheduled a
+   * latency ahead, at one of a few dozen times, whose buckets this finds without hashing.
+   */
+  private readonly recentAt = new Float64Array(RECENT).fill(Number.NaN);
+  private readonly recent: (Event[] | undefined)[] = new Array<Event[] | undefined>(RECENT);
   private readonly times: number[] = [];
   private current: Event[] | undefined;
   private currentAt = Number.NaN;
@@ -114,11 +120,14 @@ class EventQueue {
     const at = event.at;
     // Earlier than the time being run (a call scheduled in the past): what is left of it waits behind.
     if (this.current && at < this.currentAt) this.park();
-    let bucket = this.buckets.get(at);
+    const r = at & (RECENT - 1);
+    let bucket = this.recentAt[r] === at ? this.recent[r] : this.buckets.get(at);
     if (!bucket) {
       this.buckets.set(at, (bucket = []));
       heapPush(this.times, at);
     }
+    this.recentAt[r] = at;
+    this.recent[r] = bucket;
     bucket.push(event);
     this.size++;
   }
@@ -129,6 +138,11 @@ class EventQueue {
       if (current && this.index < current.length) return current[this.index];
       if (current) {
         this.buckets.delete(this.currentAt);
+        const r = this.currentAt & (RECENT - 1);
+        if (this.recentAt[r] === this.currentAt) {
+          this.recentAt[r] = Number.NaN;
+          this.recent[r] = undefined;
+        }
         this.current = undefined;
       }
       if (this.times.length === 0) return undefined;
@@ -153,6 +167,9 @@ class EventQueue {
     this.current = undefined;
   }
 }
+
+/** Recent buckets remembered (a power of two). */
+const RECENT = 256;
 
 function heapPush(h: number[], value: number): void {
   h.push(value);
@@ -269,6 +286,7 @@ export class Simulation {
       nickname: `node-${index}`,
       config: this.config,
       intern: this.shared.intern,
+      tags: this.shared.tags,
       dissemination: this.options.dissemination,
       revocations: this.options.revocations ? noRevocations : undefined,
     });

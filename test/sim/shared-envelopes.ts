@@ -1,12 +1,14 @@
 /**
  * What the simulated nodes of one process share: the held form of each distinct envelope (its bytes, hash,
- * tag and checked body head, see src/core/canonical.ts) and each envelope's verification result. Both are
+ * tag and checked body head, see src/core/canonical.ts), each envelope's verification result, and the
+ * numbering of origin tags behind each node's origin indices (src/core/origins.ts). All are
  * functions of the bytes alone, so sharing changes memory and speed, never a result: every node still runs
  * every check of §3 on what it receives, and every distinct envelope is verified (real ed25519, Node's crypto: node-ed25519.ts) once.
  */
 import {
   type Canonical,
   type Interner,
+  OriginIndex,
   type VerifyFn,
   canonicalOf,
   equalBytes,
@@ -37,6 +39,8 @@ export class SharedEnvelopes {
     nodeVerifySync,
   );
   private readonly verdicts = new WeakMap<Uint8Array, boolean>();
+  /** One numbering of origin tags for every node (origins.ts `SharedOrigins`), a function of the tag alone. */
+  readonly tags = new OriginIndex();
 
   readonly intern: Interner = (received, maxBodyBytes) => {
     const key = keyOf(received);

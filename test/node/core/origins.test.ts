@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { HELD, OriginIndex, WANTED } from '../../../src/core/origins.ts';
+import { HELD, OriginIndex, type Origins, SharedOrigins, WANTED } from '../../../src/core/origins.ts';
 import { type NodeId, type Tag, tagOf } from '../../../src/core/identity.ts';
 import { DeadlineQueue, Wants } from '../../../src/core/wants.ts';
 
@@ -16,44 +16,64 @@ const tagFrom = (n: number): Tag => {
   return tagOf(bytes);
 };
 
-describe('origin indices (origins.ts)', () => {
-  it('behaves as a map from tag to index, with holders, under any order of adds and releases', () => {
-    const op = fc.record({ add: fc.boolean(), n: fc.integer({ min: 0, max: 60 }), wanted: fc.boolean() });
-    fc.assert(
-      fc.property(fc.array(op, { minLength: 100, maxLength: 400 }), (ops) => {
-        const index = new OriginIndex();
-        const model = new Map<Tag, { i: number; holders: number }>();
-        for (const { add, n, wanted } of ops) {
-          const tag = tagFrom(n);
-          const holder = wanted ? WANTED : HELD;
-          const known = model.get(tag);
-          if (add) {
-            const i = index.add(tag, holder);
-            if (known) {
-              assert.equal(i, known.i, 'an origin keeps its index while held');
-              known.holders |= holder;
-            } else {
-              for (const other of model.values()) assert.notEqual(other.i, i, 'indices are distinct');
-              model.set(tag, { i, holders: holder });
-            }
-          } else if (known) {
-            index.release(known.i, holder);
-            known.holders &= ~holder;
-            if (known.holders === 0) model.delete(tag);
+/** Checks origin indices made by `make` against a model, under any order of adds and releases. */
+function behavesAsAMap(make: () => Origins): void {
+  const op = fc.record({ add: fc.boolean(), n: fc.integer({ min: 0, max: 60 }), wanted: fc.boolean() });
+  fc.assert(
+    fc.property(fc.array(op, { minLength: 100, maxLength: 400 }), (ops) => {
+      const index = make();
+      const model = new Map<Tag, { i: number; holders: number }>();
+      for (const { add, n, wanted } of ops) {
+        const tag = tagFrom(n);
+        const holder = wanted ? WANTED : HELD;
+        const known = model.get(tag);
+        if (add) {
+          const i = index.add(tag, holder);
+          if (known) {
+            assert.equal(i, known.i, 'an origin keeps its index while held');
+            known.holders |= holder;
+          } else {
+            for (const other of model.values()) assert.notEqual(other.i, i, 'indices are distinct');
+            model.set(tag, { i, holders: holder });
           }
-          assert.equal(index.count, model.size);
-          for (let m = 0; m <= 60; m++) {
-            const t = tagFrom(m);
-            assert.equal(index.find(t), model.get(t)?.i ?? -1);
-          }
-          for (const [t, { i }] of model) {
-            assert.equal(index.tagOf(i), t);
-            assert.ok(i < index.bound);
-          }
+        } else if (known) {
+          index.release(known.i, holder);
+          known.holders &= ~holder;
+          if (known.holders === 0) model.delete(tag);
         }
-      }),
-      { numRuns: 200 },
-    );
+        assert.equal(index.count, model.size);
+        for (let m = 0; m <= 60; m++) {
+          const t = tagFrom(m);
+          assert.equal(index.find(t), model.get(t)?.i ?? -1);
+        }
+        for (const [t, { i }] of model) {
+          assert.equal(index.tagOf(i), t);
+          assert.ok(i < index.bound);
+        }
+      }
+    }),
+    { numRuns: 200 },
+  );
+}
+
+describe('origin indices (origins.ts)', () => {
+  it('behave as a map from tag to index, with holders, under any order of adds and releases', () => {
+    behavesAsAMap(() => new OriginIndex());
+  });
+
+  it('drawn from a shared numbering, behave the same for each node, whatever the others hold', () => {
+    const numbering = new OriginIndex();
+    const other = new SharedOrigins(numbering);
+    // Another node holds some tags of the same space: this node's view must not see them.
+    for (let n = 0; n < 60; n += 3) other.add(tagFrom(n), HELD);
+    behavesAsAMap(() => new SharedOrigins(numbering));
+    for (let n = 0; n <= 60; n++)
+      assert.equal(
+        other.find(tagFrom(n)) >= 0,
+        n % 3 === 0 && n < 60,
+        'the other node still holds what it held',
+      );
+    assert.equal(other.count, 20);
   });
 });
 
