@@ -20,7 +20,7 @@
  */
 import type { CoreConfig } from './config.ts';
 import type { NodeId, Tag } from './identity.ts';
-import type { Links } from './links.ts';
+import type { Link, Links } from './links.ts';
 import { MessageType, type Ref, encodeAnnounce, encodeRefs } from './messages.ts';
 import { type Origins, WANTED } from './origins.ts';
 import type { Outbox } from './outbox.ts';
@@ -47,7 +47,7 @@ export interface Dissemination {
   prune(from: NodeId, tags: readonly Tag[]): void;
   /** `from` sent GRAFT for these refs. */
   graft(from: NodeId, refs: readonly Ref[]): void;
-  linkDown(peer: NodeId): void;
+  linkDown(link: Link): void;
   /** The origin is gone from the table, or its wanted version arrived otherwise: stop wanting it. */
   forget(tag: Tag): void;
   /** Retries wants whose deadline has passed. */
@@ -79,8 +79,6 @@ export class LazyPush implements Dissemination {
   /** The wants (wants.ts), one per origin at most, found by the table's origin index. */
   private readonly wants = new Wants();
   private readonly origins: Origins;
-  /** How many live wants each link's advertisements hold (a want's `charged`). */
-  private readonly chargedOf = new Map<NodeId, number>();
   /** Per-link IHAVE refs, flushed as one message per link `ihaveDelayMs` after the first was queued. */
   private readonly ihaveQueue = new Map<NodeId, Ref[]>();
   private ihaveFlushAt = Number.POSITIVE_INFINITY;
@@ -197,14 +195,14 @@ export class LazyPush implements Dissemination {
         this.outbox.counters.drop('want-limit');
         continue;
       }
-      if ((this.chargedOf.get(from) ?? 0) >= this.config.maxWantsPerLink) {
+      if (w.chargesOf(peer) >= this.config.maxWantsPerLink) {
         this.outbox.counters.drop('want-link-limit');
         continue;
       }
       // A newer version replaces the want of an older one: a new want, the origin index kept.
       if (row !== NONE) this.release(row);
       const at = row !== NONE ? index : this.origins.add(ref.tag, WANTED);
-      this.charge(from, 1);
+      w.charge(peer, 1);
       this.changes++;
       if (delayMs > 0) {
         const made = w.add(at, ref.seqnum, ref.hash32, NONE, now + delayMs, peer);
@@ -250,8 +248,8 @@ export class LazyPush implements Dissemination {
     this.serve(from, refs);
   }
 
-  linkDown(peer: NodeId): void {
-    this.ihaveQueue.delete(peer);
+  linkDown(link: Link): void {
+    this.ihaveQueue.delete(link.id);
   }
 
   forget(tag: Tag): void {
@@ -269,14 +267,8 @@ export class LazyPush implements Dissemination {
   /** Ends the want in `row` (its queued deadlines void) and frees its place in its link's share. */
   private release(row: number): void {
     this.changes++;
-    this.charge(this.wants.peerId(this.wants.charged[row]!), -1);
+    this.wants.charge(this.wants.charged[row]!, -1);
     this.wants.remove(row);
-  }
-
-  private charge(link: NodeId, delta: number): void {
-    const n = (this.chargedOf.get(link) ?? 0) + delta;
-    if (n > 0) this.chargedOf.set(link, n);
-    else this.chargedOf.delete(link);
   }
 
   /**

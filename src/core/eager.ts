@@ -27,7 +27,7 @@
 import type { CoreConfig } from './config.ts';
 import { type Dissemination, LazyPush } from './dissemination.ts';
 import type { NodeId, Tag } from './identity.ts';
-import type { Links } from './links.ts';
+import { type Link, type Links, NO_SLOT } from './links.ts';
 import { MessageType, type Ref, encodeAnnounce, encodePrune } from './messages.ts';
 import type { Outbox } from './outbox.ts';
 import { type Entry, NEW_ORIGIN, type Table } from './table.ts';
@@ -48,9 +48,9 @@ export function makeDissemination(
 
 export class EagerPush implements Dissemination {
   private readonly lazy: LazyPush;
-  private readonly slots = new Map<NodeId, number>();
-  /** Slots in use now. */
+  /** Slots in use now (a bit each), and how many. */
   private usedSlots = 0;
+  private slotCount = 0;
   /** Payloads and PRUNEs held until the end of the input, so one message per link carries them. */
   private readonly pushQueue = new Map<NodeId, Uint8Array[]>();
   private readonly pruneQueue = new Map<NodeId, Tag[]>();
@@ -74,10 +74,15 @@ export class EagerPush implements Dissemination {
     return this.lazy.pendingWants;
   }
 
-  /** This node's slot for `peer`, handed out on first use; -1 once all 31 are taken (never in a tree). */
+  /** The slot of the link to `peer` (see `slotOfLink`); -1 if it is not linked. */
   private slotOf(peer: NodeId): number {
-    const known = this.slots.get(peer);
-    if (known !== undefined) return known;
+    const link = this.links.get(peer);
+    return link ? this.slotOfLink(link) : -1;
+  }
+
+  /** This node's slot for `link`, handed out on first use; -1 once all 31 are taken (never in a tree). */
+  private slotOfLink(link: Link): number {
+    if (link.treeSlot !== NO_SLOT) return link.treeSlot;
     const free = ~this.usedSlots & ~NEW_ORIGIN;
     if (free === 0) return -1;
     const slot = 31 - Math.clz32(free & -free);
@@ -87,20 +92,29 @@ export class EagerPush implements Dissemination {
       else entry.tree |= bit;
     }
     this.usedSlots |= bit;
-    this.slots.set(peer, slot);
+    this.slotCount++;
+    link.treeSlot = slot;
     return slot;
   }
 
-  private inTree(entry: Entry, peer: NodeId): boolean {
-    const slot = this.slotOf(peer);
+  private inTree(entry: Entry, link: Link): boolean {
+    const slot = this.slotOfLink(link);
     return slot >= 0 && (entry.tree & (1 << slot)) !== 0;
   }
 
   private setTree(entry: Entry, peer: NodeId, eager: boolean): void {
-    const slot = this.slotOf(peer);
-    if (slot < 0) return;
-    if (eager) entry.tree |= 1 << slot;
-    else entry.tree &= ~(1 << slot);
+    setBit(entry, this.slotOf(peer), eager);
+  }
+
+  /** Sets `from`'s bit in the tree of each of these origins held; its slot is looked up once. */
+  private setTrees(from: NodeId, items: readonly (Tag | Ref)[], eager: boolean): void {
+    let slot = UNLOOKED;
+    for (const item of items) {
+      const entry = this.table.get(typeof item === 'string' ? item : item.tag);
+      if (!entry) continue;
+      if (slot === UNLOOKED) slot = this.slotOf(from);
+      setBit(entry, slot, eager);
+    }
   }
 
   spread(entry: Entry, from: NodeId | undefined, now: number, pushed = false): void {
@@ -112,14 +126,14 @@ export class EagerPush implements Dissemination {
     if (from !== undefined && !this.flood) this.setTree(entry, from, true);
     // Every link takes its slot at the first spread after it came up, not when first used: a link that
     // is skipped here (it sent this version) must not join, later, trees it was never needed in.
-    if (this.slots.size < this.links.size && this.slots.size < 31)
-      for (const link of this.links.all()) if (link.id !== from) this.slotOf(link.id);
+    if (this.slotCount < this.links.size && this.slotCount < 31)
+      for (const link of this.links.all()) if (link.id !== from) this.slotOfLink(link);
     const ihaveTo = this.ihaveTo;
     ihaveTo.length = 0;
     let lazyCount = 0;
     for (const link of this.links.all()) {
       if (link.id === from || link.tag === entry.tag || known.includes(link.id)) continue;
-      if (this.flood || this.inTree(entry, link.id)) {
+      if (this.flood || this.inTree(entry, link)) {
         let queue = this.pushQueue.get(link.id);
         if (!queue) this.pushQueue.set(link.id, (queue = []));
         queue.push(entry.envelope);
@@ -156,28 +170,22 @@ export class EagerPush implements Dissemination {
   }
 
   prune(from: NodeId, tags: readonly Tag[]): void {
-    if (this.flood) return;
-    for (const tag of tags) {
-      const entry = this.table.get(tag);
-      if (entry) this.setTree(entry, from, false);
-    }
+    if (!this.flood) this.setTrees(from, tags, false);
   }
 
   graft(from: NodeId, refs: readonly Ref[]): void {
-    for (const ref of refs) {
-      const entry = this.table.get(ref.tag);
-      if (entry && !this.flood) this.setTree(entry, from, true);
-    }
+    if (!this.flood) this.setTrees(from, refs, true);
     this.lazy.serve(from, refs);
   }
 
-  linkDown(peer: NodeId): void {
-    this.lazy.linkDown(peer);
-    this.pushQueue.delete(peer);
-    this.pruneQueue.delete(peer);
-    const slot = this.slots.get(peer);
-    if (slot === undefined) return;
-    this.slots.delete(peer);
+  linkDown(link: Link): void {
+    this.lazy.linkDown(link);
+    this.pushQueue.delete(link.id);
+    this.pruneQueue.delete(link.id);
+    const slot = link.treeSlot;
+    if (slot === NO_SLOT) return;
+    link.treeSlot = NO_SLOT;
+    this.slotCount--;
     this.usedSlots &= ~(1 << slot);
   }
 
@@ -214,6 +222,16 @@ export class EagerPush implements Dissemination {
   nextDeadline(): number {
     return this.lazy.nextDeadline();
   }
+}
+
+/** `setTrees`' slot before it is needed. */
+const UNLOOKED = -2;
+
+/** Puts the link in `slot` in `entry`'s tree or takes it out; slot -1 (none) is never in a tree. */
+function setBit(entry: Entry, slot: number, eager: boolean): void {
+  if (slot < 0) return;
+  if (eager) entry.tree |= 1 << slot;
+  else entry.tree &= ~(1 << slot);
 }
 
 /** Whether two lists hold the same items (the same objects) in the same order. */

@@ -40,7 +40,7 @@ import type {
 } from './gossip-types.ts';
 import type { PeerHistory } from './history.ts';
 import { type NodeId, type Tag, nodeIdString, parseNodeId, tagOf } from './identity.ts';
-import { Links } from './links.ts';
+import { Links, NO_SLOT } from './links.ts';
 import { Liveness } from './liveness.ts';
 import { type Message, MessageType, decodeMessage } from './messages.ts';
 import type { OriginIndex } from './origins.ts';
@@ -225,7 +225,7 @@ export class GossipNode {
     const key = parseNodeId(peer);
     if (!key) throw new TypeError(`linkUp: not a node id: ${peer}`);
     if (this.links.has(peer) || peer === this.id) return [];
-    const link = { id: peer, tag: tagOf(key), upAt: now };
+    const link = { id: peer, tag: tagOf(key), upAt: now, treeSlot: NO_SLOT };
     this.links.add(link);
     this.liveness.linkUp(link, now);
     this.antiEntropy.linkUp(peer, now);
@@ -240,7 +240,7 @@ export class GossipNode {
     const link = this.links.remove(peer);
     if (!link) return [];
     this.liveness.linkDown(link, now, lost);
-    this.dissemination.linkDown(peer);
+    this.dissemination.linkDown(link);
     return this.flush(now);
   }
 

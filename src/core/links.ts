@@ -12,7 +12,15 @@ export interface Link {
   readonly id: NodeId;
   readonly tag: Tag;
   readonly upAt: number;
+  /**
+   * Dissemination's slot for this link in per-origin trees (eager.ts), `NO_SLOT` until it takes one: kept
+   * on the link, not in a map by peer, because every new version looks up every link's slot.
+   */
+  treeSlot: number;
 }
+
+/** `Link.treeSlot` of a link that has no slot (yet). */
+export const NO_SLOT = -1;
 
 export class Links {
   private readonly byId = new Map<NodeId, Link>();

@@ -43,6 +43,8 @@ export class Wants {
 
   private readonly peerNumbers = new Map<NodeId, number>();
   private readonly peerIds: NodeId[] = [];
+  /** How many live wants each peer's advertisements hold (a want's `charged`), by peer number. */
+  private charges = new Int32Array(8);
 
   readonly firstQueue = new DeadlineQueue();
   readonly askQueue = new DeadlineQueue();
@@ -58,8 +60,22 @@ export class Wants {
       n = this.peerIds.length;
       this.peerIds.push(id);
       this.peerNumbers.set(id, n);
+      if (n >= this.charges.length) {
+        const charges = new Int32Array(2 * this.charges.length);
+        charges.set(this.charges);
+        this.charges = charges;
+      }
     }
     return n;
+  }
+
+  /** Live wants charged to peer `n`. */
+  chargesOf(n: number): number {
+    return this.charges[n]!;
+  }
+
+  charge(n: number, delta: number): void {
+    this.charges[n]! += delta;
   }
 
   /** The peer numbered `n`. */
@@ -108,6 +124,8 @@ export class Wants {
   settle(): void {
     if (this.count === 0 && this.peerIds.length > 0) {
       this.peerNumbers.clear();
+      // Every want charged is gone, so every charge is 0 again; fill in case one was left unbalanced.
+      this.charges.fill(0, 0, this.peerIds.length);
       this.peerIds.length = 0;
     }
   }
