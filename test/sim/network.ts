@@ -449,8 +449,13 @@ export class Simulation {
     return [...this.links[index]!];
   }
 
+  /**
+   * Runs `fn` at `time`, rounded down to a whole millisecond: every time in the simulation is whole, as
+   * in the core (a fractional one made every later time fractional, and each held entry's receipt time
+   * a boxed number rather than a small integer).
+   */
   at(time: number, fn: () => void): void {
-    this.queue.push({ at: time, kind: 'call', fn });
+    this.queue.push({ at: Math.floor(time), kind: 'call', fn });
   }
 
   /** Runs events until the clock reaches `until` (inclusive) or nothing is left to do. */
