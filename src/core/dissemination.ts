@@ -126,8 +126,9 @@ export class LazyPush implements Dissemination {
   advertise(entry: Entry, skip: ReadonlySet<NodeId> | undefined, now: number): void {
     const ref = refOf(entry);
     if (this.links.size > 0) this.ihaveFlushAt = Math.min(this.ihaveFlushAt, now + this.config.ihaveDelayMs);
+    const tag = entry.tag;
     for (const link of this.links.all()) {
-      if (skip?.has(link.id) || link.tag === entry.tag) continue;
+      if (skip?.has(link.id) || link.tag === tag) continue;
       let queue = this.ihaveQueue.get(link.id);
       if (!queue) this.ihaveQueue.set(link.id, (queue = []));
       queue.push(ref);

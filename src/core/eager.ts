@@ -131,8 +131,9 @@ export class EagerPush implements Dissemination {
     const ihaveTo = this.ihaveTo;
     ihaveTo.length = 0;
     let lazyCount = 0;
+    const tag = entry.tag;
     for (const link of this.links.all()) {
-      if (link.id === from || link.tag === entry.tag || known.includes(link.id)) continue;
+      if (link.id === from || link.tag === tag || (known.length > 0 && known.includes(link.id))) continue;
       if (this.flood || this.inTree(entry, link)) {
         let queue = this.pushQueue.get(link.id);
         if (!queue) this.pushQueue.set(link.id, (queue = []));
