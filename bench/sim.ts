@@ -1,9 +1,18 @@
 /**
- * `npm run bench:sim -- --nodes N --links K --seed S [--latency MS] [--loss P] [--idle-minutes M]
- *   [--forget-nodes F] [--no-flood]`
+ * `npm run bench:sim -- --nodes N --links K --seed S [--start settled|cold] [--latency MS] [--loss P]
+ *   [--idle-minutes M] [--forget-nodes F] [--no-flood]`
  *
- * Builds a random overlay of N core nodes with about K links each, lets every node publish, then
- * measures one new announcement's spread and the quiet grid's cost. Beside it, plain flooding (every link,
+ * Builds a random overlay of N core nodes with about K links each and a grid where every node holds
+ * every node's announcement, then measures one new announcement's spread and the quiet grid's cost. How
+ * the grid gets there (`--start`):
+ *  - `settled` (the default): as a grid that has run a while — every node announces, every node restores
+ *    every other's announcement through `GossipNode.restore` (the IndexedDB path, every check of §3 run),
+ *    then the links come up. No origin has a tree yet (trees are not persisted), so the measured origin
+ *    first publishes a warm-up version, which builds its tree and is reported as `firstVersion`; the
+ *    next one is measured. This is what shows dissemination at 10,000 nodes.
+ *  - `cold`: every node publishes its first announcement at a random moment of the first second, on the
+ *    links already up: N first versions spread at once by lazy push (N² · K IHAVE refs), which is the
+ *    start-up of a whole grid at once and, at 10,000 nodes, hours of simulation. Beside it, plain flooding (every link,
  * every new version, forwarded once; eager.ts's `flood`) spreads one announcement on the same overlay,
  * seed and latency model: `flood: { hopsTo999, msTo999, payloadCopiesPerNode, bytesPerNode }` and the
  * protocol's ratio to it. Then, in a grid of F nodes (default min(N, 100)) that dial their own links with
@@ -38,6 +47,9 @@ const loss = arg('loss', 0);
 const idleMinutes = arg('idle-minutes', 10);
 const forgetNodes = arg('forget-nodes', Math.min(nodes, 100));
 const withFlood = !process.argv.includes('--no-flood');
+const startIndex = process.argv.indexOf('--start');
+const start = startIndex < 0 ? 'settled' : process.argv[startIndex + 1];
+if (start !== 'settled' && start !== 'cold') throw new Error('--start is settled or cold');
 const started = performance.now();
 const cpuStarted = process.cpuUsage();
 const memory = new Memory();
@@ -53,19 +65,29 @@ const phase = (name: string) => {
 const model = { nodes, seed, latencyMs, jitterMs: latencyMs / 5, loss, revocations: true };
 
 const sim = new Simulation(model);
-sim.randomOverlay(links);
-const meanDegree = sim.nodes.reduce((a, n) => a + sim.degree(n.index), 0) / nodes;
-
-// Phase 1: every node publishes once, at a random moment in the first second.
-for (const n of sim.nodes) {
-  sim.at(sim.random.next() * 1000, () => sim.setServices(n.index, { storage: {}, 'grid-control': {} }));
+const services = { storage: {}, 'grid-control': {} };
+if (start === 'cold') {
+  // Phase 1, cold: every node publishes once, at a random moment in the first second.
+  sim.randomOverlay(links);
+  for (const n of sim.nodes) sim.at(sim.random.next() * 1000, () => sim.setServices(n.index, services));
+} else {
+  // Phase 1, settled: every node announces (no links yet), holds everyone's, then links come up.
+  for (const n of sim.nodes) sim.setServices(n.index, services);
+  sim.restoreEveryone();
+  sim.randomOverlay(links);
 }
+const meanDegree = sim.nodes.reduce((a, n) => a + sim.degree(n.index), 0) / nodes;
 memory.runUntil(sim, 60_000);
 const coverageAfterBootstrap = sim.coverage();
 phase('bootstrap');
 
-// Phase 2: one new announcement, tracked hop by hop.
+// Phase 2: one new announcement, tracked hop by hop (after a warm-up version that builds the origin's
+// tree, when the grid started settled).
 const origin = Math.floor(sim.random.next() * nodes);
+const firstVersion =
+  start === 'settled'
+    ? trackSpread(sim, origin, () => sim.publish(origin, 'helper', { note: 'warm-up' }), 30_000)
+    : undefined;
 const spread = trackSpread(sim, origin, () => sim.publish(origin, 'helper', { note: 'bench' }), 30_000);
 const live = sim.live().length;
 phase('spread');
@@ -147,6 +169,7 @@ const result = {
   latencyMs,
   loss,
   dissemination: 'eager',
+  start,
   meanDegree: round(meanDegree, 2),
   coverageAfterBootstrap: round(coverageAfterBootstrap, 4),
   coverage: round(coverage, 4),
@@ -156,6 +179,12 @@ const result = {
   envelopeBytes: spread.envelopeBytes,
   controlBytesPerNodePerAnnouncement: spread.controlBytesPerNode,
   bytesPerNode: spread.bytesPerNode,
+  firstVersion: firstVersion && {
+    hopsTo999: firstVersion.hopsTo999,
+    msTo999: firstVersion.msTo999,
+    payloadCopiesPerNode: firstVersion.payloadCopiesPerNode,
+    bytesPerNode: firstVersion.bytesPerNode,
+  },
   flood,
   vsFlood: flood && {
     msTo999: ratio(spread.msTo999, flood.msTo999),
@@ -182,7 +211,7 @@ const result = {
   sharedEnvelopes: true,
   sharedEnvelopesHeld: sharedEnvelopes,
   sharing:
-    'simulated nodes share each distinct envelope (bytes, hash, checked body head) and its verification result; every node runs every check, every distinct envelope is verified once with real ed25519',
+    'simulated nodes share each distinct envelope (bytes, hash, checked body head), its verification result and one numbering of origin tags; every node runs every check and keeps its own table, every distinct envelope is verified once with real ed25519',
   peakRssMiB: memory.peakMiB,
   phaseMs,
   cpuMs: Math.round((cpu.user + cpu.system) / 1000),

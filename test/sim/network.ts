@@ -414,6 +414,31 @@ export class Simulation {
     this.announce(index);
   }
 
+  /**
+   * Starts the grid settled, as one that has run a while: every live node holds every other live node's
+   * current announcement, restored through `GossipNode.restore` — the path a browser node takes from
+   * IndexedDB, where every check of §3 still runs — as received now. Nothing is sent, and no origin has a
+   * tree yet (trees are not persisted): an origin's next version builds its tree. Call after every node
+   * has announced and before links are made, so that no gossip races the restores. Returns how many
+   * announcements were restored; throws if one was refused, which would be a bug.
+   */
+  restoreEveryone(): number {
+    const live = this.live();
+    const envelopes = live.map((n) => n.node.envelopeOf(n.id));
+    let restored = 0;
+    for (const sim of live) {
+      const now = this.clock(sim.index);
+      for (const [i, envelope] of envelopes.entries()) {
+        if (live[i] === sim || !envelope) continue;
+        if (!sim.node.restore(envelope, now, this.shared.verify, now))
+          throw new Error(`restoreEveryone: node ${sim.index} refused node ${live[i]!.index}'s announcement`);
+        restored++;
+      }
+      this.scheduleTick(sim.index);
+    }
+    return restored;
+  }
+
   // ——— Actions —————————————————————————————————————————————————————————————————————————————————————
 
   /** Signs and publishes a new announcement of node `index` (sync: the simulator signs with noble). */
