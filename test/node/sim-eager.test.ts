@@ -102,6 +102,23 @@ describe('eager push trees on the simulator', () => {
     },
   );
 
+  it('a grid started settled (everyone restored, no trees yet): a first version builds its tree by GRAFT, the next goes by PUSH alone (seed 15)', () => {
+    const sim = new Simulation({ nodes: 60, seed: 15, revocations: true });
+    for (const n of sim.nodes) sim.setServices(n.index, { storage: {} });
+    assert.equal(sim.restoreEveryone(), 60 * 59);
+    assert.equal(sim.messagesSent, 0, 'restoring sends nothing');
+    sim.randomOverlay(6);
+    sim.runFor(20_000);
+    assert.equal(sim.coverage(), 1);
+    const first = spread(sim, 4);
+    assert.equal(first.reached, 60);
+    assert.ok(first.grafts > 0, 'a first version is asked for with GRAFT, which builds the tree');
+    const next = spread(sim, 4);
+    assert.equal(next.reached, 60);
+    assert.equal(next.grafts, 0);
+    assert.ok(next.copies <= 59 * 1.05, `payload copies ${next.copies} for 59 receivers`);
+  });
+
   it('1 % loss: trees and anti-entropy bring every node every newest version (seed 14)', () => {
     const sim = bootstrap(60, 6, 14);
     sim.setLoss(0.01);
