@@ -124,8 +124,10 @@ export class GridSession {
     return gridSecret ? { ...grid, gridSecret } : grid;
   }
 
-  /** Joins the active grid: membership rules, the runtime, its links to the services. */
-  /** Joins the active grid; `dialFirst` (an invitation's hints) are dialed the moment the mesh exists. */
+  /**
+   * Joins the active grid: membership rules, the runtime, its links to the services. `dialFirst` (an
+   * invitation's hints) are dialed the moment the mesh exists.
+   */
   async startRuntime(dialFirst: readonly NodeId[] = []): Promise<void> {
     const grid = this.active!;
     const revocations = grid.open ? [] : await this.store.membership.loadRevocations(grid.hex);
