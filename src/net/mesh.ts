@@ -6,49 +6,38 @@
  * open. Only when the core has nobody left to try (`wantsDiscovery`) does the mesh broadcast `hello`, when
  * a relay opens and every `helloIntervalMs` while it has room, so that a restarted node reaches the peers
  * it saw last before anyone else, and a new node finds the grid. Between two nodes the one with the smaller
- * id always makes the WebRTC offer: on a hello from a larger id it dials; on a broadcast hello from a
- * smaller id it answers with a directed hello, so the smaller one dials. Hellos therefore never echo back
- * and forth, and two nodes never make crossing offers.
+ * id always makes the WebRTC offer, so hellos never echo back and forth and two nodes never make crossing
+ * offers (mesh-answers.ts: how each hello, signal and `full` is answered).
  *
  * Signaling is signed (signed-signaling.ts): a hello or signal "from" a node was written by that node's key,
- * for this node (or anyone), within a time window, and never accepted twice. Requests on the topic
- * (anything but hello and signal) are rate-limited per verified sender.
+ * for this node (or anyone), within a time window, and never accepted twice.
  *
  * Proving who is on the other end, and that it is a member (PROTOCOL.md §9): each attempt's challenge and
  * proof (mesh-attempt.ts). A link counts as up — and the core hears of it — only when the proof verifies
  * and `admit` accepts the membership; gossip frames before that are dropped.
  *
- * Sessions. Every start of a mesh picks a random session id, signed into its every message. A peer that
- * reloads comes back under the same node id while the old link may still look alive here (a closed tab
- * does not always say goodbye; ICE notices only after its consent timeout); a hello or offer from a new
- * signed session of a linked peer therefore replaces the old link at once. Requests never do.
+ * Sessions. Every start of a mesh picks a random session id, signed into its every message, so that a
+ * peer's restart is told apart from its old link (mesh-answers.ts).
  *
- * Attempts. Each offer carries a fresh attempt id (`c`), echoed in every signal of that attempt. An offer
- * with a new id replaces the answerer's old attempt, and signals of an attempt given up are ignored. An
- * id starts with a count of the offerer's attempts, so a later one is known to be later: through the mesh
- * signals may overtake each other, and an old offer arriving last must not replace the new one. A
- * directed hello means the sender has no attempt with us, so an unanswered offer of ours to it went
- * nowhere (it was restarting): the offerer starts over at once instead of waiting for a timeout.
+ * Attempts. Each offer carries a fresh attempt id (`c`), echoed in every signal of that attempt; the id
+ * starts with a count of this mesh's offers, so a later one is known to be later (`attemptOrder`).
  *
  * Through the mesh (PROTOCOL.md §10, mesh-signaling.ts). A node with a link dials by sending a directed
  * hello through its links instead of the relay; the relay is tried only if the mesh had no way or no
- * answer came within `meshFallbackMs`. Both sides say hello there (the offerer needs the answerer's
- * sealing key), so a hello through the mesh from a smaller id is answered with one; a full node answers a
- * directed hello or an offer, on either path, with `full`, so the dialer gives up at once. Every attempt
- * answers on the path its peer's signals came by.
+ * answer came within `meshFallbackMs` (mesh-dials.ts).
  *
  * Frames inside a PeerLink message: 0x00 gossip message · 0x10 challenge(32) · 0x11 proof(64) · membership
  * · 0x20 route frame · 0x21 neighbour list · 0x30–0x3f the node's own (these only on proved links).
  */
 import { concatBytes, toHex } from '../core/bytes.ts';
 import type { NodeId } from '../core/identity.ts';
-import { type Attempt, type AttemptHost, attemptOrder, startAttempt, type Via } from './mesh-attempt.ts';
+import { type AnswerHost, MeshAnswers } from './mesh-answers.ts';
+import { type Attempt, type AttemptHost, startAttempt, type Via } from './mesh-attempt.ts';
 import type { MeshEvents, MeshOptions } from './mesh-options.ts';
 import { ChannelError } from './peer-link.ts';
 import { MeshDials } from './mesh-dials.ts';
 import { type Asking, Room } from './mesh-room.ts';
 import { MeshSignaling } from './mesh-signaling.ts';
-import { RateLimit } from './rate-limit.ts';
 import { SignalingClient, type SignalingStatus } from './signaling.ts';
 
 export type { MeshEvents, MeshOptions } from './mesh-options.ts';
@@ -59,9 +48,6 @@ const FRAME_GOSSIP = 0x00;
 /** Frames the node above the mesh defines (events.frame, sendFrame). */
 export const FRAME_NODE_FIRST = 0x30;
 export const FRAME_NODE_LAST = 0x3f;
-// Requests on the topic per verified sender: an invitee asks every 1.5 s; a burst covers a few at once.
-const REQUEST_BURST = 8;
-const REQUESTS_PER_SECOND = 1;
 /** How long a slot made for a peer is held for it: its hello and offer take a few mesh trips. */
 const RESERVE_MS = 5_000;
 
@@ -69,7 +55,6 @@ export class Mesh {
   private readonly links = new Map<NodeId, Attempt>();
   private readonly signaling: SignalingClient;
   private readonly signed: SignedSignaling;
-  private readonly requests = new RateLimit(REQUEST_BURST, REQUESTS_PER_SECOND);
   private helloTimer: ReturnType<typeof setInterval> | undefined;
   readonly maxLinks: number;
   private readonly session = toHex(crypto.getRandomValues(new Uint8Array(8)));
@@ -80,6 +65,7 @@ export class Mesh {
   private readonly dials: MeshDials;
   readonly meshSignaling: MeshSignaling;
   private readonly attemptHost: AttemptHost;
+  private readonly answers: MeshAnswers;
   readonly dropped: Record<string, number> = {};
 
   constructor(
@@ -88,6 +74,7 @@ export class Mesh {
   ) {
     this.maxLinks = options.maxLinks ?? 12;
     this.attemptHost = this.hostForAttempts();
+    this.answers = new MeshAnswers(this.hostForAnswers());
     this.dials = new MeshDials({
       selfId: options.selfId,
       meshFallbackMs: options.meshFallbackMs ?? 2_500,
@@ -122,7 +109,8 @@ export class Mesh {
       gridId: options.gridId,
       selfId: options.selfId,
       session: this.session,
-      onMessage: (from, payload, info) => this.onSignal(from, payload, info.direct, info.session, 'relay'),
+      onMessage: (from, payload, info) =>
+        this.answers.receive(from, payload, info.direct, info.session, 'relay'),
     });
     this.meshSignaling = new MeshSignaling({
       selfId: options.selfId,
@@ -136,7 +124,7 @@ export class Mesh {
         const attempt = this.links.get(peer);
         return attempt?.up === true && attempt.link.send(frame);
       },
-      onSignal: (from, payload, session) => this.onSignal(from, payload, true, session, 'mesh'),
+      onSignal: (from, payload, session) => this.answers.receive(from, payload, true, session, 'mesh'),
     });
   }
 
@@ -198,18 +186,6 @@ export class Mesh {
   /** Asks `peers` to link with us (mesh-dials.ts). */
   dial(peers: readonly NodeId[], viaRelay = false): void {
     this.dials.dial(peers, viaRelay);
-  }
-
-  /**
-   * The peer has its most links: our dial of it (through the mesh, or a hello on the relay), or the
-   * attempt `c` it names, ends now as a failure. Only the peer can say so (its signals are signed).
-   */
-  private onFull(peer: NodeId, cid: unknown): void {
-    const attempt = this.links.get(peer);
-    if (attempt?.up || (attempt && attempt.cid !== cid)) return this.count('stale-full');
-    if (attempt) this.replace(peer, attempt);
-    this.dials.answered(peer);
-    this.events.failed(peer, 'peer-full');
   }
 
   /** Gives up an attempt that has not become a link (the dialer's timeout); its end is not a failure. */
@@ -331,89 +307,6 @@ export class Mesh {
     this.events.signaling?.(status);
   }
 
-  private onSignal(peer: NodeId, payload: unknown, direct: boolean, session: string, via: Via): void {
-    if (peer === this.options.selfId) return;
-    const message = payload as { t?: unknown; data?: unknown; k?: unknown } | null;
-    if (typeof message !== 'object' || message === null) return this.count('bad-signal');
-    if (message.t === 'full') return this.onFull(peer, (message as { c?: unknown }).c);
-    if (message.t !== 'hello' && message.t !== 'signal') {
-      if (via === 'mesh') return this.count('mesh-request');
-      if (typeof message.t !== 'string' || !this.events.request) return this.count('unknown-signal');
-      if (!this.requests.take(peer, Date.now())) return this.count('request-rate');
-      this.events.request(peer, message as { t: string } & Record<string, unknown>, direct);
-      return;
-    }
-    if (!this.links.has(peer) && this.options.refused?.(peer)) return this.count('refused-peer');
-    let attempt = this.links.get(peer);
-    if (attempt?.session !== undefined && attempt.session !== session) {
-      // The peer restarted (its new session is signed): its old link is dead even if it does not look it.
-      this.replace(peer, attempt);
-      attempt = undefined;
-    }
-    if (message.t === 'hello') {
-      if (attempt && direct && !attempt.up && !attempt.answered && this.options.selfId < peer) {
-        this.replace(peer, attempt);
-        attempt = undefined;
-      }
-      if (attempt) return;
-      // A dialer is told (a broadcast is not answered): its attempt fails now, not at its timeout.
-      if (!this.hasRoomFor(peer) && !this.makeRoom(peer, message))
-        return direct || via === 'mesh' ? this.sendVia(via, { t: 'full' }, peer) : undefined;
-      if (this.options.selfId < peer) {
-        if (this.unknownFull(peer)) return this.count('unknown-full');
-        this.dials.answered(peer);
-        this.connect(peer, true, session, undefined, via);
-      } else if (!direct || via === 'mesh') this.hello(peer, via);
-      return;
-    }
-    if (message.t === 'signal') {
-      const cid = (message as { c?: unknown }).c;
-      if (typeof cid !== 'string' || cid.length === 0 || cid.length > 32) return this.count('bad-signal');
-      if (attempt && attempt.cid !== cid) {
-        // Ours to answer: the offerer started over. Ours to offer: an answer to an offer we gave up.
-        if (this.options.selfId < peer) return this.count('stale-signal');
-        // A signal of an earlier attempt of the same session, overtaken through the mesh by a later one.
-        const [incoming, current] = [attemptOrder(cid), attemptOrder(attempt.cid)];
-        if (attempt.session === session && incoming > 0 && current > 0 && incoming < current)
-          return this.count('stale-signal');
-        this.replace(peer, attempt);
-        attempt = undefined;
-      }
-      if (!attempt) {
-        // Only the smaller id offers; an offer from a larger id is a confused or hostile peer.
-        if (this.options.selfId < peer) return this.count('unexpected-offer');
-        if (!this.hasRoomFor(peer) && !this.makeRoom(peer, message)) {
-          // Room went while the offerer's hello was answered: the offer (not each candidate) is told so.
-          this.count('full');
-          const offer = (message.data as { type?: unknown } | null)?.type === 'offer';
-          return offer ? this.sendVia(via, { t: 'full', c: cid }, peer) : undefined;
-        }
-        if (this.unknownFull(peer)) return this.count('unknown-full');
-        attempt = this.connect(peer, false, session, cid, via);
-      }
-      this.dials.answered(peer);
-      attempt.via = via;
-      attempt.session ??= session;
-      attempt.answered = true;
-      const refused = attempt.proof.received(message.data);
-      if (refused) {
-        this.count(refused);
-        return attempt.link.close();
-      }
-      attempt.link.signal(message.data);
-      return;
-    }
-  }
-
-  /** Whether `peer` is unknown and attempts with unknown peers are at their cap. */
-  private unknownFull(peer: NodeId): boolean {
-    const known = this.options.known;
-    if (!known || known(peer)) return false;
-    let pending = 0;
-    for (const [id, a] of this.links) if (!a.up && !known(id)) pending++;
-    return pending >= (this.options.maxUnknownAttempts ?? 2);
-  }
-
   /** Sends a signed, sealed signaling message to one node, or to the grid. */
   sendSignal(payload: Record<string, unknown>, to?: NodeId): void {
     this.signed.send(payload, to).catch(() => this.count('signal-not-sent'));
@@ -436,6 +329,22 @@ export class Mesh {
     const attempt = startAttempt(this.attemptHost, peer, initiator, session, cid, via);
     this.links.set(peer, attempt);
     return attempt;
+  }
+
+  /** How answering (mesh-answers.ts) reaches this mesh. */
+  private hostForAnswers(): AnswerHost {
+    return {
+      options: this.options,
+      events: this.events,
+      links: this.links,
+      count: (reason) => this.count(reason),
+      roomFor: (peer, message) => this.hasRoomFor(peer) || this.makeRoom(peer, message),
+      replace: (peer, attempt) => this.replace(peer, attempt),
+      sendVia: (via, payload, to) => this.sendVia(via, payload, to),
+      hello: (to, via) => this.hello(to, via),
+      connect: (peer, initiator, session, cid, via) => this.connect(peer, initiator, session, cid, via),
+      answered: (peer) => this.dials.answered(peer),
+    };
   }
 
   /** How attempts (mesh-attempt.ts) reach this mesh. */

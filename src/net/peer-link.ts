@@ -1,12 +1,9 @@
 // One WebRTC data-channel link to one peer: trickle-ICE signaling in and out, framed binary messages, RTT
-// pings, a silence timeout and a bounded send queue. The rest of the project sees only this class;
-// simple-peer stays behind simple-peer.ts so a native RTCPeerConnection link can replace it without
-// changing callers.
+// pings, a silence timeout and a bounded send queue. The rest of the project sees only this class (its
+// options and events, peer-link-options.ts, are exported here too); simple-peer stays behind
+// simple-peer.ts so a native RTCPeerConnection link can replace it without changing callers.
 //
-// Wire format: every data-channel message is one binary frame whose first byte is its type.
-//   0 data  [0, ...payload]      payload is at most maxMessageBytes
-//   1 ping  [1, nonce(8)]        nonce is the sender's performance.now() as a float64
-//   2 pong  [2, nonce(8)]        echoes a ping's nonce
+// Wire format (every data-channel message is one frame whose first byte is its type): peer-link-wire.ts.
 import {
   createSimplePeer,
   dataChannelOf,
@@ -15,61 +12,22 @@ import {
   selectedCandidateTypesOf,
 } from './simple-peer.ts';
 import type { CandidateType, SignalData, SimplePeerInstance } from './simple-peer.ts';
-import { FrameQueue, QUEUE_ENTRY_OVERHEAD } from './frame-queue.ts';
+import { FrameQueue } from './frame-queue.ts';
+import {
+  type PeerLinkEvents,
+  type PeerLinkOptions,
+  type ResolvedOptions,
+  resolveOptions,
+} from './peer-link-options.ts';
+import { DATA, HEADER_BYTES, NONCE_BYTES, PING, PONG } from './peer-link-wire.ts';
 import { MAX_REMOTE_CANDIDATES, type PeerSignal, candidateLines, parseSignal } from './peer-signal.ts';
 
+export type { PeerLinkEvents, PeerLinkOptions } from './peer-link-options.ts';
+export { PeerLinkOptionsError } from './peer-link-options.ts';
 export type { PeerSignal } from './peer-signal.ts';
 
-const DATA = 0;
-const PING = 1;
-const PONG = 2;
-const HEADER_BYTES = 1;
-const NONCE_BYTES = 8;
-
-// Chromium's SCTP max-message-size is 262144 bytes and it refuses larger sends, so the largest payload is
-// that minus the type byte.
-const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 - HEADER_BYTES;
 // Only the newest pings can still be answered; older ones were lost, so the set stays small.
 const MAX_PENDING_PINGS = 8;
-export interface PeerLinkOptions {
-  initiator: boolean;
-  /** STUN/TURN servers. None by default: host candidates suffice on a LAN or one machine. */
-  iceServers?: RTCIceServer[];
-  /** 'relay' uses TURN candidates only (hides addresses from the peer; tests TURN); default 'all'. */
-  iceTransportPolicy?: 'relay' | 'all';
-  /** Largest message payload `send` accepts and the largest received one delivered. */
-  maxMessageBytes?: number;
-  /** `send` stops writing to the data channel while its bufferedAmount is above this. */
-  highWaterBytes?: number;
-  /** Bound on the local queue behind the data channel; `send` returns false rather than exceed it. */
-  maxQueuedBytes?: number;
-  connectTimeoutMs?: number;
-  /** How often the link pings; the other side's pings keep the link from falling silent. */
-  pingIntervalMs?: number;
-  /**
-   * An open link on which nothing arrived for this long is closed ('silent'), checked at every ping. A
-   * browser that vanishes without closing (killed, crashed, network gone) is otherwise noticed only when
-   * ICE consent expires, 15–30 s later; this is a few missed pings.
-   */
-  silenceTimeoutMs?: number;
-}
-
-export interface PeerLinkEvents {
-  /** Signaling data (offer, answer or one ICE candidate) to deliver to the other side's `signal()`. */
-  signal(data: PeerSignal): void;
-  open?(): void;
-  message?(bytes: Uint8Array): void;
-  rtt?(ms: number): void;
-  /** The local queue emptied after holding frames: a sender refused by `send` can continue. */
-  drain?(): void;
-  /** Signaling refused as abuse ('too-many-candidates'); also counted in the link's own `dropped`. */
-  refused?(reason: string): void;
-  /**
-   * Fires exactly once. Reasons: 'local close', 'remote close', 'connect timeout', 'silent',
-   * 'peer max-message-size …', or 'error: CODE message'.
-   */
-  close?(reason: string): void;
-}
 
 export interface PeerLinkStats {
   sentFrames: number;
@@ -99,48 +57,6 @@ export class ChannelError extends Error {
 // Service channel ids: 0–15 belong to the link's own channel; Chromium negotiates 1024 SCTP streams.
 export const FIRST_SERVICE_CHANNEL_ID = 16;
 const MAX_CHANNEL_ID = 1023;
-
-export class PeerLinkOptionsError extends Error {
-  override name = 'PeerLinkOptionsError';
-}
-
-type ResolvedOptions = Required<PeerLinkOptions>;
-
-const POSITIVE_INTEGER_OPTIONS = [
-  'maxMessageBytes',
-  'highWaterBytes',
-  'maxQueuedBytes',
-  'connectTimeoutMs',
-  'pingIntervalMs',
-  'silenceTimeoutMs',
-] as const;
-
-function resolveOptions(options: PeerLinkOptions): ResolvedOptions {
-  const highWaterBytes = options.highWaterBytes ?? 1024 * 1024;
-  const resolved: ResolvedOptions = {
-    initiator: options.initiator,
-    iceServers: options.iceServers ?? [],
-    iceTransportPolicy: options.iceTransportPolicy ?? 'all',
-    maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-    highWaterBytes,
-    maxQueuedBytes: options.maxQueuedBytes ?? 4 * highWaterBytes,
-    connectTimeoutMs: options.connectTimeoutMs ?? 20_000,
-    // A 9-byte frame every 2 s each way is nothing beside gossip; four of them missed is silence.
-    pingIntervalMs: options.pingIntervalMs ?? 2_000,
-    silenceTimeoutMs: options.silenceTimeoutMs ?? 8_000,
-  };
-  for (const key of POSITIVE_INTEGER_OPTIONS) {
-    const value = resolved[key];
-    if (!Number.isSafeInteger(value) || value < 1)
-      throw new PeerLinkOptionsError(`${key} must be a positive integer`);
-  }
-  if (resolved.iceTransportPolicy !== 'all' && resolved.iceTransportPolicy !== 'relay')
-    throw new PeerLinkOptionsError("iceTransportPolicy must be 'relay' or 'all'");
-  // Otherwise a maximum-size message could never be queued and `send` would refuse it forever.
-  if (resolved.maxQueuedBytes < resolved.maxMessageBytes + HEADER_BYTES + QUEUE_ENTRY_OVERHEAD)
-    throw new PeerLinkOptionsError('maxQueuedBytes must hold at least one maximum-size message');
-  return resolved;
-}
 
 // SCTP cause "User-Initiated Abort" (RFC 9260 §3.3.10.12).
 const SCTP_USER_INITIATED_ABORT = 12;

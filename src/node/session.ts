@@ -1,7 +1,8 @@
 /**
- * One node's parts, assembled, and the run of its active grid: which grid is active, starting and
- * stopping its runtime, the links that come up (admitted by link-admission.ts, then told to the services), and
- * the sealed requests that reach it over signaling. `GridNode` is the facade in front of it.
+ * One node's session: its parts (made once, as it opens, by session-parts.ts) and the run of its active
+ * grid: which grid is active, starting and stopping its runtime, the links that come up (admitted by
+ * link-admission.ts, then told to the services), and the sealed requests that reach it over signaling.
+ * `GridNode` is the facade in front of it.
  *
  * Invariants: grid switches run in the runtime's input queue, so no input sees half a switch; a link
  * reaches the core only after its proof and its membership passed (link-admission.ts), and the services
@@ -16,23 +17,24 @@ import {
   servicesForRole,
   toHex,
 } from '../core/index.ts';
-import { defaultVerifier, type Signer } from '../crypto/ed25519.ts';
-import { SignatureCache } from '../crypto/signature-cache.ts';
-import { VerificationCache } from '../crypto/verify-cache.ts';
+import type { Signer } from '../crypto/ed25519.ts';
+import type { SignatureCache } from '../crypto/signature-cache.ts';
+import type { VerificationCache } from '../crypto/verify-cache.ts';
 import { base64urlDecode } from '../net/seal.ts';
 import type { StorageService } from '../services/index.ts';
 import type { ServiceRegistry } from '../services/registry.ts';
-import { type NodeStore, openStore } from '../store/index.ts';
+import type { NodeStore } from '../store/index.ts';
+import type { CodeInvites } from './code-invites.ts';
 import { type ActiveGrid, gridFromStored, gridToStored, storedMembership, type StoredGrid } from './grids.ts';
-import { MembershipGuard } from './guard.ts';
-import { CodeInvites } from './code-invites.ts';
-import { Invitations } from './invitations.ts';
-import { LinkAdmission } from './link-admission.ts';
-import { MESH_SERVICE, MeshUpkeep } from './mesh-upkeep.ts';
-import { NodeServices } from './node-services.ts';
-import { Preverifier } from './receive-budgets.ts';
-import { Runtime } from './runtime.ts';
-import { Settings } from './settings.ts';
+import type { MembershipGuard } from './guard.ts';
+import type { Invitations } from './invitations.ts';
+import type { LinkAdmission } from './link-admission.ts';
+import { MESH_SERVICE, type MeshUpkeep } from './mesh-upkeep.ts';
+import type { NodeServices } from './node-services.ts';
+import type { Preverifier } from './receive-budgets.ts';
+import type { Runtime } from './runtime.ts';
+import { assembleParts } from './session-parts.ts';
+import type { Settings } from './settings.ts';
 import {
   type ActivityKind,
   devGridId,
@@ -49,6 +51,7 @@ export interface SessionHooks {
 }
 
 export class GridSession {
+  // The parts, made by `assembleParts` (session-parts.ts) before `open` returns.
   store!: NodeStore;
   signer!: Signer;
   publicKey!: Uint8Array;
@@ -76,114 +79,10 @@ export class GridSession {
     return nodeIdString(this.publicKey);
   }
 
-  /** Opens the node's store and identity, and assembles its parts. */
+  /** Opens the node's store and identity, and assembles its parts (session-parts.ts). */
   static async open(options: GridNodeOptions, hooks: SessionHooks): Promise<GridSession> {
     const node = new GridSession(options, hooks);
-    node.store = await openStore(options.dbName ?? 'gridnode');
-    const identity = await node.store.loadOrCreateIdentity();
-    node.signer = identity.signer;
-    node.publicKey = identity.publicKey;
-    // Every signature from a peer is verified here, asynchronously, before the core runs; the core's
-    // synchronous checks only look the results up (receive-budgets.ts, signature-cache.ts).
-    const verifier = await defaultVerifier();
-    // No synchronous check at all (`syncPerSecond` 0): what this node signs for the membership rules
-    // (revocations, witnesses, certificates) is vouched for as it signs (`vouched`), the chain it holds
-    // is verified when read and when a run starts, and everything from peers before the core.
-    node.signatures = new SignatureCache(verifier, { syncPerSecond: 0 });
-    node.cache = new VerificationCache(verifier, undefined, node.signatures.check);
-    node.preverifier = new Preverifier(node.cache, node.signatures, () => Date.now());
-    const vouched = node.signatures.vouching(node.signer);
-    node.guard = new MembershipGuard({
-      sigCheck: node.signatures.check,
-      publicKey: node.publicKey,
-      signer: vouched,
-      // Before held announcements are judged again (revocations arrived): their results may have left
-      // the cache since they were admitted.
-      preverifyHeld: async () => {
-        const core = node.runtime.core;
-        if (!core) return;
-        const held = [...node.guard.members.keys()].flatMap((id) => core.envelopeOf(id) ?? []);
-        await node.preverifier.stored(held, core.config.maxBodyBytes);
-      },
-      preverify: (membership) => node.preverifier.membership(undefined, membership),
-      active: () => node.active,
-      activity: (kind, id, reason) => node.hooks.activity(kind, id, reason),
-      input: (step) => node.runtime.input(step),
-      closeLink: (peer) => {
-        node.runtime.mesh?.close(peer);
-        // Revocations arrived: links admitted before may no longer pass (PROTOCOL.md §9).
-        void node.admission
-          .recheck(node.runtime.mesh?.peers() ?? [])
-          .then((closing) => closing.forEach((other) => node.runtime.mesh?.close(other)));
-      },
-      sendSignal: (payload, to) => node.runtime.mesh?.sendSignal(payload, to),
-      saveRevocation: (gridHex, id, record) => node.store.membership.saveRevocation(gridHex, id, record),
-      expelled: (reason) => node.expelled(reason),
-    });
-    node.admission = new LinkAdmission(
-      node.guard,
-      () => node.runtime.now(),
-      // A link's membership within its budget; one presented before, checked again, without.
-      (peer, membership) => node.preverifier.membership(peer, membership, true),
-      (membership) => node.preverifier.membership(undefined, membership),
-    );
-    node.settings = await Settings.load(node.store, options);
-    node.runtime = new Runtime({
-      store: node.store,
-      signer: node.signer,
-      publicKey: node.publicKey,
-      cache: node.cache,
-      preverifier: node.preverifier,
-      emit: (type, detail) => node.hooks.emit(type, detail),
-      forgotten: (id) => {
-        node.guard.forgetMember(id);
-        node.hooks.activity('forgotten', id);
-      },
-      changed: () => {
-        // Clubs are read from announcements; a storage request asks for them (mayUse, quotas).
-        node.wiring?.clubs.invalidate();
-        // A member joined with one of our invitations: said once, with the name we gave it (invite-book.ts).
-        for (const e of node.invitations.noticeJoins())
-          node.hooks.emit('invite-joined', { code: e.code, id: e.joinedBy, name: e.name });
-        node.hooks.changed();
-      },
-    });
-    node.upkeep = new MeshUpkeep({
-      selfId: node.id,
-      mesh: () => node.runtime.mesh,
-      members: () => node.runtime.core?.getPeers() ?? [],
-      known: (peer) => node.knownMember(peer),
-      publish: (params) => node.runtime.input((c) => c.publish(MESH_SERVICE, params)),
-    });
-    node.codes = new CodeInvites({
-      selfId: node.id,
-      signer: node.signer,
-      verifier: defaultVerifier,
-      relays: () => node.settings.relays(),
-      gridHex: () => (node.active && !node.active.open ? node.active.hex : undefined),
-      isMember: (id) => node.guard.isMember(id),
-      peers: () => node.runtime.mesh?.peers() ?? [],
-      sendFrame: (peer, kind, body) => node.runtime.mesh?.sendFrame(peer, kind, body) ?? false,
-      changed: () => node.hooks.changed(),
-      load: (hex) => node.store.getSetting(`pendingInvites:${hex}`),
-      save: (hex, records) => node.store.setSetting(`pendingInvites:${hex}`, records as never),
-    });
-    node.invitations = new Invitations({
-      codes: node.codes,
-      selfId: node.id,
-      publicKey: node.publicKey,
-      signer: vouched,
-      signatures: node.signatures,
-      guard: node.guard,
-      relays: () => node.settings.relays(),
-      peers: () => node.runtime.mesh?.peers() ?? [],
-      sendSignal: (payload, to) => node.runtime.mesh?.sendSignal(payload, to),
-      loadBook: (hex) => node.store.getSetting(`invites:${hex}`),
-      saveBook: (hex, entries) =>
-        void node.store.setSetting(`invites:${hex}`, entries as never).catch(() => 0),
-    });
-    node.wiring = await NodeServices.create(node, options.dbName ?? 'gridnode');
-    node.services = node.wiring.registry;
+    await assembleParts(node, options, hooks, (reason) => node.expelled(reason));
     node.active = await node.loadGrid();
     return node;
   }
@@ -225,8 +124,10 @@ export class GridSession {
     return gridSecret ? { ...grid, gridSecret } : grid;
   }
 
-  /** Joins the active grid: membership rules, the runtime, its links to the services. */
-  /** Joins the active grid; `dialFirst` (an invitation's hints) are dialed the moment the mesh exists. */
+  /**
+   * Joins the active grid: membership rules, the runtime, its links to the services. `dialFirst` (an
+   * invitation's hints) are dialed the moment the mesh exists.
+   */
   async startRuntime(dialFirst: readonly NodeId[] = []): Promise<void> {
     const grid = this.active!;
     const revocations = grid.open ? [] : await this.store.membership.loadRevocations(grid.hex);
