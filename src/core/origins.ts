@@ -15,8 +15,8 @@
  * following entries back, so there are no tombstones. A probe slot holds the key beside the index (four
  * int32s: hi, lo, index, unused), so finding a tag reads one cache line: in a simulation of thousands of
  * nodes the tables are out of the cache, and a slot that held only the index cost a second miss to read
- * the key it names. Tags are the first bytes of public keys; a linked
- * peer can name tags of its choice in refs, but at most `maxWantsPerLink` of them are held for it.
+ * the key it names. Tags are the first bytes of public keys; a linked peer can name tags of its choice
+ * in refs, but at most `maxWantsPerLink` of them are held for it.
  */
 import type { Tag } from './identity.ts';
 
@@ -163,8 +163,8 @@ export class OriginIndex implements Origins {
 
 /**
  * Origin indices drawn from a numbering shared by many nodes (a simulator's: `GossipNodeOptions.tags`),
- * where a tag's number is a function of the tag alone, like the shared envelopes of canonical.ts. Each
- * node keeps only its own holder bits, one byte per number; nothing is ever freed from the numbering.
+ * as the simulator shares held envelopes (canonical.ts). Each node keeps only its own holder bits, one
+ * byte per number; nothing is ever freed from the numbering.
  * A node in a simulated grid of N origins then holds N bytes here instead of a probe table of its own
  * (16 · 2N bytes, a second cache miss per lookup). The indices are other numbers than a node's own
  * `OriginIndex` would give, and nothing a node does depends on them (the table's order is its own list).

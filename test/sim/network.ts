@@ -10,9 +10,10 @@
  * times, connection history, floors, counter), and `reload` starts a fresh core from it.
  *
  * What is shared between nodes (shared-envelopes.ts): the held form of each distinct envelope (bytes,
- * hash, tag, checked body head) and its verification result — both functions of the bytes alone, so
- * sharing changes memory and speed, never results. Everything else — keys, counters, tables, per-origin
- * tree state, timers — each node has for itself.
+ * hash, tag, checked body head) and its verification result — both functions of the bytes alone — and
+ * the numbering of origin tags, which no behaviour depends on; so sharing changes memory and speed, never
+ * results. Everything else — keys, counters, tables, per-origin tree state, timers — each node has for
+ * itself.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import {

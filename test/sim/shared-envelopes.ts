@@ -1,9 +1,11 @@
 /**
  * What the simulated nodes of one process share: the held form of each distinct envelope (its bytes, hash,
  * tag and checked body head, see src/core/canonical.ts), each envelope's verification result, and the
- * numbering of origin tags behind each node's origin indices (src/core/origins.ts). All are
- * functions of the bytes alone, so sharing changes memory and speed, never a result: every node still runs
- * every check of §3 on what it receives, and every distinct envelope is verified (real ed25519, Node's crypto: node-ed25519.ts) once.
+ * numbering of origin tags behind each node's origin indices (src/core/origins.ts). The first two are
+ * functions of the bytes alone; the numbers are not (they follow the order tags were first seen), but
+ * nothing a node does depends on them. So sharing changes memory and speed, never a result: every node
+ * still runs every check of §3 on what it receives and keeps its own table, and every distinct envelope
+ * is verified (real ed25519, Node's crypto: node-ed25519.ts) once.
  */
 import {
   type Canonical,
@@ -39,7 +41,7 @@ export class SharedEnvelopes {
     nodeVerifySync,
   );
   private readonly verdicts = new WeakMap<Uint8Array, boolean>();
-  /** One numbering of origin tags for every node (origins.ts `SharedOrigins`), a function of the tag alone. */
+  /** One numbering of origin tags for every node (origins.ts `SharedOrigins`). */
   readonly tags = new OriginIndex();
 
   readonly intern: Interner = (received, maxBodyBytes) => {
