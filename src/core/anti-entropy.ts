@@ -40,7 +40,8 @@ import {
 } from './messages.ts';
 import type { Outbox } from './outbox.ts';
 import { type Random, jittered } from './random.ts';
-import { type Table, refNewer, refOf } from './table.ts';
+import { refNewer, refOf } from './entry.ts';
+import type { Table } from './table.ts';
 
 export class AntiEntropy {
   private nextAt = Number.POSITIVE_INFINITY;

@@ -24,7 +24,8 @@ import type { Link, Links } from './links.ts';
 import { MessageType, type Ref, encodeAnnounce, encodeRefs } from './messages.ts';
 import { type Origins, WANTED } from './origins.ts';
 import type { Outbox } from './outbox.ts';
-import { type Entry, type Table, refNewer, refOf } from './table.ts';
+import { type Entry, refNewer, refOf } from './entry.ts';
+import type { Table } from './table.ts';
 import { MAX_SOURCES_PER_WANT, Wants } from './wants.ts';
 
 /** What the composer asks of dissemination. All times are the local clock, ms. */

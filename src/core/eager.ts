@@ -30,7 +30,8 @@ import type { NodeId, Tag } from './identity.ts';
 import { type Link, type Links, NO_SLOT } from './links.ts';
 import { MessageType, type Ref, encodeAnnounce, encodePrune } from './messages.ts';
 import type { Outbox } from './outbox.ts';
-import { type Entry, NEW_ORIGIN, type Table } from './table.ts';
+import { type Entry, NEW_ORIGIN } from './entry.ts';
+import type { Table } from './table.ts';
 
 export type DisseminationMode = 'eager' | 'lazy' | 'flood';
 

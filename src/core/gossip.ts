@@ -2,7 +2,7 @@
  * The gossip node: a deterministic state machine with no I/O (PROTOCOL.md §3–§7), composed of one part
  * per concern, each with its rules at its top:
  *
- *   table.ts (+ floors.ts, fingerprint.ts, origins.ts)  entries by origin index, seqnum rules (§3, §4, §6)
+ *   table.ts (+ entry.ts, floors.ts, fingerprint.ts, origins.ts)  entries, seqnum rules (§3, §4, §6)
  *   eager.ts, dissemination.ts, wants.ts  eager push trees around lazy push; want rows   (§5)
  *   anti-entropy.ts  SUMMARY / DIGEST reconciliation                                    (§5)
  *   liveness.ts      sweeps, forgetting, connection history and the dial plan           (§6)

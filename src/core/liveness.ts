@@ -39,7 +39,8 @@ import {
 import { type NodeId, type Tag, nodeIdString, parseNodeId, tagOf } from './identity.ts';
 import type { Link, Links } from './links.ts';
 import type { Outbox } from './outbox.ts';
-import { type Entry, type Table, originOf } from './table.ts';
+import { type Entry, originOf } from './entry.ts';
+import type { Table } from './table.ts';
 
 /** Longest time between sweeps (rules 1 and 3); shorter when the configured intervals are. */
 const MAX_SWEEP_MS = 30_000;

@@ -16,7 +16,8 @@ import { type Tag, nodeIdString } from './identity.ts';
 import type { Links } from './links.ts';
 import { permutedOrder } from './permute.ts';
 import type { Counters } from './stats.ts';
-import { type Entry, type Table, bodyOf, originOf } from './table.ts';
+import { type Entry, bodyOf, originOf } from './entry.ts';
+import type { Table } from './table.ts';
 
 export class PubSub {
   private readonly subscribers = new Map<string, Set<ServiceCallback>>();
