@@ -1,12 +1,18 @@
 /**
  * The vocabulary of the gossip core (PROTOCOL.md §3–§7): what a driver feeds it (a signature check, a
  * membership rule), what it returns (outputs), what it counts (drop reasons) and what it reports about
- * peers. Types only; every part of the core speaks them, and `gossip.ts` exports them with `GossipNode`.
+ * peers, and what a node is made with. Types only; every part of the core speaks them, and `gossip.ts` exports them with `GossipNode`.
  */
 import type { AnnouncementBody, Envelope, Services } from './announcement.ts';
+import type { Interner } from './canonical.ts';
+import type { MembershipReason } from './chain.ts';
+import type { CoreConfig } from './config.ts';
+import type { DisseminationMode } from './eager.ts';
 import type { PeerHistory } from './history.ts';
 import type { NodeId } from './identity.ts';
-import type { MembershipReason } from './chain.ts';
+import type { OriginIndex } from './origins.ts';
+import type { Random } from './random.ts';
+import type { RevocationSet } from './revocation-sync.ts';
 
 /** Every reason an input is dropped. Each has a counter in `stats().dropped`. */
 export type DropReason =
@@ -109,4 +115,31 @@ export interface PreparedAnnouncement {
   readonly body: Uint8Array;
   /** The bytes to sign: domain · origin · body. */
   readonly message: Uint8Array;
+}
+
+/** What a `GossipNode` is made with. */
+export interface GossipNodeOptions {
+  publicKey: Uint8Array;
+  gridId: Uint8Array;
+  random: Random;
+  config?: Partial<CoreConfig>;
+  /** The last seqnum this node used (persisted counter); 0 for a new node. */
+  counter?: number;
+  nickname?: string;
+  services?: Services;
+  hints?: readonly string[];
+  membership?: Uint8Array;
+  /** The grid's membership rule; without one, every correctly signed announcement of the grid id is admitted. */
+  admit?: AdmitFn;
+  /** The grid's revocation set, reconciled with links beside anti-entropy (revocation-sync.ts). */
+  revocations?: RevocationSet;
+  /** Where held envelopes come from (canonical.ts); a simulator shares one between its nodes. */
+  intern?: Interner;
+  /**
+   * A numbering of origin tags shared by many nodes (a simulator's; origins.ts `SharedOrigins`): each node
+   * then keeps a byte per origin instead of a lookup table of its own. Without it, a node numbers its own.
+   */
+  tags?: OriginIndex;
+  /** Eager push trees (the default), lazy push only, or plain flooding (a baseline); see eager.ts. */
+  dissemination?: DisseminationMode;
 }

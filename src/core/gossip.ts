@@ -24,14 +24,14 @@
  */
 import { BODY_VERSION, NONCE_BYTES, type Services, encodeBody, signedMessage } from './announcement.ts';
 import { AntiEntropy } from './anti-entropy.ts';
-import type { Interner } from './canonical.ts';
-import { type RevocationSet, RevocationSync, isRevocationMessage } from './revocation-sync.ts';
+import { RevocationSync, isRevocationMessage } from './revocation-sync.ts';
 import { type CoreConfig, resolveConfig } from './config.ts';
 import type { Dissemination } from './dissemination.ts';
-import { type DisseminationMode, makeDissemination } from './eager.ts';
+import { makeDissemination } from './eager.ts';
 import type {
   AdmitFn,
   DropReason,
+  GossipNodeOptions,
   Output,
   PeerInfo,
   PreparedAnnouncement,
@@ -43,7 +43,6 @@ import { type NodeId, type Tag, nodeIdString, parseNodeId, tagOf } from './ident
 import { Links, NO_SLOT } from './links.ts';
 import { Liveness } from './liveness.ts';
 import { type Message, MessageType, decodeMessage } from './messages.ts';
-import type { OriginIndex } from './origins.ts';
 import { Outbox } from './outbox.ts';
 import { PubSub } from './pubsub.ts';
 import { type Random, jittered } from './random.ts';
@@ -52,32 +51,6 @@ import { type Stored, Table } from './table.ts';
 
 /** The vocabulary this module has always exported, now defined in gossip-types.ts. */
 export type * from './gossip-types.ts';
-
-export interface GossipNodeOptions {
-  publicKey: Uint8Array;
-  gridId: Uint8Array;
-  random: Random;
-  config?: Partial<CoreConfig>;
-  /** The last seqnum this node used (persisted counter); 0 for a new node. */
-  counter?: number;
-  nickname?: string;
-  services?: Services;
-  hints?: readonly string[];
-  membership?: Uint8Array;
-  /** The grid's membership rule; without one, every correctly signed announcement of the grid id is admitted. */
-  admit?: AdmitFn;
-  /** The grid's revocation set, reconciled with links beside anti-entropy (revocation-sync.ts). */
-  revocations?: RevocationSet;
-  /** Where held envelopes come from (canonical.ts); a simulator shares one between its nodes. */
-  intern?: Interner;
-  /**
-   * A numbering of origin tags shared by many nodes (a simulator's; origins.ts `SharedOrigins`): each node
-   * then keeps a byte per origin instead of a lookup table of its own. Without it, a node numbers its own.
-   */
-  tags?: OriginIndex;
-  /** Eager push trees (the default), lazy push only, or plain flooding (a baseline); see eager.ts. */
-  dissemination?: DisseminationMode;
-}
 
 export class GossipNode {
   readonly id: NodeId;
