@@ -21,7 +21,7 @@
  */
 import { MessageType, decodeMessage, equalBytes } from '../src/core/index.ts';
 import { Simulation } from '../test/sim/network.ts';
-import { Memory, round } from './spread.ts';
+import { Memory, round, startOption } from './spread.ts';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -34,30 +34,28 @@ const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf
 const nodes = arg('nodes', 100);
 const links = arg('links', 8);
 const seed = arg('seed', 1);
-const startIndex = process.argv.indexOf('--start');
-const start = startIndex < 0 ? 'settled' : process.argv[startIndex + 1];
-if (start !== 'settled' && start !== 'cold') throw new Error('--start is settled or cold');
+const start = startOption();
 const publisherCount = Math.min(nodes, arg('publishers', nodes));
 if (start === 'cold' && publisherCount < nodes) throw new Error('--publishers needs --start settled');
 const started = performance.now();
 const memory = new Memory();
 const config = { refreshIntervalMs: 10 * 60_000, expireAfterMs: 35 * 60_000, forgetAfterMs: 60 * 60_000 };
 
-/** The nodes that publish (all of them, or a sample drawn from the seed), in index order. */
-let publishers: number[] = [];
-
-function bootstrap(): Simulation {
+/**
+ * A grid whose publishers' trees are built, and the publishers (all nodes, or a sample drawn from the
+ * seed, in index order).
+ */
+function bootstrap(): { sim: Simulation; publishers: number[] } {
   // With the grid's revocation set, as a browser node has (its messages share the link).
   const sim = new Simulation({ nodes, seed, latencyMs: 50, jitterMs: 10, config, revocations: true });
   const services = { storage: {} };
+  let publishers: number[];
   if (start === 'cold') {
     sim.randomOverlay(links);
     for (const n of sim.nodes) sim.at(sim.random.next() * 1000, () => sim.setServices(n.index, services));
     publishers = sim.nodes.map((n) => n.index);
   } else {
-    for (const n of sim.nodes) sim.setServices(n.index, services);
-    sim.restoreEveryone();
-    sim.randomOverlay(links);
+    sim.startSettled(links, services);
     const chosen = new Set<number>();
     while (chosen.size < publisherCount) chosen.add(Math.floor(sim.random.next() * nodes));
     publishers = [...chosen].sort((a, b) => a - b);
@@ -65,7 +63,7 @@ function bootstrap(): Simulation {
     for (const i of publishers) sim.at(sim.random.next() * 1000, () => sim.publish(i, 'warm-up'));
   }
   memory.runUntil(sim, 60_000);
-  return sim;
+  return { sim, publishers };
 }
 
 /** The live nodes reachable from the best-linked live node. */
@@ -161,7 +159,7 @@ const out: Record<string, unknown> = {
 };
 
 if (!only || only === 'loss') {
-  const sim = bootstrap();
+  const { sim, publishers } = bootstrap();
   sim.setLoss(0.01);
   const c = counting(sim);
   for (const i of publishers) sim.at(sim.now + sim.random.next() * 1000, () => sim.publish(i, 'after-loss'));
@@ -174,7 +172,7 @@ if (!only || only === 'loss') {
 }
 
 if (!only || only === 'churn') {
-  const sim = bootstrap();
+  const { sim } = bootstrap();
   const c = counting(sim);
   const start = sim.now;
   const churners = new Set<number>();
@@ -200,7 +198,7 @@ if (!only || only === 'churn') {
 }
 
 if (!only || only === 'kill') {
-  const sim = bootstrap();
+  const { sim, publishers } = bootstrap();
   const c = counting(sim);
   for (const n of sim.nodes) if (sim.random.next() < 0.5) sim.crash(n.index);
   for (const i of publishers)

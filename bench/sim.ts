@@ -12,7 +12,9 @@
  *    next one is measured. This is what shows dissemination at 10,000 nodes.
  *  - `cold`: every node publishes its first announcement at a random moment of the first second, on the
  *    links already up: N first versions spread at once by lazy push (N² · K IHAVE refs), which is the
- *    start-up of a whole grid at once and, at 10,000 nodes, hours of simulation. Beside it, plain flooding (every link,
+ *    start-up of a whole grid at once and, at 10,000 nodes, hours of simulation.
+ *
+ * Beside it, plain flooding (every link,
  * every new version, forwarded once; eager.ts's `flood`) spreads one announcement on the same overlay,
  * seed and latency model: `flood: { hopsTo999, msTo999, payloadCopiesPerNode, bytesPerNode }` and the
  * protocol's ratio to it. Then, in a grid of F nodes (default min(N, 100)) that dial their own links with
@@ -29,7 +31,7 @@
  * envelope is verified with real ed25519 once.
  */
 import { Simulation } from '../test/sim/network.ts';
-import { Memory, round, trackSpread } from './spread.ts';
+import { Memory, round, startOption, trackSpread } from './spread.ts';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -47,9 +49,7 @@ const loss = arg('loss', 0);
 const idleMinutes = arg('idle-minutes', 10);
 const forgetNodes = arg('forget-nodes', Math.min(nodes, 100));
 const withFlood = !process.argv.includes('--no-flood');
-const startIndex = process.argv.indexOf('--start');
-const start = startIndex < 0 ? 'settled' : process.argv[startIndex + 1];
-if (start !== 'settled' && start !== 'cold') throw new Error('--start is settled or cold');
+const start = startOption();
 const started = performance.now();
 const cpuStarted = process.cpuUsage();
 const memory = new Memory();
@@ -72,9 +72,7 @@ if (start === 'cold') {
   for (const n of sim.nodes) sim.at(sim.random.next() * 1000, () => sim.setServices(n.index, services));
 } else {
   // Phase 1, settled: every node announces (no links yet), holds everyone's, then links come up.
-  for (const n of sim.nodes) sim.setServices(n.index, services);
-  sim.restoreEveryone();
-  sim.randomOverlay(links);
+  sim.startSettled(links, services);
 }
 const meanDegree = sim.nodes.reduce((a, n) => a + sim.degree(n.index), 0) / nodes;
 memory.runUntil(sim, 60_000);

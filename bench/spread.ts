@@ -86,6 +86,14 @@ export function trackSpread(sim: Simulation, origin: number, change: () => void,
   };
 }
 
+/** `--start settled|cold` of `bench:sim` and `bench:faults`; settled by default. */
+export function startOption(argv: readonly string[] = process.argv): 'settled' | 'cold' {
+  const i = argv.indexOf('--start');
+  const start = i < 0 ? 'settled' : argv[i + 1];
+  if (start !== 'settled' && start !== 'cold') throw new Error('--start is settled or cold');
+  return start;
+}
+
 export function round(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;

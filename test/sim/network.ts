@@ -440,6 +440,17 @@ export class Simulation {
     return restored;
   }
 
+  /**
+   * The settled start of `bench:sim` and `bench:faults`: every node announces `services` with no link up,
+   * every node restores everyone's announcement (`restoreEveryone`), then the overlay of about `links`
+   * links per node comes up.
+   */
+  startSettled(links: number, services: Services): void {
+    for (const n of this.nodes) this.setServices(n.index, services);
+    this.restoreEveryone();
+    this.randomOverlay(links);
+  }
+
   // ——— Actions —————————————————————————————————————————————————————————————————————————————————————
 
   /** Signs and publishes a new announcement of node `index` (sync: the simulator signs with noble). */
