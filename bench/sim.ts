@@ -15,8 +15,8 @@
  *    start-up of a whole grid at once and, at 10,000 nodes, hours of simulation.
  *
  * Beside it, plain flooding (every link, every new version, forwarded once; eager.ts's `flood`) spreads
- * one announcement on the same overlay, seed and latency model: `flood: { hopsTo999, msTo999, payloadCopiesPerNode, bytesPerNode }` and the
- * protocol's ratio to it. Then, in a grid of F nodes (default min(N, 100)) that dial their own links with
+ * one announcement on the same overlay, seed and latency model:
+ * `flood: { hopsTo999, msTo999, payloadCopiesPerNode, bytesPerNode }` and the protocol's ratio to it. Then, in a grid of F nodes (default min(N, 100)) that dial their own links with
  * liveness intervals scaled down (refresh every 10 minutes, forget after an hour), one node leaves without
  * a goodbye: `msToForget` is the simulated time until every other node has forgotten it, to compare with
  * `forgetAfterMs` + `refreshIntervalMs`. Prints a readable table, then as its last line one JSON object.
@@ -26,8 +26,8 @@
  * run, 10^8 held announcements, passes long before it ends) and a 64 MiB young one.
  *
  * The simulated nodes share the held form of each distinct envelope, its verification result and one
- * numbering of origin tags (`sharedEnvelopes`, test/sim/shared-envelopes.ts): every node still runs every check, and every distinct
- * envelope is verified with real ed25519 once.
+ * numbering of origin tags (`sharedEnvelopes`, test/sim/shared-envelopes.ts): every node still runs every
+ * check and keeps its own table, and every distinct envelope is verified with real ed25519 once.
  */
 import { Simulation } from '../test/sim/network.ts';
 import { Memory, round, startOption, trackSpread } from './spread.ts';
