@@ -16,8 +16,9 @@
  *
  * Beside it, plain flooding (every link, every new version, forwarded once; eager.ts's `flood`) spreads
  * one announcement on the same overlay, seed and latency model:
- * `flood: { hopsTo999, msTo999, payloadCopiesPerNode, bytesPerNode }` and the protocol's ratio to it. Then, in a grid of F nodes (default min(N, 100)) that dial their own links with
- * liveness intervals scaled down (refresh every 10 minutes, forget after an hour), one node leaves without
+ * `flood: { hopsTo999, msTo999, payloadCopiesPerNode, bytesPerNode }` and the protocol's ratio to it.
+ * Then, in a grid of F nodes (default min(N, 100)) that dial their own links with liveness intervals
+ * scaled down (refresh every 10 minutes, forget after an hour), one node leaves without
  * a goodbye: `msToForget` is the simulated time until every other node has forgotten it, to compare with
  * `forgetAfterMs` + `refreshIntervalMs`. Prints a readable table, then as its last line one JSON object.
  * The same seed gives the same figures (wall time, CPU time and memory aside).
