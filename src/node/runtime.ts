@@ -177,8 +177,8 @@ export class Runtime {
           this.rtts.set(peer, ms);
           this.core?.recordRtt(peer, ms);
         },
-        failed: (peer) => {
-          this.dialEnded(peer, 'failed');
+        failed: (peer, reason) => {
+          this.dialEnded(peer, 'failed', reason);
           void this.input((c, now) => c.linkFailed(peer, now));
         },
         message: (peer, bytes) => void this.receive(peer, bytes),
@@ -226,11 +226,13 @@ export class Runtime {
   }
 
   /** Records how the newest pending dial to `id` ended, for `stats().dials`. */
-  dialEnded(id: NodeId, outcome: DialRecord['outcome']): void {
+  dialEnded(id: NodeId, outcome: DialRecord['outcome'], reason?: string): void {
     for (let i = this.dials.length - 1; i >= 0; i--) {
       const dial = this.dials[i]!;
       if (dial.id !== id) continue;
-      if (dial.outcome === 'pending') dial.outcome = outcome;
+      if (dial.outcome !== 'pending') return;
+      dial.outcome = outcome;
+      if (reason !== undefined) dial.reason = reason.slice(0, 64);
       return;
     }
   }

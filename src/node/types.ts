@@ -104,6 +104,8 @@ export interface DialRecord {
   /** Links up when the dial was made. */
   links: number;
   outcome: 'pending' | 'linked' | 'failed' | 'timeout';
+  /** Why a failed dial failed, as the mesh said (`peer-full`, `no-answer-through-mesh`, a link's end). */
+  reason?: string;
 }
 
 /** What a follower tab shows: the leader's state, as of its latest broadcast. */

@@ -4,17 +4,31 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import {
   type NodePage,
   type Site,
+  connectedWithout,
   eventually,
   launch,
+  linkLists,
+  meshReport,
   openNode,
   ownSeqnum,
   startSite,
   view,
 } from './harness.ts';
+
+/** Each page's attempts that are not links yet. */
+const pendingAttempts = (pages: readonly Page[]) =>
+  Promise.all(
+    pages.map((page) =>
+      page.evaluate(() => {
+        const mesh = window.gridNode!.stats().mesh;
+        return mesh ? mesh.links - mesh.up : 0;
+      }),
+    ),
+  );
 
 describe('a grid of four browsers', { timeout: 240_000 }, () => {
   let site: Site;
@@ -129,6 +143,20 @@ describe('a grid of four browsers', { timeout: 240_000 }, () => {
   });
 
   it('after the relay stops, a new announcement still reaches every node already linked', async () => {
+    // Linked, as the test says: one mesh, every link seen from both ends, no attempt under way (the
+    // follower that just took over may still be making its links), else nothing signals across a gap.
+    const ids = nodes.map((n) => n.id);
+    const pages = nodes.map((n) => n.page);
+    await eventually(
+      'one mesh of proved links, seen from both ends',
+      async () => ({ lists: await linkLists(pages), pending: await pendingAttempts(pages) }),
+      ({ lists, pending }) =>
+        pending.every((p) => p === 0) &&
+        connectedWithout(ids, lists, -1) &&
+        lists.every((list, i) => list.every((id) => lists[ids.indexOf(id)]?.includes(ids[i]!))),
+      30_000,
+      () => meshReport(pages),
+    );
     await site.relay.close();
     await nodes[3]!.page.evaluate(() => window.gridNode!.publish('after-relay'));
     await eventually(
@@ -136,6 +164,8 @@ describe('a grid of four browsers', { timeout: 240_000 }, () => {
       () =>
         Promise.all(nodes.map((n) => n.page.evaluate(() => window.gridNode!.getPeers('after-relay').length))),
       (counts) => counts.every((c) => c === 1),
+      30_000,
+      () => meshReport(pages),
     );
   });
 });

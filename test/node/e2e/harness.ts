@@ -90,12 +90,16 @@ export async function openNode(
   return { page, context, id };
 }
 
-/** Polls a condition in Node until it holds or `ms` passes. */
+/**
+ * Polls a condition in Node until it holds or `ms` passes; on timeout the error carries the last value
+ * and what `explain` says (a failure in CI is read from its message alone).
+ */
 export async function eventually<T>(
   what: string,
   probe: () => Promise<T>,
   ok: (value: T) => boolean,
   ms = 30_000,
+  explain?: () => Promise<unknown>,
 ) {
   const deadline = Date.now() + ms;
   let last: T | undefined;
@@ -104,7 +108,45 @@ export async function eventually<T>(
     if (ok(last)) return last;
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}; last value: ${JSON.stringify(last)}`);
+  const why = explain ? `; ${JSON.stringify(await explain().catch((e: Error) => e.message))}` : '';
+  throw new Error(`timed out after ${ms} ms waiting for ${what}; last value: ${JSON.stringify(last)}${why}`);
+}
+
+/**
+ * What each page's mesh says of itself, for a failure message: links, the dials of the last minute and
+ * how they ended, and every drop counted (signaling, routing, the mesh's own).
+ */
+export function meshReport(pages: readonly Page[]): Promise<unknown[]> {
+  return Promise.all(
+    pages.map((page) =>
+      page
+        .evaluate(() => {
+          const node = window.gridNode!;
+          const stats = node.stats();
+          const mesh = stats.mesh;
+          const short = (id: string) => id.slice(3, 9);
+          const now = Date.now();
+          return {
+            id: short(node.id),
+            links: node
+              .getPeers()
+              .filter((p) => p.connected && !p.self)
+              .map((p) => short(p.id)),
+            attempts: mesh?.links,
+            dials: (stats.dials ?? [])
+              .filter((d) => now - d.at < 60_000)
+              .map(
+                (d) => `${short(d.id)} ${d.outcome}${d.reason ? ` (${d.reason})` : ''} ${now - d.at}ms ago`,
+              ),
+            dropped: mesh?.dropped,
+            unsigned: mesh?.unsigned,
+            routed: mesh?.routed,
+            upkeep: mesh?.upkeep,
+          };
+        })
+        .catch((error: Error) => ({ closed: error.message.slice(0, 80) })),
+    ),
+  );
 }
 
 /** What a page's node holds: origin id → seqnum. */

@@ -13,7 +13,16 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { type NodePage, type Site, eventually, launch, noCutMember, openNode, startSite } from './harness.ts';
+import {
+  type NodePage,
+  type Site,
+  eventually,
+  launch,
+  meshReport,
+  noCutMember,
+  openNode,
+  startSite,
+} from './harness.ts';
 
 const CONFIG = JSON.stringify({ targetLinks: 2, maxLinks: 3 });
 const GRID = 'Seven';
@@ -138,6 +147,7 @@ describe('seven browsers, the relay apart (issue 17’s outside check)', { timeo
           ),
         (c) => c.every((n) => n.up >= 2 && n.up <= 3 && n.links === n.up),
         45_000,
+        () => meshReport(members.map((m) => m.page)),
       );
     await settled();
     relay!.kill('SIGTERM');
@@ -174,27 +184,8 @@ describe('seven browsers, the relay apart (issue 17’s outside check)', { timeo
         ),
       members[b]!.id,
     );
-    if (result !== 'linked') {
-      const stats = await Promise.all(
-        [a, b].map((i) =>
-          members[i]!.page.evaluate(() => {
-            const m = window.gridNode!.stats().mesh!;
-            const s = window.gridNode!.stats();
-            return {
-              id: window.gridNode!.id.slice(0, 10),
-              members: window.gridNode!.getPeers().length,
-              signatures: s.verification,
-              upkeep: m.upkeep,
-              routed: m.routed,
-              dropped: m.dropped,
-              unsigned: m.unsigned,
-            };
-          }),
-        ),
-      );
-      console.log(JSON.stringify(stats, null, 1));
-    }
-    assert.equal(result, 'linked');
+    const why = result === 'linked' ? '' : JSON.stringify(await meshReport(members.map((m) => m.page)));
+    assert.equal(result, 'linked', `${result}; ${why}`);
     // link() resolves when this end has the proof; the other end verifies ours a moment later.
     await eventually(
       'both ends to see the link',
@@ -235,6 +226,7 @@ describe('seven browsers, the relay apart (issue 17’s outside check)', { timeo
         ),
       (c) => c.every((n) => n.up >= 2 && !n.toGone),
       30_000,
+      () => meshReport(rest.map((m) => m.page)),
     );
     const healMs = Date.now() - started;
     console.log(JSON.stringify({ healMs, links: counts.map((c) => c.up) }));
