@@ -41,6 +41,35 @@ export interface Attempt {
   /** Given up on by the dialer: its end is not reported as a failure. */
   abandoned: boolean;
   via: Via;
+  readonly initiator: boolean;
+  /** When it started, and when its data channel opened (Date.now()). */
+  readonly startedAt: number;
+  openedAt: number | undefined;
+}
+
+/** How an attempt went, for `Mesh.status().attempts` (the newest few). */
+export interface AttemptRecord {
+  peer: NodeId;
+  via: Via;
+  /** This node made the offer. */
+  offered: boolean;
+  /** Milliseconds from its start until its data channel opened, and until it was up (or it ended). */
+  openMs?: number;
+  endMs: number;
+  /** 'up', or why it ended before. */
+  end: string;
+}
+
+export function recordOf(attempt: Attempt, end: string, now: number): AttemptRecord {
+  const { peer, via, initiator, startedAt, openedAt } = attempt;
+  return {
+    peer,
+    via,
+    offered: initiator,
+    ...(openedAt === undefined ? {} : { openMs: openedAt - startedAt }),
+    endMs: now - startedAt,
+    end,
+  };
 }
 
 export interface AttemptOptions {
@@ -101,7 +130,10 @@ export function startAttempt(
         }
         host.signal(attempt, data);
       },
-      open: () => link.send(concatBytes(new Uint8Array([FRAME_CHALLENGE]), proof.challenge)),
+      open: () => {
+        attempt.openedAt = Date.now();
+        link.send(concatBytes(new Uint8Array([FRAME_CHALLENGE]), proof.challenge));
+      },
       refused: (reason) => host.count(reason),
       message: (bytes) => void onFrame(host, attempt, bytes),
       rtt: (ms) => attempt.up && host.rtt(attempt, ms),
@@ -119,6 +151,9 @@ export function startAttempt(
     up: false,
     abandoned: false,
     via,
+    initiator,
+    startedAt: Date.now(),
+    openedAt: undefined,
   };
   return attempt;
 }

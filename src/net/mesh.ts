@@ -32,7 +32,14 @@
 import { concatBytes, toHex } from '../core/bytes.ts';
 import type { NodeId } from '../core/identity.ts';
 import { type AnswerHost, MeshAnswers } from './mesh-answers.ts';
-import { type Attempt, type AttemptHost, startAttempt, type Via } from './mesh-attempt.ts';
+import {
+  type Attempt,
+  type AttemptHost,
+  type AttemptRecord,
+  recordOf,
+  startAttempt,
+  type Via,
+} from './mesh-attempt.ts';
 import type { MeshEvents, MeshOptions } from './mesh-options.ts';
 import { ChannelError } from './peer-link.ts';
 import { MeshDials } from './mesh-dials.ts';
@@ -50,6 +57,8 @@ export const FRAME_NODE_FIRST = 0x30;
 export const FRAME_NODE_LAST = 0x3f;
 /** How long a slot made for a peer is held for it: its hello and offer take a few mesh trips. */
 const RESERVE_MS = 5_000;
+/** How many ended or up attempts `status().attempts` shows. */
+const RECENT_ATTEMPTS = 12;
 
 export class Mesh {
   private readonly links = new Map<NodeId, Attempt>();
@@ -67,6 +76,8 @@ export class Mesh {
   private readonly attemptHost: AttemptHost;
   private readonly answers: MeshAnswers;
   readonly dropped: Record<string, number> = {};
+  /** The newest attempts that came up or ended, oldest first. */
+  private readonly recent: AttemptRecord[] = [];
 
   constructor(
     private readonly options: MeshOptions,
@@ -251,7 +262,14 @@ export class Mesh {
       unsigned: { ...this.signed.dropped },
       /** Signaling through the mesh: frames originated, forwarded, delivered, flooded, refused. */
       routed: this.meshSignaling.status(),
+      /** The newest attempts that came up or ended: by which path, who offered, how long each step took. */
+      attempts: this.recent.map((r) => ({ ...r })),
     };
+  }
+
+  private remember(attempt: Attempt, end: string): void {
+    this.recent.push(recordOf(attempt, end, Date.now()));
+    if (this.recent.length > RECENT_ATTEMPTS) this.recent.shift();
   }
 
   private count(reason: string): void {
@@ -357,11 +375,13 @@ export class Mesh {
       current: (a) => this.links.get(a.peer) === a,
       rtt: (a, ms) => this.events.rtt(a.peer, ms),
       up: (a) => {
+        this.remember(a, 'up');
         this.dials.linked(a.peer);
         this.meshSignaling.linksChanged();
         this.events.up(a.peer);
       },
       closed: (a, reason) => {
+        if (!a.up) this.remember(a, a.abandoned ? `abandoned (${reason})` : reason);
         if (this.links.get(a.peer) === a) this.links.delete(a.peer);
         if (a.up) this.meshSignaling.linkDown(a.peer);
         if (a.up) this.events.down(a.peer, reason);

@@ -124,23 +124,29 @@ export function meshReport(pages: readonly Page[]): Promise<unknown[]> {
           const node = window.gridNode!;
           const stats = node.stats();
           const mesh = stats.mesh;
-          const short = (id: string) => id.slice(3, 9);
+          // No named arrow functions in here: the page has no helper for their names.
           const now = Date.now();
           return {
-            id: short(node.id),
+            id: node.id.slice(3, 9),
             links: node
               .getPeers()
               .filter((p) => p.connected && !p.self)
-              .map((p) => short(p.id)),
-            attempts: mesh?.links,
+              .map((p) => p.id.slice(3, 9)),
+            held: mesh?.links,
             dials: (stats.dials ?? [])
               .filter((d) => now - d.at < 60_000)
               .map(
-                (d) => `${short(d.id)} ${d.outcome}${d.reason ? ` (${d.reason})` : ''} ${now - d.at}ms ago`,
+                (d) =>
+                  `${d.id.slice(3, 9)} ${d.outcome}${d.reason ? ` (${d.reason})` : ''} ${now - d.at}ms ago`,
               ),
             dropped: mesh?.dropped,
             unsigned: mesh?.unsigned,
             routed: mesh?.routed,
+            attempts: (mesh?.attempts ?? []).map(
+              (a) =>
+                `${a.peer.slice(3, 9)} ${a.via}${a.offered ? ' offered' : ''} open ${a.openMs ?? '-'} ` +
+                `${a.end} ${a.endMs} ms`,
+            ),
             upkeep: mesh?.upkeep,
           };
         })
