@@ -53,6 +53,8 @@ export interface AttemptRecord {
   via: Via;
   /** This node made the offer. */
   offered: boolean;
+  /** When it started (Date.now()). */
+  at: number;
   /** Milliseconds from its start until its data channel opened, and until it was up (or it ended). */
   openMs?: number;
   endMs: number;
@@ -66,6 +68,7 @@ export function recordOf(attempt: Attempt, end: string, now: number): AttemptRec
     peer,
     via,
     offered: initiator,
+    at: startedAt,
     ...(openedAt === undefined ? {} : { openMs: openedAt - startedAt }),
     endMs: now - startedAt,
     end,

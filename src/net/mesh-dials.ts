@@ -87,6 +87,11 @@ export class MeshDials {
     return peer !== undefined && this.asked.has(peer);
   }
 
+  /** Whether a dial of `peer` waits for a relay or for its answer through the mesh. */
+  waiting(peer: NodeId): boolean {
+    return this.held.has(peer) || this.throughMesh.has(peer);
+  }
+
   /** The peer answered (an attempt started): no relay fallback for this dial. */
   answered(peer: NodeId): void {
     clearTimeout(this.throughMesh.get(peer));

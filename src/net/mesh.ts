@@ -173,10 +173,11 @@ export class Mesh {
   /**
    * A person asks for a link to `peer` (`gridNode.link(id)`): false if this node is full and cannot make
    * room. A full node lets go of the neighbour with the most links (more than `targetLinks`), as it does
-   * for a newcomer; the request then says `ask`, so a full `peer` makes room the same way.
+   * for a newcomer (unless `evict` is false); the request then says `ask`, so a full `peer` makes room
+   * the same way.
    */
-  ask(peer: NodeId): boolean {
-    if (!this.hasRoomFor(peer) && !this.evictSurplus('evicted-for-asked')) return false;
+  ask(peer: NodeId, evict = true): boolean {
+    if (!this.hasRoomFor(peer) && !(evict && this.evictSurplus('evicted-for-asked'))) return false;
     this.room.reserve(peer, Date.now());
     this.dials.asking(peer);
     this.dial([peer]);
@@ -197,6 +198,11 @@ export class Mesh {
   /** Asks `peers` to link with us (mesh-dials.ts). */
   dial(peers: readonly NodeId[], viaRelay = false): void {
     this.dials.dial(peers, viaRelay);
+  }
+
+  /** Whether an attempt with `peer` is under way (made, answered or waiting for an answer) or up. */
+  attempting(peer: NodeId): boolean {
+    return this.links.has(peer) || this.dials.waiting(peer);
   }
 
   /** Gives up an attempt that has not become a link (the dialer's timeout); its end is not a failure. */

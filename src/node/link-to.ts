@@ -2,13 +2,18 @@
  * `gridNode.link(id)`: a link to one member now, through the mesh when this node has a link (PROTOCOL.md
  * §10), else through a relay. Resolves once the link is up (proved, admitted, told to the core); rejects
  * at once for what cannot work (no grid, not a node id, itself, not a member, full with no neighbour to
- * let go) and after
- * `timeoutMs` for a member that did not answer, abandoning the attempt.
+ * let go) and after `timeoutMs` for a member that did not answer, abandoning the attempt. A dial that
+ * ends without a link before then is made again every `ASK_AGAIN_MS`.
  */
 import { type NodeId, parseNodeId } from '../core/index.ts';
 import type { GridSession } from './session.ts';
 
 export const LINK_TIMEOUT_MS = 15_000;
+/**
+ * A dial that ended without a link before the timeout is made again this often: the member may have been
+ * full for a moment (a full node makes room at most once every 2 s), or a frame of it was lost.
+ */
+const ASK_AGAIN_MS = 3_000;
 
 export class LinkError extends Error {
   override name = 'LinkError';
@@ -43,6 +48,7 @@ export function linkTo(
   return new Promise<void>((resolve, reject) => {
     const end = (error?: Error) => {
       clearTimeout(timer);
+      clearInterval(again);
       events.removeEventListener('peer-up', onUp);
       if (error) reject(error);
       else resolve();
@@ -62,6 +68,11 @@ export function linkTo(
         ),
       );
     }, timeoutMs);
+    const again = setInterval(() => {
+      const now = session.runtime.mesh;
+      // Again without letting another neighbour go: the first ask made the room this link may take.
+      if (now === mesh && !mesh.attempting(peer) && mesh.canSignal()) mesh.ask(peer, false);
+    }, ASK_AGAIN_MS);
     events.addEventListener('peer-up', onUp);
   });
 }

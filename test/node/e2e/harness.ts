@@ -144,8 +144,8 @@ export function meshReport(pages: readonly Page[]): Promise<unknown[]> {
             routed: mesh?.routed,
             attempts: (mesh?.attempts ?? []).map(
               (a) =>
-                `${a.peer.slice(3, 9)} ${a.via}${a.offered ? ' offered' : ''} open ${a.openMs ?? '-'} ` +
-                `${a.end} ${a.endMs} ms`,
+                `${a.peer.slice(3, 9)} ${a.via}${a.offered ? ' offered' : ''} ${now - a.at} ms ago: ` +
+                `open ${a.openMs ?? '-'}, ${a.end} ${a.endMs} ms`,
             ),
             upkeep: mesh?.upkeep,
           };
