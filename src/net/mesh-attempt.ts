@@ -75,6 +75,24 @@ export function recordOf(attempt: Attempt, end: string, now: number): AttemptRec
   };
 }
 
+/** What proved links say of themselves, by peer, for `Mesh.status()`. */
+export function linksStatus(up: readonly Attempt[]) {
+  const stats = up.map((a) => [a.peer, a.link.stats()] as const);
+  return {
+    /** The ICE candidate types of each link's selected pair ('relay' = through TURN). */
+    candidates: Object.fromEntries(
+      stats.flatMap(([peer, s]) => (s.candidateTypes ? [[peer, s.candidateTypes] as const] : [])),
+    ),
+    /** Bytes each way, bytes waiting to be sent, RTT and what each link dropped. */
+    traffic: Object.fromEntries(
+      stats.map(([peer, { sentBytes, receivedBytes, queuedBytes, rttMs, dropped }]) => [
+        peer,
+        { sentBytes, receivedBytes, queuedBytes, rttMs, dropped },
+      ]),
+    ),
+  };
+}
+
 export interface AttemptOptions {
   gridId: Uint8Array;
   signer: Signer;

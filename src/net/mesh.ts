@@ -26,8 +26,7 @@
  * hello through its links instead of the relay; the relay is tried only if the mesh had no way or no
  * answer came within `meshFallbackMs` (mesh-dials.ts).
  *
- * Frames inside a PeerLink message: 0x00 gossip message · 0x10 challenge(32) · 0x11 proof(64) · membership
- * · 0x20 route frame · 0x21 neighbour list · 0x30–0x3f the node's own (these only on proved links).
+ * Frames inside a PeerLink message: mesh-frames.ts.
  */
 import { concatBytes, toHex } from '../core/bytes.ts';
 import type { NodeId } from '../core/identity.ts';
@@ -36,12 +35,14 @@ import {
   type Attempt,
   type AttemptHost,
   type AttemptRecord,
+  linksStatus,
   recordOf,
   startAttempt,
   type Via,
 } from './mesh-attempt.ts';
 import type { MeshEvents, MeshOptions } from './mesh-options.ts';
 import { ChannelError } from './peer-link.ts';
+import { dispatchFrame, type FrameSinks, gossipFrame, isNodeFrame } from './mesh-frames.ts';
 import { MeshDials } from './mesh-dials.ts';
 import { type Asking, Room } from './mesh-room.ts';
 import { MeshSignaling } from './mesh-signaling.ts';
@@ -51,10 +52,7 @@ export type { MeshEvents, MeshOptions } from './mesh-options.ts';
 export { attemptOrder } from './mesh-attempt.ts';
 import { SignedSignaling } from './signed-signaling.ts';
 
-const FRAME_GOSSIP = 0x00;
-/** Frames the node above the mesh defines (events.frame, sendFrame). */
-export const FRAME_NODE_FIRST = 0x30;
-export const FRAME_NODE_LAST = 0x3f;
+export { FRAME_NODE_FIRST, FRAME_NODE_LAST } from './mesh-frames.ts';
 /** How long a slot made for a peer is held for it: its hello and offer take a few mesh trips. */
 const RESERVE_MS = 5_000;
 /** How many ended or up attempts `status().attempts` shows. */
@@ -78,6 +76,7 @@ export class Mesh {
   readonly dropped: Record<string, number> = {};
   /** The newest attempts that came up or ended, oldest first. */
   private readonly recent: AttemptRecord[] = [];
+  private readonly frames: FrameSinks;
 
   constructor(
     private readonly options: MeshOptions,
@@ -137,6 +136,12 @@ export class Mesh {
       },
       onSignal: (from, payload, session) => this.answers.receive(from, payload, true, session, 'mesh'),
     });
+    this.frames = {
+      gossip: (peer, body) => events.message(peer, body),
+      node: (peer, kind, body) => events.frame?.(peer, kind, body),
+      signaling: this.meshSignaling,
+      count: (reason) => this.count(reason),
+    };
   }
 
   start(): void {
@@ -224,11 +229,8 @@ export class Mesh {
   send(peer: NodeId, bytes: Uint8Array): boolean {
     const attempt = this.links.get(peer);
     if (!attempt?.up) return false;
-    const frame = new Uint8Array(bytes.length + 1);
-    frame[0] = FRAME_GOSSIP;
-    frame.set(bytes, 1);
     // A full queue drops the message; anti-entropy repairs what it carried, so count and go on.
-    const sent = attempt.link.send(frame);
+    const sent = attempt.link.send(gossipFrame(bytes));
     if (!sent) this.count('send-queue-full');
     return sent;
   }
@@ -236,7 +238,7 @@ export class Mesh {
   /** A frame of the node's own (kind 0x30–0x3f) to a proved link; false if not sent. */
   sendFrame(peer: NodeId, kind: number, body: Uint8Array): boolean {
     const attempt = this.links.get(peer);
-    if (!attempt?.up || kind < FRAME_NODE_FIRST || kind > FRAME_NODE_LAST) return false;
+    if (!attempt?.up || !isNodeFrame(kind)) return false;
     return attempt.link.send(concatBytes(new Uint8Array([kind]), body));
   }
 
@@ -257,13 +259,7 @@ export class Mesh {
       links: this.links.size,
       up: this.peers().length,
       dropped: { ...this.dropped },
-      /** Per proved link, the ICE candidate types of its selected pair ('relay' = through TURN). */
-      candidates: Object.fromEntries(
-        this.peers().flatMap((peer) => {
-          const types = this.links.get(peer)?.link.stats().candidateTypes;
-          return types ? [[peer, types] as const] : [];
-        }),
-      ),
+      ...linksStatus(this.peers().map((peer) => this.links.get(peer)!)),
       /** Signaling messages refused by signature, recipient, window or counter (signed-signaling.ts). */
       unsigned: { ...this.signed.dropped },
       /** Signaling through the mesh: frames originated, forwarded, delivered, flooded, refused. */
@@ -393,29 +389,7 @@ export class Mesh {
         if (a.up) this.events.down(a.peer, reason);
         else if (!a.abandoned) this.events.failed(a.peer, reason);
       },
-      frame: (a, kind, body) => this.onFrame(a, kind, body),
+      frame: (a, kind, body) => dispatchFrame(this.frames, a.peer, a.up, kind, body),
     };
-  }
-
-  /** A frame on an attempt's link other than its proof exchange: only once the link is up. */
-  private onFrame(attempt: Attempt, kind: number | undefined, body: Uint8Array): void {
-    const peer = attempt.peer;
-    if (kind === FRAME_GOSSIP) {
-      if (attempt.up) this.events.message(peer, body);
-      else this.count('gossip-before-proof');
-      return;
-    }
-    if (kind !== undefined && kind >= FRAME_NODE_FIRST && kind <= FRAME_NODE_LAST) {
-      if (attempt.up) this.events.frame?.(peer, kind, body);
-      else this.count('frame-before-proof');
-      return;
-    }
-    if (kind === MeshSignaling.FRAME_ROUTE || kind === MeshSignaling.FRAME_NEIGHBOURS) {
-      if (!attempt.up) return this.count('route-before-proof');
-      if (kind === MeshSignaling.FRAME_ROUTE) this.meshSignaling.receiveRoute(peer, body);
-      else this.meshSignaling.receiveNeighbours(peer, body);
-      return;
-    }
-    this.count('bad-frame');
   }
 }

@@ -133,6 +133,12 @@ export function meshReport(pages: readonly Page[]): Promise<unknown[]> {
               .filter((p) => p.connected && !p.self)
               .map((p) => p.id.slice(3, 9)),
             held: mesh?.links,
+            members: node.getPeers().length,
+            traffic: Object.entries(mesh?.traffic ?? {}).map(
+              ([id, t]) =>
+                `${id.slice(3, 9)} sent ${t.sentBytes} got ${t.receivedBytes} queued ${t.queuedBytes} ` +
+                `rtt ${t.rttMs === undefined ? '-' : Math.round(t.rttMs)} ${JSON.stringify(t.dropped)}`,
+            ),
             dials: (stats.dials ?? [])
               .filter((d) => now - d.at < 60_000)
               .map(
