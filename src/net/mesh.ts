@@ -74,7 +74,7 @@ export class Mesh {
   private readonly attemptHost: AttemptHost;
   private readonly answers: MeshAnswers;
   readonly dropped: Record<string, number> = {};
-  /** The newest attempts that came up or ended, oldest first. */
+  /** The newest attempts that came up or ended, and links that went down, oldest first. */
   private readonly recent: AttemptRecord[] = [];
   private readonly frames: FrameSinks;
 
@@ -264,7 +264,10 @@ export class Mesh {
       unsigned: { ...this.signed.dropped },
       /** Signaling through the mesh: frames originated, forwarded, delivered, flooded, refused. */
       routed: this.meshSignaling.status(),
-      /** The newest attempts that came up or ended: by which path, who offered, how long each step took. */
+      /**
+       * The newest attempts that came up or ended, and links that went down: by which path, who offered,
+       * how long each step took.
+       */
       attempts: this.recent.map((r) => ({ ...r })),
     };
   }
@@ -383,7 +386,7 @@ export class Mesh {
         this.events.up(a.peer);
       },
       closed: (a, reason) => {
-        if (!a.up) this.remember(a, a.abandoned ? `abandoned (${reason})` : reason);
+        this.remember(a, a.up ? `down (${reason})` : a.abandoned ? `abandoned (${reason})` : reason);
         if (this.links.get(a.peer) === a) this.links.delete(a.peer);
         if (a.up) this.meshSignaling.linkDown(a.peer);
         if (a.up) this.events.down(a.peer, reason);

@@ -45,7 +45,7 @@ export class MeshUpkeep {
   private checkTimer: ReturnType<typeof setInterval> | undefined;
   private candidate: NodeId | undefined;
   private readonly dialedAt = new Map<NodeId, number>();
-  readonly stats = { published: 0, repairs: 0, checks: 0 };
+  readonly stats = { published: 0, repairs: 0, checks: 0, lastRepair: undefined as string | undefined };
 
   constructor(
     private readonly deps: UpkeepDeps,
@@ -117,6 +117,7 @@ export class MeshUpkeep {
     this.candidate = undefined;
     this.dialedAt.set(target, now);
     this.stats.repairs++;
+    this.stats.lastRepair = `${target} at ${now}`;
     mesh.dial([target]);
   }
 }

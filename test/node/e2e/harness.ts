@@ -153,7 +153,13 @@ export function meshReport(pages: readonly Page[]): Promise<unknown[]> {
                 `${a.peer.slice(3, 9)} ${a.via}${a.offered ? ' offered' : ''} ${now - a.at} ms ago: ` +
                 `open ${a.openMs ?? '-'}, ${a.end} ${a.endMs} ms`,
             ),
-            upkeep: mesh?.upkeep,
+            upkeep: mesh && {
+              ...mesh.upkeep,
+              lastRepair: mesh.upkeep.lastRepair?.replace(
+                /^v0-(\w{6})\S* at (\d+)$/,
+                (_, id: string, at: string) => `${id} ${now - Number(at)} ms ago`,
+              ),
+            },
           };
         })
         .catch((error: Error) => ({ closed: error.message.slice(0, 80) })),
