@@ -15,6 +15,12 @@ import { PeerLink } from './peer-link.ts';
 const FRAME_CHALLENGE = 0x10;
 const FRAME_PROOF = 0x11;
 const SIGNATURE_BYTES = 64;
+/**
+ * A link that opened but was not proved and admitted within this long is closed: one end may never get
+ * the proof it waits for (its peer refused the challenge, or lost the attempt), and while pings flow
+ * nothing else would end it, so one side would count a link the other does not have.
+ */
+const PROOF_TIMEOUT_MS = 10_000;
 
 /** The count an attempt id starts with (`3-…`), or 0 for an id without one. */
 export function attemptOrder(cid: string): number {
@@ -62,17 +68,30 @@ export interface AttemptRecord {
   end: string;
 }
 
-export function recordOf(attempt: Attempt, end: string, now: number): AttemptRecord {
-  const { peer, via, initiator, startedAt, openedAt } = attempt;
-  return {
-    peer,
-    via,
-    offered: initiator,
-    at: startedAt,
-    ...(openedAt === undefined ? {} : { openMs: openedAt - startedAt }),
-    endMs: now - startedAt,
-    end,
-  };
+/** The newest `max` records of attempts, oldest first. */
+export class AttemptLog {
+  private readonly records: AttemptRecord[] = [];
+
+  constructor(private readonly max: number) {}
+
+  note(attempt: Attempt, end: string, now = Date.now()): void {
+    const { peer, via, initiator, startedAt, openedAt } = attempt;
+    const openMs = openedAt === undefined ? {} : { openMs: openedAt - startedAt };
+    this.records.push({
+      peer,
+      via,
+      offered: initiator,
+      at: startedAt,
+      ...openMs,
+      endMs: now - startedAt,
+      end,
+    });
+    if (this.records.length > this.max) this.records.shift();
+  }
+
+  list(): AttemptRecord[] {
+    return this.records.map((r) => ({ ...r }));
+  }
 }
 
 /** What proved links say of themselves, by peer, for `Mesh.status()`. */
@@ -154,6 +173,11 @@ export function startAttempt(
       open: () => {
         attempt.openedAt = Date.now();
         link.send(concatBytes(new Uint8Array([FRAME_CHALLENGE]), proof.challenge));
+        setTimeout(() => {
+          if (attempt.up || link.state !== 'open') return;
+          host.count('proof-timeout');
+          link.close();
+        }, PROOF_TIMEOUT_MS);
       },
       refused: (reason) => host.count(reason),
       message: (bytes) => void onFrame(host, attempt, bytes),

@@ -16,11 +16,9 @@
  * proof (mesh-attempt.ts). A link counts as up — and the core hears of it — only when the proof verifies
  * and `admit` accepts the membership; gossip frames before that are dropped.
  *
- * Sessions. Every start of a mesh picks a random session id, signed into its every message, so that a
- * peer's restart is told apart from its old link (mesh-answers.ts).
- *
- * Attempts. Each offer carries a fresh attempt id (`c`), echoed in every signal of that attempt; the id
- * starts with a count of this mesh's offers, so a later one is known to be later (`attemptOrder`).
+ * Sessions and attempts. Every start of a mesh picks a random session id, signed into its every message,
+ * so a peer's restart is told apart from its old link; each offer carries a fresh attempt id, counted, so
+ * a later one is known to be later (mesh-answers.ts).
  *
  * Through the mesh (PROTOCOL.md §10, mesh-signaling.ts). A node with a link dials by sending a directed
  * hello through its links instead of the relay; the relay is tried only if the mesh had no way or no
@@ -34,9 +32,8 @@ import { type AnswerHost, MeshAnswers } from './mesh-answers.ts';
 import {
   type Attempt,
   type AttemptHost,
-  type AttemptRecord,
+  AttemptLog,
   linksStatus,
-  recordOf,
   startAttempt,
   type Via,
 } from './mesh-attempt.ts';
@@ -74,8 +71,8 @@ export class Mesh {
   private readonly attemptHost: AttemptHost;
   private readonly answers: MeshAnswers;
   readonly dropped: Record<string, number> = {};
-  /** The newest attempts that came up or ended, and links that went down, oldest first. */
-  private readonly recent: AttemptRecord[] = [];
+  /** The newest attempts that came up or ended, and links that went down. */
+  private readonly recent = new AttemptLog(RECENT_ATTEMPTS);
   private readonly frames: FrameSinks;
 
   constructor(
@@ -268,13 +265,8 @@ export class Mesh {
        * The newest attempts that came up or ended, and links that went down: by which path, who offered,
        * how long each step took.
        */
-      attempts: this.recent.map((r) => ({ ...r })),
+      attempts: this.recent.list(),
     };
-  }
-
-  private remember(attempt: Attempt, end: string): void {
-    this.recent.push(recordOf(attempt, end, Date.now()));
-    if (this.recent.length > RECENT_ATTEMPTS) this.recent.shift();
   }
 
   private count(reason: string): void {
@@ -321,13 +313,28 @@ export class Mesh {
   }
 
   private onSignalingStatus(status: SignalingStatus): void {
+    const wasOpen = this.relayOpen;
     this.relayOpen = status.relays.some((r) => r.state === 'open');
     if (this.relayOpen) {
       this.dials.relayOpened();
       // A relay (re)opened: announce ourselves there, so peers behind it can find us.
       this.discover();
-    }
+    } else if (wasOpen) this.relayLost();
     this.events.signaling?.(status);
+  }
+
+  /**
+   * The last relay closed: an attempt signaled through it whose link has not opened cannot finish its
+   * exchange, and would hold its slot until its connect timeout. It fails now, so the dialer tries again
+   * (through the mesh).
+   */
+  private relayLost(): void {
+    for (const [peer, attempt] of [...this.links]) {
+      if (attempt.up || attempt.via !== 'relay' || attempt.link.state !== 'connecting') continue;
+      this.count('relay-lost');
+      this.replace(peer, attempt);
+      this.events.failed(peer, 'relay-lost');
+    }
   }
 
   /** Sends a signed, sealed signaling message to one node, or to the grid. */
@@ -380,13 +387,13 @@ export class Mesh {
       current: (a) => this.links.get(a.peer) === a,
       rtt: (a, ms) => this.events.rtt(a.peer, ms),
       up: (a) => {
-        this.remember(a, 'up');
+        this.recent.note(a, 'up');
         this.dials.linked(a.peer);
         this.meshSignaling.linksChanged();
         this.events.up(a.peer);
       },
       closed: (a, reason) => {
-        this.remember(a, a.up ? `down (${reason})` : a.abandoned ? `abandoned (${reason})` : reason);
+        this.recent.note(a, a.up ? `down (${reason})` : a.abandoned ? `abandoned (${reason})` : reason);
         if (this.links.get(a.peer) === a) this.links.delete(a.peer);
         if (a.up) this.meshSignaling.linkDown(a.peer);
         if (a.up) this.events.down(a.peer, reason);

@@ -216,6 +216,7 @@ export function noCutMember(nodes: readonly NodePage[], ms = 30_000): Promise<st
     () => linkLists(nodes.map((n) => n.page)),
     (lists) => ids.every((_, i) => connectedWithout(ids, lists, i)),
     ms,
+    () => meshReport(nodes.map((n) => n.page)),
   );
 }
 
