@@ -51,3 +51,18 @@ export function dispatchFrame(
   }
   sinks.count('bad-frame');
 }
+
+/** Bytes (and frames) by what they carried, for the mesh's status. */
+export class ByteCounts {
+  private readonly counts = new Map<string, { frames: number; bytes: number }>();
+
+  add(kind: string, bytes: number): void {
+    const c = this.counts.get(kind);
+    if (c) (c.frames++, (c.bytes += bytes));
+    else if (this.counts.size < 64) this.counts.set(kind, { frames: 1, bytes });
+  }
+
+  snapshot(): Record<string, { frames: number; bytes: number }> {
+    return Object.fromEntries([...this.counts].map(([k, c]) => [k, { ...c }]));
+  }
+}

@@ -39,7 +39,7 @@ import {
 } from './mesh-attempt.ts';
 import type { MeshEvents, MeshOptions } from './mesh-options.ts';
 import { ChannelError } from './peer-link.ts';
-import { dispatchFrame, type FrameSinks, gossipFrame, isNodeFrame } from './mesh-frames.ts';
+import { ByteCounts, dispatchFrame, type FrameSinks, gossipFrame, isNodeFrame } from './mesh-frames.ts';
 import { MeshDials } from './mesh-dials.ts';
 import { type Asking, Room } from './mesh-room.ts';
 import { MeshSignaling } from './mesh-signaling.ts';
@@ -71,6 +71,8 @@ export class Mesh {
   private readonly attemptHost: AttemptHost;
   private readonly answers: MeshAnswers;
   readonly dropped: Record<string, number> = {};
+  /** Bytes handed to links, by what they carried (gossip by message type, node and mesh frames by kind). */
+  private readonly sentBytes = new ByteCounts();
   /** The newest attempts that came up or ended, and links that went down. */
   private readonly recent = new AttemptLog(RECENT_ATTEMPTS);
   private readonly frames: FrameSinks;
@@ -129,6 +131,7 @@ export class Mesh {
       known: (id) => options.known?.(id) ?? true,
       sendFrame: (peer, frame) => {
         const attempt = this.links.get(peer);
+        if (attempt?.up) this.sentBytes.add(`mesh-0x${frame[0]!.toString(16)}`, frame.length);
         return attempt?.up === true && attempt.link.send(frame);
       },
       onSignal: (from, payload, session) => this.answers.receive(from, payload, true, session, 'mesh'),
@@ -226,6 +229,7 @@ export class Mesh {
   send(peer: NodeId, bytes: Uint8Array): boolean {
     const attempt = this.links.get(peer);
     if (!attempt?.up) return false;
+    this.sentBytes.add(`gossip-${bytes[0]}`, bytes.length);
     // A full queue drops the message; anti-entropy repairs what it carried, so count and go on.
     const sent = attempt.link.send(gossipFrame(bytes));
     if (!sent) this.count('send-queue-full');
@@ -236,6 +240,7 @@ export class Mesh {
   sendFrame(peer: NodeId, kind: number, body: Uint8Array): boolean {
     const attempt = this.links.get(peer);
     if (!attempt?.up || !isNodeFrame(kind)) return false;
+    this.sentBytes.add(`node-0x${kind.toString(16)}`, body.length);
     return attempt.link.send(concatBytes(new Uint8Array([kind]), body));
   }
 
@@ -266,6 +271,8 @@ export class Mesh {
        * how long each step took.
        */
       attempts: this.recent.list(),
+      /** Bytes handed to links since the mesh started, by what they carried. */
+      sent: this.sentBytes.snapshot(),
     };
   }
 

@@ -134,6 +134,7 @@ export function meshReport(pages: readonly Page[]): Promise<unknown[]> {
               .map((p) => p.id.slice(3, 9)),
             held: mesh?.links,
             members: node.getPeers().length,
+            sent: mesh?.sent,
             traffic: Object.entries(mesh?.traffic ?? {}).map(
               ([id, t]) =>
                 `${id.slice(3, 9)} sent ${t.sentBytes} got ${t.receivedBytes} queued ${t.queuedBytes} ` +
