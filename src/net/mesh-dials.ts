@@ -1,7 +1,8 @@
 /**
  * The dialer's side of the mesh (mesh.ts): asking peers to link with this node. "A dial goes through the
  * mesh when the node has a link, and through a relay only if the mesh had no way or no answer came within
- * `meshFallbackMs`" (PROTOCOL.md §10). Through the mesh a dial is a directed hello; on a relay the smaller
+ * `meshFallbackMs`" (PROTOCOL.md §10). With no relay open, a dial of a member that the members' announced
+ * links show linked to nobody fails at once: no path through the mesh leads to it. Through the mesh a dial is a directed hello; on a relay the smaller
  * id offers and the larger sends a directed hello. While no relay is open and no link is up, a dial waits
  * for a relay. Peers a person asked to link with (`gridNode.link(id)`) are remembered, so this node's
  * hellos and offers to them say `ask`.
@@ -22,6 +23,8 @@ export interface DialHost {
   hasRoomFor(peer: NodeId): boolean;
   relayOpen(): boolean;
   canRoute(): boolean;
+  /** Whether `peer` is known to be linked to no member (no path through the mesh leads to it). */
+  unlinked(peer: NodeId): boolean;
   /** A directed hello through the mesh; resolves to the links it left on (0: no way). */
   meshHello(peer: NodeId): Promise<number>;
   /** On a relay: an offer (this node's id is the smaller) or a directed hello. */
@@ -55,6 +58,11 @@ export class MeshDials {
       }
       if (!host.hasRoomFor(peer)) {
         host.count('dial-while-full');
+        continue;
+      }
+      if (!host.relayOpen() && host.canRoute() && host.unlinked(peer)) {
+        host.count('dial-unlinked');
+        host.failed(peer, 'linked-to-nobody');
         continue;
       }
       if (!viaRelay && !this.throughMesh.has(peer) && host.canRoute()) {

@@ -39,6 +39,11 @@ export interface MeshOptions {
    * announce (mesh-upkeep.ts): false keeps it from being let go, undefined if not known.
    */
   keepsWithout?: (peer: NodeId) => boolean | undefined;
+  /**
+   * Whether `peer` is linked to any member, by the links members announce (mesh-upkeep.ts); undefined if
+   * not known. With no relay open, a dial of a member linked to nobody fails at once: no path leads to it.
+   */
+  linkedInMesh?: (peer: NodeId) => boolean | undefined;
   /** Whether a proved peer, presenting `membership`, may link: undefined if so, else why not. */
   admit?: (peer: NodeId, membership: Uint8Array) => string | undefined | Promise<string | undefined>;
   /**

@@ -9,12 +9,8 @@
  * id always makes the WebRTC offer, so hellos never echo back and forth and two nodes never make crossing
  * offers (mesh-answers.ts: how each hello, signal and `full` is answered).
  *
- * Signaling is signed (signed-signaling.ts): a hello or signal "from" a node was written by that node's key,
- * for this node (or anyone), within a time window, and never accepted twice.
- *
- * Proving who is on the other end, and that it is a member (PROTOCOL.md §9): each attempt's challenge and
- * proof (mesh-attempt.ts). A link counts as up — and the core hears of it — only when the proof verifies
- * and `admit` accepts the membership; gossip frames before that are dropped.
+ * Signaling is signed (signed-signaling.ts). A link counts as up — and the core hears of it — only when
+ * its proof verifies and `admit` accepts the membership (PROTOCOL.md §9, mesh-attempt.ts).
  *
  * Sessions and attempts. Every start of a mesh picks a random session id, signed into its every message,
  * so a peer's restart is told apart from its old link; each offer carries a fresh attempt id, counted, so
@@ -92,6 +88,7 @@ export class Mesh {
       hasRoomFor: (peer) => this.hasRoomFor(peer),
       relayOpen: () => this.relayOpen,
       canRoute: () => this.meshSignaling.canRoute(),
+      unlinked: (peer) => options.linkedInMesh?.(peer) === false,
       meshHello: (peer) => this.meshSignaling.send({ t: 'hello', ...this.degreeFor(peer) }, peer),
       relayOffer: (peer) => void this.connect(peer),
       relayHello: (peer) => this.hello(peer),

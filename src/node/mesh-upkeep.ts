@@ -86,6 +86,12 @@ export class MeshUpkeep {
     return this.graph()?.keepsWithout(peer);
   }
 
+  /** Whether `peer` is linked to any member in the picture (undefined: no picture, or a partial one). */
+  linkedInMesh(peer: NodeId): boolean | undefined {
+    const graph = this.graph();
+    return graph && !graph.partial ? (graph.degree(peer) ?? 0) > 0 : undefined;
+  }
+
   /** The mesh as announced, with this node's links now; undefined without a mesh. */
   graph(): MeshGraph | undefined {
     const mesh = this.deps.mesh();

@@ -89,6 +89,8 @@ export interface RunOptions {
   knownMember(peer: NodeId): boolean;
   /** Whether a neighbour stays reachable without this node's link to it (mesh-upkeep.ts). */
   keepsWithout?(peer: NodeId): boolean | undefined;
+  /** Whether a member is linked to anyone, as the members announce (mesh-upkeep.ts). */
+  linkedInMesh?(peer: NodeId): boolean | undefined;
   /** The mesh's links and requests; messages, failed dials and RTTs the runtime handles itself. */
   events: Pick<MeshEvents, 'up' | 'down' | 'request' | 'frame'>;
 }
@@ -170,6 +172,7 @@ export class Runtime {
         refused: (peer) => this.deps.preverifier.flooded(peer),
         known: run.knownMember,
         ...(run.keepsWithout ? { keepsWithout: run.keepsWithout } : {}),
+        ...(run.linkedInMesh ? { linkedInMesh: run.linkedInMesh } : {}),
       },
       {
         ...run.events,

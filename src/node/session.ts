@@ -162,6 +162,7 @@ export class GridSession {
       admitLink: (peer, membership) => this.admission.admit(peer, membership),
       knownMember: (peer) => this.knownMember(peer),
       keepsWithout: (peer) => this.upkeep.keepsWithout(peer),
+      linkedInMesh: (peer) => this.upkeep.linkedInMesh(peer),
       events: {
         up: (peer) => {
           this.codes.linkUp(peer);
