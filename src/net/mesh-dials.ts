@@ -1,11 +1,11 @@
 /**
  * The dialer's side of the mesh (mesh.ts): asking peers to link with this node. "A dial goes through the
  * mesh when the node has a link, and through a relay only if the mesh had no way or no answer came within
- * `meshFallbackMs`" (PROTOCOL.md §10). With no relay open, a dial of a member that the members' announced
- * links show linked to nobody fails at once: no path through the mesh leads to it. Through the mesh a dial is a directed hello; on a relay the smaller
+ * `meshFallbackMs`" (PROTOCOL.md §10). Through the mesh a dial is a directed hello; on a relay the smaller
  * id offers and the larger sends a directed hello. While no relay is open and no link is up, a dial waits
- * for a relay. Peers a person asked to link with (`gridNode.link(id)`) are remembered, so this node's
- * hellos and offers to them say `ask`.
+ * for a relay; with links but no relay, a dial of a member that the members' announced links show linked
+ * to nobody fails at once (no path through the mesh leads to it). Peers a person asked to link with
+ * (`gridNode.link(id)`) are remembered, so this node's hellos and offers to them say `ask`.
  */
 import type { NodeId } from '../core/identity.ts';
 
