@@ -5,11 +5,12 @@
  *
  * Spreading: frame 0x30 on a proved link carries one record (JSON). A member verifies the inviter's
  * signature and membership, keeps it (pending-invites.ts bounds), passes it on to its other links once,
- * and sends every record it holds to a link that asks (frame 0x32, sent by each end of a new link). Frame 0x31 `{ r, by }` says "`by` holds `r`": each
- * holder sends one back along the link the record came from, and each node passes them towards the
- * inviter the same way, so the inviter can show how many members hold its invitation. Frame 0x33 carries
- * one signed cancellation (invite-cancel.ts), spread the same way and sent with the records to a link
- * that asks: the record it names is dropped everywhere and its code answered by nobody.
+ * and sends every record it holds to a link that asks (frame 0x32, sent by each end of a new link).
+ * Frame 0x31 `{ r, by }` says "`by` holds `r`": each holder sends one back along the link the record came
+ * from, and each node passes them towards the inviter the same way (each one once), so the inviter can
+ * show how many members hold its invitation. Frame 0x33 carries one signed cancellation
+ * (invite-cancel.ts), spread the same way and sent with the records to a link that asks: the record it
+ * names is dropped everywhere and its code answered by nobody.
  */
 import type { NodeId } from '../core/index.ts';
 import { formatInviteCode, INVITE_CODE_BYTES, parseInviteCode } from '../core/invite-code.ts';
@@ -43,6 +44,8 @@ export const FRAME_HELD = 0x31;
 export const FRAME_WANT = 0x32;
 export const FRAME_CANCEL = 0x33;
 const MAX_HOLDERS = 64;
+/** "holds" frames passed on, remembered so each is passed on once (the oldest forgotten first). */
+const MAX_PASSED_ON = 4096;
 /** Longest input read as a short code (separators included); anything longer is a long invitation. */
 const SHORT_INPUT_CHARS = 48;
 
@@ -74,6 +77,8 @@ export class CodeInvites {
   private readonly cameFrom = new Map<string, NodeId>();
   private readonly holders = new Map<string, Set<string>>();
   private readonly holdersOf = new Map<string, Set<string>>();
+  /** The `r by` pairs of "holds" frames this node has passed on towards their inviter. */
+  private readonly passedOn = new Set<string>();
   readonly dropped: Record<string, number> = {};
 
   /**
@@ -239,6 +244,7 @@ export class CodeInvites {
     this.table = new PendingTable();
     this.cancels = new CancelTable();
     this.cameFrom.clear();
+    this.passedOn.clear();
   }
 
   private held(peer: NodeId, value: unknown): void {
@@ -254,8 +260,15 @@ export class CodeInvites {
       return;
     }
     const back = this.cameFrom.get(r);
-    if (back && back !== peer)
-      this.deps.sendFrame(back, FRAME_HELD, encoder.encode(JSON.stringify({ r, by })));
+    if (!back || back === peer) return;
+    // Each is passed on once: "came from" links can form a loop (a record dropped and received again from
+    // a node that had it from here, or records sent out of order by a hostile member), and a "holds"
+    // frame going round one would be passed on forever, at the links' full speed.
+    const key = `${r} ${by}`;
+    if (this.passedOn.has(key)) return this.count('held-duplicate');
+    this.passedOn.add(key);
+    if (this.passedOn.size > MAX_PASSED_ON) this.passedOn.delete(this.passedOn.values().next().value!);
+    this.deps.sendFrame(back, FRAME_HELD, encoder.encode(JSON.stringify({ r, by })));
   }
 
   /** A cancellation from a link: verified, kept, applied and passed on once. */
