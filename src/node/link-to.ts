@@ -68,10 +68,10 @@ export function linkTo(
         ),
       );
     }, timeoutMs);
+    // Again (while this is still the node's mesh) without letting another neighbour go: the first ask
+    // made the room this link may take.
     const again = setInterval(() => {
-      const now = session.runtime.mesh;
-      // Again without letting another neighbour go: the first ask made the room this link may take.
-      if (now === mesh && !mesh.attempting(peer) && mesh.canSignal()) mesh.ask(peer, false);
+      if (session.runtime.mesh === mesh && !mesh.attempting(peer) && mesh.canSignal()) mesh.ask(peer, false);
     }, ASK_AGAIN_MS);
     events.addEventListener('peer-up', onUp);
   });
