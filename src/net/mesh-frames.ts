@@ -52,17 +52,29 @@ export function dispatchFrame(
   sinks.count('bad-frame');
 }
 
-/** Bytes (and frames) by what they carried, for the mesh's status. */
-export class ByteCounts {
-  private readonly counts = new Map<string, { frames: number; bytes: number }>();
+/** What a sent frame carried: a gossip message (by its type), a frame of the node's or of the mesh's. */
+export type FrameSpace = 'gossip' | 'node' | 'mesh';
+const SPACES: readonly FrameSpace[] = ['gossip', 'node', 'mesh'];
 
-  add(kind: string, bytes: number): void {
-    const c = this.counts.get(kind);
-    if (c) (c.frames++, (c.bytes += bytes));
-    else if (this.counts.size < 64) this.counts.set(kind, { frames: 1, bytes });
+/** Frames and bytes by what they carried (space and first byte), for the mesh's status; O(1) to count. */
+export class ByteCounts {
+  private readonly frames = new Float64Array(SPACES.length * 256);
+  private readonly bytes = new Float64Array(SPACES.length * 256);
+
+  add(space: FrameSpace, kind: number, bytes: number): void {
+    const i = SPACES.indexOf(space) * 256 + (kind & 0xff);
+    this.frames[i]! += 1;
+    this.bytes[i]! += bytes;
   }
 
+  /** Each kind sent so far, named `space-0xNN`. */
   snapshot(): Record<string, { frames: number; bytes: number }> {
-    return Object.fromEntries([...this.counts].map(([k, c]) => [k, { ...c }]));
+    const out: Record<string, { frames: number; bytes: number }> = {};
+    for (let i = 0; i < this.frames.length; i++)
+      if (this.frames[i]! > 0) {
+        const name = `${SPACES[i >> 8]}-0x${(i & 0xff).toString(16).padStart(2, '0')}`;
+        out[name] = { frames: this.frames[i]!, bytes: this.bytes[i]! };
+      }
+    return out;
   }
 }

@@ -128,7 +128,7 @@ export class Mesh {
       known: (id) => options.known?.(id) ?? true,
       sendFrame: (peer, frame) => {
         const attempt = this.links.get(peer);
-        if (attempt?.up) this.sentBytes.add(`mesh-0x${frame[0]!.toString(16)}`, frame.length);
+        if (attempt?.up) this.sentBytes.add('mesh', frame[0] ?? 0, frame.length);
         return attempt?.up === true && attempt.link.send(frame);
       },
       onSignal: (from, payload, session) => this.answers.receive(from, payload, true, session, 'mesh'),
@@ -226,7 +226,7 @@ export class Mesh {
   send(peer: NodeId, bytes: Uint8Array): boolean {
     const attempt = this.links.get(peer);
     if (!attempt?.up) return false;
-    this.sentBytes.add(`gossip-${bytes[0]}`, bytes.length);
+    this.sentBytes.add('gossip', bytes[0] ?? 0, bytes.length);
     // A full queue drops the message; anti-entropy repairs what it carried, so count and go on.
     const sent = attempt.link.send(gossipFrame(bytes));
     if (!sent) this.count('send-queue-full');
@@ -237,7 +237,7 @@ export class Mesh {
   sendFrame(peer: NodeId, kind: number, body: Uint8Array): boolean {
     const attempt = this.links.get(peer);
     if (!attempt?.up || !isNodeFrame(kind)) return false;
-    this.sentBytes.add(`node-0x${kind.toString(16)}`, body.length);
+    this.sentBytes.add('node', kind, body.length);
     return attempt.link.send(concatBytes(new Uint8Array([kind]), body));
   }
 
