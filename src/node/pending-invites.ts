@@ -142,22 +142,36 @@ export class PendingTable {
     return [...this.byR.values()];
   }
 
-  /** Adds a verified record; false if it was known, cancelled, or refused (counted). */
+  /**
+   * Adds a verified record; false if it was known, cancelled, or refused (counted). At a bound the newest
+   * are kept (by expiry, then rendezvous id): a record older than every one held is refused, not taken in
+   * for another. Otherwise a record let go would be taken back when a neighbour sends it again, letting go
+   * of another, which comes back in turn: the table would never settle, and each record taken in is sent
+   * on to every link (seen as hundreds of MB on the links of a seven-member grid).
+   */
   add(record: PendingRecord, now: number, isMember: (id: NodeId) => boolean): boolean {
     if (this.byR.has(record.r) || this.cancelled.has(record.r)) return false;
     if (!isMember(record.inviter)) return this.count('pending-not-member');
     if (record.exp <= now) return this.count('pending-expired');
     const own = [...this.byR.values()].filter((p) => p.inviter === record.inviter);
-    if (own.length >= pendingLimits.perInviter) {
-      const oldest = own.sort((a, b) => a.exp - b.exp)[0]!;
-      this.byR.delete(oldest.r);
-      this.count('pending-inviter-full');
-    }
+    if (own.length >= pendingLimits.perInviter && !this.makeRoom(own, record, 'pending-inviter-full'))
+      return false;
+    if (
+      this.byR.size >= pendingLimits.total &&
+      !this.makeRoom([...this.byR.values()], record, 'pending-table-full')
+    )
+      return false;
     this.byR.set(record.r, record);
-    while (this.byR.size > pendingLimits.total) {
-      this.byR.delete(this.byR.keys().next().value!);
-      this.count('pending-table-full');
-    }
+    return true;
+  }
+
+  /** Lets the oldest of `held` go for `record`, unless `record` is older still; counted either way. */
+  private makeRoom(held: PendingRecord[], record: PendingRecord, reason: string): boolean {
+    const older = (a: PendingRecord, b: PendingRecord) => a.exp < b.exp || (a.exp === b.exp && a.r < b.r);
+    const oldest = held.reduce((o, p) => (older(p, o) ? p : o));
+    this.count(reason);
+    if (older(record, oldest)) return false;
+    this.byR.delete(oldest.r);
     return true;
   }
 

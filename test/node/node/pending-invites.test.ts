@@ -104,6 +104,14 @@ describe('pending invitations', () => {
     assert.ok(!table.has(records[0]!.r), 'the one expiring first went');
     assert.equal(table.dropped['pending-inviter-full'], 1);
     assert.equal(table.add(records[4]!, NOW, member), false, 'a record is added once');
+    // The one let go, sent again by a neighbour, stays out: taking it back would let a newer one go,
+    // which would come back in turn, for ever.
+    assert.equal(table.add(records[0]!, NOW, member), false, 'an older one than all held is refused');
+    assert.ok(
+      records.slice(1).every((r) => table.has(r.r)),
+      'the newest four are kept',
+    );
+    assert.equal(table.dropped['pending-inviter-full'], 2);
     const many = new PendingTable();
     for (let i = 0; i < 300; i++) {
       const signer = nobleSigner(sha256(utf8(`inviter ${i}`)));
