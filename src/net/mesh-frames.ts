@@ -55,6 +55,7 @@ export function dispatchFrame(
 /** What a sent frame carried: a gossip message (by its type), a frame of the node's or of the mesh's. */
 export type FrameSpace = 'gossip' | 'node' | 'mesh';
 const SPACES: readonly FrameSpace[] = ['gossip', 'node', 'mesh'];
+const SPACE_INDEX: Readonly<Record<FrameSpace, number>> = { gossip: 0, node: 1, mesh: 2 };
 
 /** Frames and bytes by what they carried (space and first byte), for the mesh's status; O(1) to count. */
 export class ByteCounts {
@@ -62,7 +63,7 @@ export class ByteCounts {
   private readonly bytes = new Float64Array(SPACES.length * 256);
 
   add(space: FrameSpace, kind: number, bytes: number): void {
-    const i = SPACES.indexOf(space) * 256 + (kind & 0xff);
+    const i = SPACE_INDEX[space] * 256 + (kind & 0xff);
     this.frames[i]! += 1;
     this.bytes[i]! += bytes;
   }

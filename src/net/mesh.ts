@@ -128,8 +128,9 @@ export class Mesh {
       known: (id) => options.known?.(id) ?? true,
       sendFrame: (peer, frame) => {
         const attempt = this.links.get(peer);
-        if (attempt?.up) this.sentBytes.add('mesh', frame[0] ?? 0, frame.length);
-        return attempt?.up === true && attempt.link.send(frame);
+        if (!attempt?.up) return false;
+        this.sentBytes.add('mesh', frame[0] ?? 0, frame.length);
+        return attempt.link.send(frame);
       },
       onSignal: (from, payload, session) => this.answers.receive(from, payload, true, session, 'mesh'),
     });
