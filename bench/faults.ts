@@ -21,6 +21,7 @@
  */
 import { MessageType, decodeMessage, equalBytes } from '../src/core/index.ts';
 import { Simulation } from '../test/sim/network.ts';
+import { plantTrees } from '../test/sim/trees.ts';
 import { Memory, round, startOption } from './spread.ts';
 
 function arg(name: string, fallback: number): number {
@@ -36,6 +37,8 @@ const links = arg('links', 8);
 const seed = arg('seed', 1);
 const start = startOption();
 const publisherCount = Math.min(nodes, arg('publishers', nodes));
+const trees = process.argv.includes('--trees') ? process.argv[process.argv.indexOf('--trees') + 1] : 'planted';
+if (trees !== 'planted' && trees !== 'grafted') throw new Error('--trees is planted or grafted');
 if (start === 'cold' && publisherCount < nodes) throw new Error('--publishers needs --start settled');
 const started = performance.now();
 const memory = new Memory();
@@ -56,11 +59,12 @@ function bootstrap(): { sim: Simulation; publishers: number[] } {
     publishers = sim.nodes.map((n) => n.index);
   } else {
     sim.startSettled(links, services);
+    if (trees === 'planted') plantTrees(sim);
     const chosen = new Set<number>();
     while (chosen.size < publisherCount) chosen.add(Math.floor(sim.random.next() * nodes));
     publishers = [...chosen].sort((a, b) => a - b);
     // Their first versions build their trees (no tree is persisted).
-    for (const i of publishers) sim.at(sim.random.next() * 1000, () => sim.publish(i, 'warm-up'));
+    if (trees === 'grafted') for (const i of publishers) sim.at(sim.random.next() * 1000, () => sim.publish(i, 'warm-up'));
   }
   memory.runUntil(sim, 60_000);
   return { sim, publishers };
@@ -155,6 +159,7 @@ const out: Record<string, unknown> = {
   seed,
   start,
   publishers: publisherCount,
+  trees: start === 'cold' ? 'grafted' : trees,
   sharedEnvelopes: true,
 };
 

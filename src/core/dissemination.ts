@@ -57,6 +57,11 @@ export interface Dissemination {
   flush(now: number): void;
   nextDeadline(): number;
   readonly pendingWants: number;
+  /**
+   * Puts the link to `peer` in the tree of the origin `tag` (eager push only): the settled start of a
+   * simulated grid that has run a while (see `GossipNode.plantTree`).
+   */
+  plant?(tag: Tag, peer: NodeId): void;
 }
 
 /** How a want asks: lazy push sends IWANT at once; eager push (eager.ts) waits for its tree, then GRAFTs. */

@@ -154,6 +154,16 @@ export class EagerPush implements Dissemination {
     }
   }
 
+  plant(tag: Tag, peer: NodeId): void {
+    const entry = this.table.get(tag);
+    if (!entry || this.flood) return;
+    // Every link holds its slot first: a slot handed out later joins every tree already planted.
+    if (this.slotCount < this.links.size && this.slotCount < 31)
+      for (const link of this.links.all()) this.slotOfLink(link);
+    entry.tree &= ~NEW_ORIGIN;
+    setBit(entry, this.slotOf(peer), true);
+  }
+
   want(from: NodeId, refs: readonly Ref[], now: number, repair = false): void {
     this.lazy.want(from, refs, now, repair);
   }

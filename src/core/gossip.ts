@@ -332,6 +332,15 @@ export class GossipNode {
     return stored !== undefined;
   }
 
+  /**
+   * Puts the link to `peer` in the tree of the origin whose tag is `tag`, as in a grid that has run a
+   * while. Trees are never persisted — a real node builds them by GRAFT (§5) — so only a simulator
+   * starting a settled grid (test/sim/trees.ts) calls this.
+   */
+  plantTree(tag: Tag, peer: NodeId): void {
+    this.dissemination.plant?.(tag, peer);
+  }
+
   // ——— Time ————————————————————————————————————————————————————————————————————————————————————————
   /** When the driver should call `tick` next (local clock, ms). */
   nextDeadline(): number {

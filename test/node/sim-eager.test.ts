@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { MessageType, decodeMessage, equalBytes, tagOf } from '../../src/core/index.ts';
 import { Simulation } from '../sim/network.ts';
+import { plantTrees } from '../sim/trees.ts';
 import { rule } from './rules.ts';
 
 function bootstrap(nodes: number, links: number, seed: number) {
@@ -117,6 +118,31 @@ describe('eager push trees on the simulator', () => {
     assert.equal(next.reached, 60);
     assert.equal(next.grafts, 0);
     assert.ok(next.copies <= 59 * 1.05, `payload copies ${next.copies} for 59 receivers`);
+  });
+
+  it("planted trees (bench:faults' settled start): every origin's first version goes by PUSH alone, each node's parent one hop nearer the origin (seed 16)", () => {
+    const sim = new Simulation({ nodes: 60, seed: 16, revocations: true });
+    sim.startSettled(6, { storage: {} });
+    // Every live link is in every origin's tree at both ends: 59 tree links per origin.
+    assert.equal(plantTrees(sim), 60 * 59);
+    sim.runFor(20_000);
+    const hops = (from: number): number[] => {
+      const depth = new Array<number>(60).fill(-1);
+      depth[from] = 0;
+      for (const queue = [from]; queue.length > 0; ) {
+        const v = queue.shift()!;
+        for (const w of sim.neighbours(v)) if (depth[w] === -1) queue.push(w), (depth[w] = depth[v]! + 1);
+      }
+      return depth;
+    };
+    for (const o of [4, 21, 40]) {
+      const s = spread(sim, o);
+      assert.equal(s.reached, 60);
+      assert.equal(s.grafts, 0, 'no GRAFT: the tree was there before the first version');
+      assert.equal(s.copies, 59, 'one payload copy per node');
+      const depth = hops(o);
+      for (const [child, parent] of s.parent) assert.equal(depth[parent], depth[child]! - 1, `${child}'s parent`);
+    }
   });
 
   it('1 % loss: trees and anti-entropy bring every node every newest version (seed 14)', () => {
