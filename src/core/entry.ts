@@ -45,7 +45,8 @@ export class HeldEntry implements Entry {
   tree = NEW_ORIGIN;
   constructor(
     readonly index: number,
-    readonly held: Canonical,
+    /** Written only by the table, which keeps one entry per origin across its versions. */
+    public held: Canonical,
     public lastSeenAt: number,
     public gossiped: boolean,
   ) {}
@@ -78,7 +79,10 @@ export function sameOrigin(e: Entry, origin: Uint8Array): boolean {
   return true;
 }
 export function bodyOf(e: Entry): AnnouncementBody {
-  const body = decodeBody(e.held.envelope.body);
+  return bodyOfHeld(e.held);
+}
+export function bodyOfHeld(held: Canonical): AnnouncementBody {
+  const body = decodeBody(held.envelope.body);
   if (!body.ok) throw new Error('unreachable: a stored envelope no longer decodes');
   return body.value;
 }

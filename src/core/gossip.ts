@@ -124,7 +124,7 @@ export class GossipNode {
     );
     this.liveness = new Liveness(this.tag, this.table, links, outbox, config, (entry) => {
       this.dissemination.forget(entry.tag);
-      this.pubsub.notify(entry, undefined);
+      this.pubsub.notify(entry, entry.held, true);
     });
     this.pubsub = new PubSub(this.tag, this.table, links, this.counters);
   }
@@ -319,7 +319,7 @@ export class GossipNode {
   /** After the table took a new version: subscribers hear of it, and a returning origin is a candidate. */
   private changed({ entry, previous }: Stored): void {
     if (!previous && entry.tag !== this.tag) this.liveness.wake();
-    this.pubsub.notify(previous, entry);
+    this.pubsub.notify(entry, previous);
   }
 
   /**
@@ -393,7 +393,7 @@ export class GossipNode {
     this.dissemination.forget(entry.tag);
     this.liveness.dropDial(nodeIdString(publicKey));
     this.outbox.push({ type: 'forgotten', id: nodeIdString(publicKey) });
-    this.pubsub.notify(entry, undefined);
+    this.pubsub.notify(entry, entry.held, true);
     return this.flush(now);
   }
 

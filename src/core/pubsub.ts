@@ -16,7 +16,8 @@ import { type Tag, nodeIdString } from './identity.ts';
 import type { Links } from './links.ts';
 import { permutedOrder } from './permute.ts';
 import type { Counters } from './stats.ts';
-import { type Entry, bodyOf, originOf } from './entry.ts';
+import type { Canonical } from './canonical.ts';
+import { type Entry, bodyOf, bodyOfHeld, originOf } from './entry.ts';
 import type { Table } from './table.ts';
 
 export class PubSub {
@@ -37,17 +38,21 @@ export class PubSub {
     return () => void set.delete(callback);
   }
 
-  /** The table changed from `before` to `after` for one origin (either may be missing). */
-  notify(before: Entry | undefined, after: Entry | undefined): void {
+  /**
+   * One origin's entry changed: from the version `before` (undefined: none held) to the one it holds now,
+   * or with `gone` to none (the entry is being let go).
+   */
+  notify(entry: Entry, before: Canonical | undefined, gone = false): void {
     if (this.subscribers.size === 0) return;
-    const old = before ? bodyOf(before).services : {};
-    const now = after ? bodyOf(after).services : {};
+    const was = before && bodyOfHeld(before);
+    const old = was ? was.services : {};
+    const now = gone ? {} : bodyOf(entry).services;
     for (const [service, callbacks] of this.subscribers) {
       const had = service in old;
       const has = service in now;
       if (!had && !has) continue;
       const type = had && has ? 'updated' : has ? 'added' : 'removed';
-      const peer = this.info((has ? after : before)!);
+      const peer = has ? this.info(entry) : this.info(entry, was);
       for (const callback of callbacks) this.call(callback, { type, peer });
     }
   }
