@@ -37,7 +37,9 @@ const links = arg('links', 8);
 const seed = arg('seed', 1);
 const start = startOption();
 const publisherCount = Math.min(nodes, arg('publishers', nodes));
-const trees = process.argv.includes('--trees') ? process.argv[process.argv.indexOf('--trees') + 1] : 'planted';
+const trees = process.argv.includes('--trees')
+  ? process.argv[process.argv.indexOf('--trees') + 1]
+  : 'planted';
 if (trees !== 'planted' && trees !== 'grafted') throw new Error('--trees is planted or grafted');
 if (start === 'cold' && publisherCount < nodes) throw new Error('--publishers needs --start settled');
 const started = performance.now();
@@ -64,7 +66,8 @@ function bootstrap(): { sim: Simulation; publishers: number[] } {
     while (chosen.size < publisherCount) chosen.add(Math.floor(sim.random.next() * nodes));
     publishers = [...chosen].sort((a, b) => a - b);
     // Their first versions build their trees (no tree is persisted).
-    if (trees === 'grafted') for (const i of publishers) sim.at(sim.random.next() * 1000, () => sim.publish(i, 'warm-up'));
+    if (trees === 'grafted')
+      for (const i of publishers) sim.at(sim.random.next() * 1000, () => sim.publish(i, 'warm-up'));
   }
   memory.runUntil(sim, 60_000);
   return { sim, publishers };

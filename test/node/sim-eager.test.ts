@@ -126,12 +126,18 @@ describe('eager push trees on the simulator', () => {
     // Every live link is in every origin's tree at both ends: 59 tree links per origin.
     assert.equal(plantTrees(sim), 60 * 59);
     sim.runFor(20_000);
+    /** Each node's distance in hops from `from`. */
     const hops = (from: number): number[] => {
       const depth = new Array<number>(60).fill(-1);
       depth[from] = 0;
-      for (const queue = [from]; queue.length > 0; ) {
+      const queue = [from];
+      while (queue.length > 0) {
         const v = queue.shift()!;
-        for (const w of sim.neighbours(v)) if (depth[w] === -1) queue.push(w), (depth[w] = depth[v]! + 1);
+        for (const w of sim.neighbours(v)) {
+          if (depth[w] !== -1) continue;
+          depth[w] = depth[v]! + 1;
+          queue.push(w);
+        }
       }
       return depth;
     };
@@ -141,7 +147,8 @@ describe('eager push trees on the simulator', () => {
       assert.equal(s.grafts, 0, 'no GRAFT: the tree was there before the first version');
       assert.equal(s.copies, 59, 'one payload copy per node');
       const depth = hops(o);
-      for (const [child, parent] of s.parent) assert.equal(depth[parent], depth[child]! - 1, `${child}'s parent`);
+      for (const [child, parent] of s.parent)
+        assert.equal(depth[parent], depth[child]! - 1, `${child}'s parent`);
     }
   });
 
