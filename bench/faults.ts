@@ -1,19 +1,22 @@
 /**
  * `npm run bench:faults -- --nodes N --links K --seed S [--only loss|churn|kill] [--start settled|cold]
- *   [--publishers P]`
+ *   [--trees planted|grafted] [--publishers P]`
  *
  * Eager push trees under faults, on the simulator (a random overlay of N nodes with about K links, 50 ms
  * a hop, refresh every 10 minutes so that a refresh interval can be simulated). First the trees: with
  * `--start cold` every node publishes its first version on the overlay (N² · K refs); with `settled`
- * (the default, as `bench:sim`) every node restores everyone's announcement and then P publishers
- * (default all N, else a random sample) publish a first version, which builds their trees. Then:
+ * (the default, as `bench:sim`) every node restores everyone's announcement, and then either every
+ * origin's tree is planted as a grid that has run a while has it (`--trees planted`, the default;
+ * test/sim/trees.ts) or P publishers (default all N, else a random sample) publish a first version, which
+ * builds their trees by GRAFT (`grafted`: at 10,000 nodes and P = N that is a cold start's cost, hours).
+ * P publishers (default all N) then make the new versions of loss and kill:
  *  - loss:  1 % of messages are lost, and every publisher publishes a new version;
  *  - churn: during one refresh interval, 10 % of the nodes crash at random moments and come back a minute
  *           later with their tables (a reload), announcing anew, while every node refreshes as usual;
  *  - kill:  50 % of the nodes are killed at once, and every surviving publisher publishes a new version.
- * At 10,000 nodes a run with every node publishing costs what a cold start does (hours); `--publishers
- * 100` measures the same repair on 100 origins' trees. Churn has every node refresh, so it is that cost
- * whatever P is.
+ * At 10,000 nodes, loss and kill take `--publishers 100`: all 10,000 publishing anew is a refresh wave
+ * (10^8 deliveries) per fault. Churn has every node refresh whatever P is, which on planted trees is
+ * about an hour of CPU at 10,000 nodes.
  * For each: `msToFull`, the simulated time (from the last fault) until every live node holds every live
  * origin's newest announcement — within the largest connected part of the overlay, since nodes left
  * without links cannot hear anything — and `copiesPerNode`, the payload copies each live node received per
