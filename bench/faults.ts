@@ -1,6 +1,6 @@
 /**
  * `npm run bench:faults -- --nodes N --links K --seed S [--only loss|churn|kill] [--start settled|cold]
- *   [--trees planted|grafted] [--publishers P]`
+ *   [--trees planted|grafted] [--publishers P] [--churn-ms W]`
  *
  * Eager push trees under faults, on the simulator (a random overlay of N nodes with about K links, 50 ms
  * a hop, refresh every 10 minutes so that a refresh interval can be simulated). First the trees: with
@@ -13,10 +13,12 @@
  *  - loss:  1 % of messages are lost, and every publisher publishes a new version;
  *  - churn: during one refresh interval, 10 % of the nodes crash at random moments and come back a minute
  *           later with their tables (a reload), announcing anew, while every node refreshes as usual;
+ *           `--churn-ms W` churns at that rate for W ms only (the settled start's refreshes come at the
+ *           end of the interval, so a short window has none);
  *  - kill:  50 % of the nodes are killed at once, and every surviving publisher publishes a new version.
  * At 10,000 nodes, loss and kill take `--publishers 100`: all 10,000 publishing anew is a refresh wave
- * (10^8 deliveries) per fault. Churn has every node refresh whatever P is, which on planted trees is
- * about an hour of CPU at 10,000 nodes.
+ * (10^8 deliveries) per fault. Churn for a whole interval has every node refresh whatever P is, hours of
+ * CPU at 10,000 nodes, so there it takes `--churn-ms 180000`.
  * For each: `msToFull`, the simulated time (from the last fault) until every live node holds every live
  * origin's newest announcement — within the largest connected part of the overlay, since nodes left
  * without links cannot hear anything — and `copiesPerNode`, the payload copies each live node received per
@@ -45,9 +47,14 @@ const trees = process.argv.includes('--trees')
   : 'planted';
 if (trees !== 'planted' && trees !== 'grafted') throw new Error('--trees is planted or grafted');
 if (start === 'cold' && publisherCount < nodes) throw new Error('--publishers needs --start settled');
+const config = { refreshIntervalMs: 10 * 60_000, expireAfterMs: 35 * 60_000, forgetAfterMs: 60 * 60_000 };
+// How long churn lasts (default one refresh interval); at 10,000 nodes a whole interval holds 10,000
+// refreshes, 10^8 deliveries, so a shorter window measures the same churn rate without the refresh wave.
+const churnMs = arg('churn-ms', config.refreshIntervalMs);
+if (churnMs < 60_000 || churnMs > config.refreshIntervalMs)
+  throw new Error('--churn-ms is between 60000 and one refresh interval');
 const started = performance.now();
 const memory = new Memory();
-const config = { refreshIntervalMs: 10 * 60_000, expireAfterMs: 35 * 60_000, forgetAfterMs: 60 * 60_000 };
 
 /**
  * A grid whose publishers' trees are built, and the publishers (all nodes, or a sample drawn from the
@@ -187,25 +194,33 @@ if (!only || only === 'churn') {
   const c = counting(sim);
   const start = sim.now;
   const churners = new Set<number>();
-  while (churners.size < Math.round(nodes / 10)) churners.add(Math.floor(sim.random.next() * nodes));
+  // 10 % of the nodes per refresh interval, pro rata for a window of `churnMs`.
+  const count = Math.round((nodes / 10) * (churnMs / config.refreshIntervalMs));
+  while (churners.size < count) churners.add(Math.floor(sim.random.next() * nodes));
   let lastBack = start;
   for (const i of churners) {
-    const at = start + Math.floor(sim.random.next() * (config.refreshIntervalMs - 60_000));
+    const at = start + Math.floor(sim.random.next() * (churnMs - 60_000));
     lastBack = Math.max(lastBack, at + 60_000);
     sim.at(at, () => {
       const peers = sim.crash(i);
       sim.at(sim.now + 60_000, () => {
         sim.restart(i, peers, sim.nodes[i]!.node.seqnum);
         sim.announce(i);
+        c.announcements++;
+        c.announced.add(i);
       });
     });
   }
   memory.runUntil(sim, lastBack + 1, 10_000);
-  out.churn = result(
-    sim,
-    c,
-    untilFull(sim, () => mainPart(sim), c.announced, 20 * 60_000),
-  );
+  out.churn = {
+    churnMs,
+    churners: churners.size,
+    ...result(
+      sim,
+      c,
+      untilFull(sim, () => mainPart(sim), c.announced, 20 * 60_000),
+    ),
+  };
 }
 
 if (!only || only === 'kill') {
