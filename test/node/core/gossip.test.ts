@@ -154,6 +154,8 @@ describe('checks before the signature', () => {
         (flips) => {
           const tampered = valid.slice();
           for (const [at, xor] of flips) tampered[at]! ^= xor;
+          // Flips of one byte can cancel out (seed 1236195901: the same flip twice): then it is not tampered.
+          fc.pre(tampered.some((byte, i) => byte !== valid[i]));
           const n = linkedNode('me');
           const delivered: ServiceEvent[] = [];
           n.subscribe('storage', (e) => delivered.push(e));
