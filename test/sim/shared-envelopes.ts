@@ -28,7 +28,9 @@ function keyOf(bytes: Uint8Array): number {
   if (n < 40) return n;
   const tail = (bytes[n - 1]! | (bytes[n - 2]! << 8) | (bytes[n - 3]! << 16) | (bytes[n - 4]! << 24)) >>> 0;
   const head = bytes[1]! | (bytes[2]! << 8) | (bytes[3]! << 16);
-  return (tail ^ Math.imul(head, 0x9e3779b1) ^ Math.imul(n, 0x85ebca6b)) >>> 0;
+  // 30 bits: a small integer, which a Map hashes in place (a key of 2^30 or more is a boxed double,
+  // allocated and hashed as a heap number at every lookup).
+  return (tail ^ Math.imul(head, 0x9e3779b1) ^ Math.imul(n, 0x85ebca6b)) & 0x3fffffff;
 }
 
 export class SharedEnvelopes {
