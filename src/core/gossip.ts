@@ -408,6 +408,11 @@ export class GossipNode {
     return this.table.lookup(publicKey)?.hash;
   }
 
+  /** Calls `fn` with the SHA-256 of every envelope held, in one pass over the table. */
+  forEachHeldHash(fn: (hash: Uint8Array) => void): void {
+    for (const entry of this.table.values()) fn(entry.hash);
+  }
+
   stats() {
     const { table, dissemination, liveness } = this;
     const [origins, gossiped, floors] = [table.size, table.gossiped, table.floorCount];
