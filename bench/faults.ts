@@ -1,5 +1,5 @@
 /**
- * `npm run bench:faults -- --nodes N --links K --seed S [--only loss|churn|kill] [--start settled|cold]
+ * `npm run bench:faults -- --nodes N --links K --seed S [--only loss,churn,kill] [--start settled|cold]
  *   [--trees planted|grafted] [--publishers P] [--churn-ms W]`
  *
  * Eager push trees under faults, on the simulator (a random overlay of N nodes with about K links, 50 ms
@@ -36,7 +36,12 @@ function arg(name: string, fallback: number): number {
   if (!Number.isFinite(value)) throw new Error(`--${name} needs a number`);
   return value;
 }
-const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+// `--only loss,kill`: the runs named, in the usual order.
+const only = process.argv.includes('--only')
+  ? process.argv[process.argv.indexOf('--only') + 1]!.split(',')
+  : ['loss', 'churn', 'kill'];
+for (const name of only)
+  if (name !== 'loss' && name !== 'churn' && name !== 'kill') throw new Error(`--only: no run ${name}`);
 const nodes = arg('nodes', 100);
 const links = arg('links', 8);
 const seed = arg('seed', 1);
@@ -189,7 +194,7 @@ const out: Record<string, unknown> = {
   sharedEnvelopes: true,
 };
 
-if (!only || only === 'loss') {
+if (only.includes('loss')) {
   const { sim, publishers } = bootstrap();
   sim.setLoss(0.01);
   const c = counting(sim);
@@ -202,7 +207,7 @@ if (!only || only === 'loss') {
   );
 }
 
-if (!only || only === 'churn') {
+if (only.includes('churn')) {
   const { sim } = bootstrap();
   const c = counting(sim);
   const start = sim.now;
@@ -236,7 +241,7 @@ if (!only || only === 'churn') {
   };
 }
 
-if (!only || only === 'kill') {
+if (only.includes('kill')) {
   const { sim, publishers } = bootstrap();
   const c = counting(sim);
   for (const n of sim.nodes) if (sim.random.next() < 0.5) sim.crash(n.index);
