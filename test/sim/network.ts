@@ -628,13 +628,25 @@ export class Simulation {
     return this.nodes.filter((n) => n.alive);
   }
 
-  /** Fraction of live nodes that hold every live origin's newest announcement (its own current one). */
+  /**
+   * Fraction of live nodes that hold every live origin's newest announcement (its own current one). Each
+   * node's table is read in one pass, counting the hashes that are those newest ones (nodes share the
+   * hash objects of equal envelopes); a node whose count falls short is looked at origin by origin, where
+   * equal bytes in another object still count. (Looking up every origin at every node was 10^8 lookups,
+   * minutes, at 10,000 nodes.)
+   */
   coverage(): number {
     const live = this.live();
     const newest = live.map((o) => [o.signer.publicKey, o.node.heldHash(o.signer.publicKey)] as const);
+    const wanted = new Set(newest.map(([, hash]) => hash));
     let complete = 0;
     for (const sim of live) {
-      if (newest.every(([key, hash]) => hash !== undefined && sameBytes(sim.node.heldHash(key), hash)))
+      let count = 0;
+      sim.node.forEachHeldHash((hash) => void (wanted.has(hash) && count++));
+      if (
+        count === newest.length ||
+        newest.every(([key, hash]) => hash !== undefined && sameBytes(sim.node.heldHash(key), hash))
+      )
         complete++;
     }
     return live.length === 0 ? 1 : complete / live.length;
