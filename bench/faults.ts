@@ -24,7 +24,7 @@
  * without links cannot hear anything — and `copiesPerNode`, the payload copies each live node received per
  * announcement made during the run. Prints one JSON line.
  */
-import { MessageType, decodeMessage, equalBytes } from '../src/core/index.ts';
+import { MessageType, decodeMessage } from '../src/core/index.ts';
 import { Simulation } from '../test/sim/network.ts';
 import { plantTrees } from '../test/sim/trees.ts';
 import { Memory, round, startOption } from './spread.ts';
@@ -103,34 +103,17 @@ function mainPart(sim: Simulation): number[] {
 
 /**
  * Whether every node of `part` holds the own newest announcement of every origin of `origins` (default:
- * every origin of `part`). For many origins each node's table is read in one pass, counting the hashes
- * that are those newest ones (nodes share the hash objects of equal envelopes); only a node whose count
- * falls short is looked at origin by origin, where equal bytes in another object still count. At 10,000 nodes looking up
- * every origin at every node was minutes per check.
+ * every origin of `part`); `Simulation.holds` reads each table in one pass when the origins are many.
  */
 function full(sim: Simulation, part: readonly number[], origins: readonly number[] = part): boolean {
-  const newest: (readonly [Uint8Array, Uint8Array])[] = [];
-  for (const i of origins) {
+  const newest = origins.map((i) => {
     const key = sim.nodes[i]!.signer.publicKey;
-    const hash = sim.nodes[i]!.node.heldHash(key);
-    if (!hash) return false;
-    newest.push([key, hash]);
-  }
+    return [key, sim.nodes[i]!.node.heldHash(key)] as const;
+  });
+  if (newest.some(([, hash]) => !hash)) return false;
   // A pass costs the whole table (about one entry per node of the part), so only for many origins.
   const wanted = newest.length * 8 >= part.length ? new Set(newest.map(([, hash]) => hash)) : undefined;
-  for (const i of part) {
-    const n = sim.nodes[i]!.node;
-    if (wanted) {
-      let count = 0;
-      n.forEachHeldHash((hash) => void (wanted.has(hash) && count++));
-      if (count === wanted.size) continue;
-    }
-    for (const [key, hash] of newest) {
-      const held = n.heldHash(key);
-      if (!held || (held !== hash && !equalBytes(held, hash))) return false;
-    }
-  }
-  return true;
+  return part.every((i) => sim.holds(i, newest, wanted));
 }
 
 /** Counts payload copies delivered, and announcements made (and by whom), from now on. */

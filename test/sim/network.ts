@@ -628,28 +628,35 @@ export class Simulation {
     return this.nodes.filter((n) => n.alive);
   }
 
-  /**
-   * Fraction of live nodes that hold every live origin's newest announcement (its own current one). Each
-   * node's table is read in one pass, counting the hashes that are those newest ones (nodes share the
-   * hash objects of equal envelopes); a node whose count falls short is looked at origin by origin, where
-   * equal bytes in another object still count. (Looking up every origin at every node was 10^8 lookups,
-   * minutes, at 10,000 nodes.)
-   */
+  /** Fraction of live nodes that hold every live origin's newest announcement (its own current one). */
   coverage(): number {
     const live = this.live();
     const newest = live.map((o) => [o.signer.publicKey, o.node.heldHash(o.signer.publicKey)] as const);
     const wanted = new Set(newest.map(([, hash]) => hash));
     let complete = 0;
-    for (const sim of live) {
-      let count = 0;
-      sim.node.forEachHeldHash((hash) => void (wanted.has(hash) && count++));
-      if (
-        count === newest.length ||
-        newest.every(([key, hash]) => hash !== undefined && sameBytes(sim.node.heldHash(key), hash))
-      )
-        complete++;
-    }
+    for (const sim of live) if (this.holds(sim.index, newest, wanted)) complete++;
     return live.length === 0 ? 1 : complete / live.length;
+  }
+
+  /**
+   * Whether node `index` holds every version of `newest` (origin key, hash). With `wanted` (the set of
+   * those hashes) its table is read in one pass, counting the hashes that are those objects (nodes share
+   * the hash objects of equal envelopes); only if the count falls short is each origin looked up, where
+   * equal bytes in another object still count. Looking up every origin at every node was 10^8 lookups,
+   * minutes, at 10,000 nodes; a pass costs the whole table, so it is for checks of many origins.
+   */
+  holds(
+    index: number,
+    newest: readonly (readonly [Uint8Array, Uint8Array | undefined])[],
+    wanted?: ReadonlySet<Uint8Array | undefined>,
+  ): boolean {
+    const node = this.nodes[index]!.node;
+    if (wanted) {
+      let count = 0;
+      node.forEachHeldHash((hash) => void (wanted.has(hash) && count++));
+      if (count === newest.length) return true;
+    }
+    return newest.every(([key, hash]) => hash !== undefined && sameBytes(node.heldHash(key), hash));
   }
 
   /** Each live node's view as origin → seqnum, for comparing what nodes hold. */
