@@ -66,6 +66,9 @@ const memory = new Memory();
  * seed, in index order).
  */
 function bootstrap(): { sim: Simulation; publishers: number[] } {
+  // The previous run's grid is garbage by now, but V8 counts little of it (its tables are typed arrays)
+  // and would build the next one beside it: two 10,000-node grids do not fit in 24 GB.
+  (globalThis as { gc?: () => void }).gc?.();
   // With the grid's revocation set, as a browser node has (its messages share the link).
   const sim = new Simulation({ nodes, seed, latencyMs: 50, jitterMs: 10, config, revocations: true });
   const services = { storage: {} };
@@ -153,11 +156,11 @@ function untilFull(
   return null;
 }
 
-function result(sim: Simulation, c: ReturnType<typeof counting>, msToFull: number | null) {
+function result(run: string, sim: Simulation, c: ReturnType<typeof counting>, msToFull: number | null) {
   sim.onDeliver = undefined;
   sim.onOutput = undefined;
   const live = sim.live().length;
-  return {
+  const figures = {
     msToFull,
     copiesPerNode: round(c.copies / Math.max(1, live * c.announcements), 3),
     announcements: c.announcements,
@@ -165,6 +168,9 @@ function result(sim: Simulation, c: ReturnType<typeof counting>, msToFull: numbe
     mainPart: mainPart(sim).length,
     messagesLost: sim.messagesLost,
   };
+  // Each run's figures as soon as they are known: a long run that dies later keeps them.
+  process.stderr.write(`[faults] ${run} ${JSON.stringify(figures)}\n`);
+  return figures;
 }
 
 const out: Record<string, unknown> = {
@@ -184,6 +190,7 @@ if (only.includes('loss')) {
   for (const i of publishers) sim.at(sim.now + sim.random.next() * 1000, () => sim.publish(i, 'after-loss'));
   sim.runFor(1000);
   out.loss = result(
+    'loss',
     sim,
     c,
     untilFull(sim, () => mainPart(sim), c.announced, 20 * 60_000),
@@ -217,6 +224,7 @@ if (only.includes('churn')) {
     churnMs,
     churners: churners.size,
     ...result(
+      'churn',
       sim,
       c,
       untilFull(sim, () => mainPart(sim), c.announced, 20 * 60_000),
@@ -232,6 +240,7 @@ if (only.includes('kill')) {
     if (sim.nodes[i]!.alive) sim.at(sim.now + sim.random.next() * 1000, () => sim.publish(i, 'after-kill'));
   sim.runFor(1000);
   out.kill = result(
+    'kill',
     sim,
     c,
     untilFull(sim, () => mainPart(sim), c.announced, 20 * 60_000),
