@@ -36,10 +36,13 @@ function arg(name: string, fallback: number): number {
   if (!Number.isFinite(value)) throw new Error(`--${name} needs a number`);
   return value;
 }
+/** The word after `--name`, or `fallback`. */
+function word(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? fallback : (process.argv[i + 1] ?? '');
+}
 // `--only loss,kill`: the runs named, in the usual order.
-const only = process.argv.includes('--only')
-  ? process.argv[process.argv.indexOf('--only') + 1]!.split(',')
-  : ['loss', 'churn', 'kill'];
+const only = word('only', 'loss,churn,kill').split(',');
 for (const name of only)
   if (name !== 'loss' && name !== 'churn' && name !== 'kill') throw new Error(`--only: no run ${name}`);
 const nodes = arg('nodes', 100);
@@ -47,9 +50,7 @@ const links = arg('links', 8);
 const seed = arg('seed', 1);
 const start = startOption();
 const publisherCount = Math.min(nodes, arg('publishers', nodes));
-const trees = process.argv.includes('--trees')
-  ? process.argv[process.argv.indexOf('--trees') + 1]
-  : 'planted';
+const trees = word('trees', 'planted');
 if (trees !== 'planted' && trees !== 'grafted') throw new Error('--trees is planted or grafted');
 if (start === 'cold' && publisherCount < nodes) throw new Error('--publishers needs --start settled');
 const config = { refreshIntervalMs: 10 * 60_000, expireAfterMs: 35 * 60_000, forgetAfterMs: 60 * 60_000 };
