@@ -29,20 +29,19 @@ import { Simulation } from '../test/sim/network.ts';
 import { plantTrees } from '../test/sim/trees.ts';
 import { Memory, round, startOption } from './spread.ts';
 
-function arg(name: string, fallback: number): number {
+/** What follows `--name` (undefined if it is last), or `fallback` without `--name`. */
+function word(name: string, fallback: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const value = Number(process.argv[i + 1]);
+  return i < 0 ? fallback : process.argv[i + 1];
+}
+/** The number after `--name`, or `fallback`. */
+function arg(name: string, fallback: number): number {
+  const value = Number(word(name, String(fallback)) ?? Number.NaN);
   if (!Number.isFinite(value)) throw new Error(`--${name} needs a number`);
   return value;
 }
-/** The word after `--name`, or `fallback`. */
-function word(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? fallback : (process.argv[i + 1] ?? '');
-}
 // `--only loss,kill`: the runs named, in the usual order.
-const only = word('only', 'loss,churn,kill').split(',');
+const only = (word('only', 'loss,churn,kill') ?? '').split(',');
 for (const name of only)
   if (name !== 'loss' && name !== 'churn' && name !== 'kill') throw new Error(`--only: no run ${name}`);
 const nodes = arg('nodes', 100);
